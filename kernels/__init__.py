@@ -1,0 +1,1 @@
+"""numba-compiled hourly dispatch kernels (installed as ``nzv_energy.kernels``)."""

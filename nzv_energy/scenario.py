@@ -1,0 +1,272 @@
+"""The scenario: one frozen, typed definition of every user-facing field.
+
+A scenario file (YAML) is read by :func:`nzv_energy.scenario_file.load_scenario`;
+this module only defines the fields (type, unit in the name, default, bounds,
+description).  Cross-field checks live in :mod:`nzv_energy.validation`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from nzv_energy.technology import TechnologyParameters
+
+#: Largest capacity accepted for one site and technology (a sanity bound), MW.
+MAX_POWER_MW = 50_000.0
+#: Largest energy capacity accepted for one site and technology, MWh.
+MAX_ENERGY_MWH = 2_000_000.0
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CapacityRange(_Frozen):
+    """A capacity the optimiser sizes, between ``min`` and ``max``."""
+
+    min: float = Field(default=0.0, ge=0, description="Lower bound (MW or MWh)")
+    max: float = Field(ge=0, le=MAX_POWER_MW, description="Upper bound (MW or MWh)")
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> CapacityRange:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        return self
+
+
+class EnergyRange(CapacityRange):
+    """An energy capacity (MWh) the optimiser sizes, between ``min`` and ``max``."""
+
+    max: float = Field(ge=0, le=MAX_ENERGY_MWH, description="Upper bound, MWh")
+
+
+PowerMW = Annotated[float, Field(ge=0, le=MAX_POWER_MW)]
+EnergyMWh = Annotated[float, Field(ge=0, le=MAX_ENERGY_MWH)]
+#: A number = fixed capacity; ``{min, max}`` = to be sized by the optimiser.
+Capacity = PowerMW | CapacityRange
+EnergyCapacity = EnergyMWh | EnergyRange
+
+
+def is_fixed(value: Capacity | None) -> bool:
+    """True when a capacity is a fixed number (not a range to be sized)."""
+    return not isinstance(value, CapacityRange)
+
+
+def capacity_bounds(value: Capacity) -> tuple[float, float]:
+    """``(min, max)`` of a capacity; a fixed value gives ``(v, v)``."""
+    if isinstance(value, CapacityRange):
+        return value.min, value.max
+    return float(value), float(value)
+
+
+class Location(_Frozen):
+    """Geographic position (WGS84, degrees)."""
+
+    lat: float = Field(ge=-90, le=90, description="Latitude, degrees north")
+    lon: float = Field(ge=-180, le=180, description="Longitude, degrees east")
+
+
+def distance_km(a: Location, b: Location) -> float:
+    """Great-circle distance between two locations, km (haversine, R = 6371 km)."""
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    dphi = p2 - p1
+    dlmb = math.radians(b.lon - a.lon)
+    h = math.sin(dphi / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlmb / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+class Site(_Frozen):
+    """A former power-plant site with its grid connection and new assets."""
+
+    location: Location
+    grid_connection_mw: float = Field(
+        ge=0, le=MAX_POWER_MW, description="Grid connection rating (import and export), MW"
+    )
+    wind_mw: Capacity = 0.0
+    pv_mw: Capacity = 0.0
+    battery_mw: Capacity = 0.0
+    battery_mwh: EnergyCapacity = 0.0
+    electrolysis_mw: Capacity = 0.0
+    gas_backup_mw: Capacity = 0.0
+    pipeline_mw: Capacity | None = Field(
+        default=None,
+        description=(
+            "Hydrogen pipeline to the demand site, MW_H2 (LHV); None = the larger of the "
+            "electrolyser's rated hydrogen output and the demand peak"
+        ),
+    )
+    wind_full_load_hours: float | None = Field(
+        default=None, gt=0, le=8760, description="Site wind full-load hours, h/a"
+    )
+    pv_full_load_hours: float | None = Field(
+        default=None, gt=0, le=8760, description="Site PV full-load hours, h/a"
+    )
+    local_demand_mw: float = Field(
+        default=0.0, ge=0, le=MAX_POWER_MW, description="Flat electric load of the site, MW"
+    )
+
+
+class Weather(_Frozen):
+    """Which capacity-factor profiles and weather years to use."""
+
+    source: str = Field(
+        default="entsoe_de",
+        description="Profile set in inputs/ (entsoe_de, dwd_try2010) or a path to a CSV",
+    )
+    years: tuple[int, ...] = Field(default=(2019,), min_length=1, description="Weather years")
+
+
+class Economics(_Frozen):
+    """Cost year, discount rate and energy prices."""
+
+    cost_year: int = Field(default=2030, description="Row set of inputs/costs.csv")
+    discount_rate: float = Field(default=0.07, ge=0, le=0.3, description="Real discount rate")
+    electricity_price: str = Field(
+        default="smard_2018",
+        description="Day-ahead price series (smard_2015, smard_2018) or a path to a CSV",
+    )
+    gas_price_eur_per_mwh: float = Field(default=35.0, ge=0, le=1000, description="EUR/MWh_th")
+    co2_price_eur_per_t: float = Field(default=130.0, ge=0, le=2000, description="EUR/t CO2")
+    hydrogen_value_eur_per_mwh: float = Field(
+        default=0.0,
+        ge=0,
+        le=10_000,
+        description="Value of hydrogen sold outside the demand (not used when 0), EUR/MWh",
+    )
+
+
+class HydrogenDemand(_Frozen):
+    """The hydrogen off-taker."""
+
+    site: str = Field(default="schwarzheide", description="Name of the demand site")
+    location: Location = Location(lat=51.476, lon=13.889)
+    mean_mw: float = Field(ge=0, le=MAX_POWER_MW, description="Mean demand, MW_H2 (LHV)")
+    profile: str = Field(
+        default="flat",
+        description="'flat' or a CSV path with a column demand_fraction (mean 1)",
+    )
+
+
+class Hydrogen(_Frozen):
+    """Hydrogen demand and storage."""
+
+    demand: HydrogenDemand
+    storage_mwh: dict[str, EnergyCapacity] = Field(
+        default_factory=dict, description="Hydrogen storage per site, MWh_H2 (LHV)"
+    )
+    initial_storage_fraction: float = Field(
+        default=0.5, ge=0, le=1, description="Hydrogen storage level at the start, fraction"
+    )
+
+
+class Operation(_Frozen):
+    """Operating policy of the rule-based dispatch."""
+
+    grid_import: bool = Field(
+        default=False,
+        description="Electrolysers may buy grid power in hours priced at or below the threshold",
+    )
+    import_price_threshold_eur_per_mwh: float = Field(
+        default=20.0,
+        ge=-500,
+        le=5000,
+        description="Price at or below which grid power is bought (RFNBO threshold 20 EUR/MWh)",
+    )
+    gas_backup_fuel: Literal["natural_gas", "hydrogen"] = "natural_gas"
+    rfnbo_matching: Literal["hourly", "monthly"] = "hourly"
+    cyclic: bool = Field(
+        default=True, description="Run each year twice and report the second pass"
+    )
+    initial_soc_fraction: float = Field(
+        default=0.5, ge=0, le=1, description="Battery state of charge at the start, fraction"
+    )
+
+
+class Optimisation(_Frozen):
+    """Options of the PyPSA/HiGHS sizing."""
+
+    mode: Literal["exact", "fast"] = "exact"
+    segment_hours: int = Field(default=3, ge=1, le=24, description="Block length in fast mode")
+    rfnbo: Literal["none", "hourly", "monthly"] = "none"
+    co2_cap_t_per_year: float | None = Field(default=None, ge=0)
+    max_grid_import_mwh_per_year: float | None = Field(default=None, ge=0)
+    min_storage_share: float | None = Field(default=None, ge=0, le=1)
+    time_limit_s: float | None = Field(default=None, gt=0)
+
+
+class Vpp(_Frozen):
+    """Options of the rolling-horizon virtual-power-plant scheduling."""
+
+    horizon_h: int = Field(default=48, ge=2, le=24 * 14, description="Window length, h")
+    commit_h: int = Field(default=24, ge=1, le=24 * 14, description="Hours committed per window")
+    unserved_hydrogen_penalty_eur_per_mwh: float | None = Field(
+        default=1000.0, ge=0, description="Penalty for unserved hydrogen; None = hard obligation"
+    )
+    electrolysis_start_cost_eur_per_mw: float = Field(default=5.0, ge=0)
+    gas_start_cost_eur_per_mw: float = Field(default=30.0, ge=0)
+    gas_min_load_fraction: float = Field(default=0.3, ge=0, le=1)
+    forecast_error_std_fraction: float = Field(default=0.0, ge=0, le=1)
+    seed: int = 0
+    mip_gap: float = Field(default=0.005, ge=0, le=1)
+    days: int | None = Field(default=None, ge=1, le=366, description="Limit to the first days")
+
+    @model_validator(mode="after")
+    def _commit_within_horizon(self) -> Vpp:
+        if self.commit_h > self.horizon_h:
+            raise ValueError(
+                f"commit_h ({self.commit_h}) must not exceed horizon_h ({self.horizon_h})"
+            )
+        return self
+
+
+class Scenario(_Frozen):
+    """A complete, validated scenario (technology defaults already resolved)."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    weather: Weather = Weather()
+    economics: Economics = Economics()
+    sites: dict[str, Site] = Field(min_length=1)
+    hydrogen: Hydrogen
+    operation: Operation = Operation()
+    optimisation: Optimisation = Optimisation()
+    vpp: Vpp = Vpp()
+    technology: TechnologyParameters
+
+    @property
+    def site_names(self) -> tuple[str, ...]:
+        """Site names in file order."""
+        return tuple(self.sites)
+
+    def ranges(self) -> dict[str, CapacityRange]:
+        """Every capacity to be sized, by field path (e.g. ``sites.boxberg.pv_mw``)."""
+        out: dict[str, CapacityRange] = {}
+        for name, site in self.sites.items():
+            for field in CAPACITY_FIELDS:
+                value = getattr(site, field)
+                if isinstance(value, CapacityRange):
+                    out[f"sites.{name}.{field}"] = value
+        for name, value in self.hydrogen.storage_mwh.items():
+            if isinstance(value, CapacityRange):
+                out[f"hydrogen.storage_mwh.{name}"] = value
+        return out
+
+    @property
+    def is_fixed(self) -> bool:
+        """True when every capacity is a fixed number."""
+        return not self.ranges()
+
+
+#: Per-site capacity fields, in the order used for tables.
+CAPACITY_FIELDS = (
+    "wind_mw",
+    "pv_mw",
+    "battery_mw",
+    "battery_mwh",
+    "electrolysis_mw",
+    "gas_backup_mw",
+    "pipeline_mw",
+)

@@ -1,0 +1,163 @@
+"""Read scenario files: YAML, ``extends:`` inheritance, technology defaults, validation."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from nzv_energy.errors import ScenarioError
+from nzv_energy.scenario import Scenario
+from nzv_energy.technology import available_cost_years, default_technology
+from nzv_energy.validation import check_scenario, from_validation_error
+
+SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+MAX_EXTENDS_DEPTH = 10
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` into a copy of ``base``; nested mappings merge key by key.
+
+    A mapping that replaces a number (or the reverse, e.g. a fixed capacity made a
+    ``{min, max}`` range) replaces it whole.
+    """
+    out = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML loader that also reads ``1e9`` (no dot) as a float, as YAML 1.2 does."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read one YAML mapping; syntax errors become :class:`ScenarioError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(path, "file", str(path), "an existing scenario file") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise ScenarioError(path, "file", str(path), f"a readable UTF-8 file ({exc})") from None
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (safe loader subclass)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(path, where, problem, "valid YAML syntax") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ScenarioError(path, "(top level)", data, "a mapping of keys (name:, sites:, ...)")
+    return data
+
+
+def resolve_extends(path: Path, depth: int = 0) -> dict[str, Any]:
+    """Raw scenario mapping of ``path`` with its ``extends:`` chain merged in."""
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(path, "extends", parent, "a path to another scenario file")
+    if depth >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(path, "extends", parent, f"at most {MAX_EXTENDS_DEPTH} levels")
+    parent_path = (path.parent / parent).resolve()
+    if not parent_path.exists():
+        raise ScenarioError(
+            path, "extends", parent, "a path (relative to this file) to an existing scenario"
+        )
+    base = resolve_extends(parent_path, depth + 1)
+    return deep_merge(base, data)
+
+
+def scenario_from_mapping(
+    raw: Mapping[str, Any], file: str | Path | None = None
+) -> Scenario:
+    """Validate a raw scenario mapping (no ``extends``) into a :class:`Scenario`.
+
+    Technology defaults for the scenario's cost year are filled in first; keys
+    under ``technology:`` override them.
+    """
+    data = dict(raw)
+    economics = data.get("economics") or {}
+    cost_year = economics.get("cost_year", 2030) if isinstance(economics, Mapping) else 2030
+    years = available_cost_years()
+    if cost_year not in years:
+        raise ScenarioError(
+            file,
+            "economics.cost_year",
+            cost_year,
+            f"one of the cost years in inputs/costs.csv: {', '.join(map(str, years))}",
+        )
+    user_tech = data.get("technology") or {}
+    if not isinstance(user_tech, Mapping):
+        raise ScenarioError(file, "technology", user_tech, "a mapping of technology sections")
+    data["technology"] = deep_merge(default_technology(cost_year), user_tech)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise from_validation_error(err, file) from None
+    check_scenario(scenario, file)
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge (``extends:``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path
+        YAML scenario file.
+
+    Returns
+    -------
+    Scenario
+        Frozen, validated scenario with technology defaults resolved.
+
+    Raises
+    ------
+    ScenarioError
+        On any invalid content; the message names file, field, value and what is allowed.
+    """
+    p = Path(path)
+    raw = resolve_extends(p)
+    scenario = scenario_from_mapping(raw, p)
+    return scenario
+
+
+def scenario_text_and_hash(path: str | Path) -> tuple[str, str]:
+    """The merged scenario as YAML text and its SHA-256 (for provenance)."""
+    raw = resolve_extends(Path(path))
+    text = yaml.safe_dump(raw, sort_keys=True, allow_unicode=True)
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def scenario_to_yaml(scenario: Scenario) -> str:
+    """Write a scenario (e.g. a sized one) as YAML that loads back to the same scenario."""
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
