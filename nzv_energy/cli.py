@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S", stream=sys.stderr)
-    for noisy in ("pypsa", "linopy", "numba", "distributed", "pyomo", "h5py", "matplotlib"):
+    for noisy in ("pypsa", "linopy", "numba", "distributed", "pyomo", "h5py", "matplotlib", "numexpr"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     if args.command is None:
         args = parser.parse_args(["run", *([] if argv is None else list(argv))])

@@ -85,12 +85,12 @@ class Site(_Frozen):
     grid_connection_mw: float = Field(
         ge=0, le=MAX_POWER_MW, description="Grid connection rating (import and export), MW"
     )
-    wind_mw: Capacity = 0.0
-    pv_mw: Capacity = 0.0
-    battery_mw: Capacity = 0.0
-    battery_mwh: EnergyCapacity = 0.0
-    electrolysis_mw: Capacity = 0.0
-    gas_backup_mw: Capacity = 0.0
+    wind_mw: Capacity = Field(default=0.0, description="Onshore wind capacity, MW")
+    pv_mw: Capacity = Field(default=0.0, description="Ground-mounted PV capacity, MW_AC")
+    battery_mw: Capacity = Field(default=0.0, description="Battery power (inverter) rating, MW")
+    battery_mwh: EnergyCapacity = Field(default=0.0, description="Battery energy capacity, MWh")
+    electrolysis_mw: Capacity = Field(default=0.0, description="Electrolyser rating, MW_el")
+    gas_backup_mw: Capacity = Field(default=0.0, description="Gas (H2-ready) backup turbine rating, MW_el")
     pipeline_mw: Capacity | None = Field(
         default=None,
         description=(
@@ -212,6 +212,25 @@ class Vpp(_Frozen):
     seed: int = 0
     mip_gap: float = Field(default=0.005, ge=0, le=1)
     days: int | None = Field(default=None, ge=1, le=366, description="Limit to the first days")
+    import_policy: Literal["operation", "market"] = Field(
+        default="operation",
+        description=(
+            "Grid purchases beyond the sites' own standby and local load: 'operation' = as the "
+            "rule-based dispatch (operation.grid_import, at or below the price threshold), "
+            "'market' = in any hour up to the connection"
+        ),
+    )
+    storage_value: Literal["window_median_price", "none"] = Field(
+        default="window_median_price",
+        description=(
+            "Value of energy left in storage at the end of a window: battery MWh at the "
+            "window's median price times discharge efficiency, hydrogen MWh at the median "
+            "price divided by the rated electrolyser efficiency; 'none' = worthless"
+        ),
+    )
+    time_limit_s: float | None = Field(
+        default=30.0, gt=0, description="HiGHS time limit per window, s; None = no limit"
+    )
 
     @model_validator(mode="after")
     def _commit_within_horizon(self) -> Vpp:

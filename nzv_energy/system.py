@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from nzv_energy.errors import InputDataError, ScenarioError
+from nzv_energy.errors import InputDataError, NzvInputError, ScenarioError
 from nzv_energy.prices import input_files as price_files
 from nzv_energy.prices import load_prices
 from nzv_energy.profiles import SiteProfileSpec, file_sha256, load_capacity_factors
@@ -145,7 +145,11 @@ def _demand_profile(
     return demand.mean_mw * profile, [path]
 
 
-def build_inputs(scenario: Scenario, base_dir: Path | None = None) -> SystemInputs:
+def build_inputs(
+    scenario: Scenario,
+    base_dir: Path | None = None,
+    scenario_file: str | Path | None = None,
+) -> SystemInputs:
     """Load every hourly input of a scenario.
 
     Parameters
@@ -153,9 +157,23 @@ def build_inputs(scenario: Scenario, base_dir: Path | None = None) -> SystemInpu
     scenario
         A validated scenario.
     base_dir
-        Folder that relative data paths in the scenario are resolved against
-        (normally the scenario file's folder).
+        Folder that relative data paths in the scenario are resolved against;
+        defaults to the folder of ``scenario_file``.
+    scenario_file
+        The scenario's file, named in errors about its fields (e.g. weather years).
     """
+    if base_dir is None and scenario_file is not None:
+        base_dir = Path(scenario_file).resolve().parent
+    try:
+        return _build_inputs(scenario, base_dir)
+    except NzvInputError as err:
+        if err.file is None and scenario_file is not None:
+            err.file = str(scenario_file)
+            err.args = (err.message,)
+        raise
+
+
+def _build_inputs(scenario: Scenario, base_dir: Path | None) -> SystemInputs:
     specs = {
         name: SiteProfileSpec(
             lat=site.location.lat,

@@ -1,0 +1,112 @@
+"""Scenario files: the shipped ones validate, inheritance and overrides work, YAML round-trips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nzv_energy.errors import ScenarioError
+from nzv_energy.scenario import CapacityRange, distance_km
+from nzv_energy.scenario_file import load_scenario, scenario_from_mapping, scenario_to_yaml
+from nzv_energy.technology import annuity_factor, default_technology
+
+from .conftest import SCENARIOS
+
+SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_scenarios_validate(path: Path) -> None:
+    scenario = load_scenario(path)
+    assert scenario.name == path.stem
+
+
+def test_default_scenario_has_the_announced_plans() -> None:
+    s = load_scenario(SCENARIOS / "lausitz_2030.yaml")
+    # GigaBattery Jaenschwalde 1,000 MW / 4,000 MWh (lausitz_facts.md)
+    assert s.sites["jaenschwalde"].battery_mw == 1000
+    assert s.sites["jaenschwalde"].battery_mwh == 4000
+    # grid connections = net block capacities (BNetzA): 2790, 1500, 2427 MW
+    assert [site.grid_connection_mw for site in s.sites.values()] == [2790, 1500, 2427]
+    # the optimiser decides wind, PV, electrolysis and hydrogen storage
+    assert isinstance(s.sites["boxberg"].electrolysis_mw, CapacityRange)
+    assert "hydrogen.storage_mwh.boxberg" in s.ranges()
+    assert not s.is_fixed
+
+
+def test_fixed_variant_extends_default_and_overrides_few_keys() -> None:
+    base = load_scenario(SCENARIOS / "lausitz_2030.yaml")
+    fixed = load_scenario(SCENARIOS / "lausitz_2030_fixed.yaml")
+    assert fixed.is_fixed
+    # keys not overridden come from the parent file
+    assert fixed.sites["jaenschwalde"].battery_mwh == base.sites["jaenschwalde"].battery_mwh
+    assert fixed.economics == base.economics
+    assert fixed.sites["boxberg"].wind_mw == 1000
+
+
+def test_cost_year_selects_cost_table_rows() -> None:
+    s30 = load_scenario(SCENARIOS / "lausitz_2030.yaml")
+    s40 = load_scenario(SCENARIOS / "lausitz_2040.yaml")
+    # PyPSA technology-data v0.14: electrolysis 1886.0019 EUR/kW (2030), 1508.8015 (2040)
+    assert s30.technology.electrolysis.capex_eur_per_mw == pytest.approx(1_886_001.9)
+    assert s40.technology.electrolysis.capex_eur_per_mw == pytest.approx(1_508_801.5)
+    assert s40.technology.electrolysis.efficiency == pytest.approx(0.6532)
+
+
+def test_technology_override_replaces_only_that_parameter(write_scenario) -> None:
+    path = write_scenario({"technology": {"electrolysis": {"min_load_fraction": 0.15}}})
+    s = load_scenario(path)
+    assert s.technology.electrolysis.min_load_fraction == 0.15
+    assert s.technology.electrolysis.efficiency == pytest.approx(0.6217)
+
+
+def test_range_replaces_fixed_number_through_extends(write_scenario) -> None:
+    path = write_scenario({"sites": {"boxberg": {"pv_mw": {"min": 10, "max": 20}}}})
+    s = load_scenario(path)
+    assert s.sites["boxberg"].pv_mw == CapacityRange(min=10, max=20)
+    assert s.sites["boxberg"].wind_mw == 300
+
+
+def test_sized_scenario_yaml_round_trips() -> None:
+    s = load_scenario(SCENARIOS / "lausitz_2030.yaml")
+    again = scenario_from_mapping(yaml.safe_load(scenario_to_yaml(s)))
+    assert again == s
+
+
+def test_unknown_cost_year_is_rejected(write_scenario) -> None:
+    with pytest.raises(ScenarioError, match=r"economics\.cost_year: got 2035.*2030, 2040"):
+        load_scenario(write_scenario({"economics": {"cost_year": 2035}}))
+
+
+def test_annuity_factor_matches_textbook_values() -> None:
+    # capital recovery factor r/(1-(1+r)^-n): 7 %, 25 years = 0.08581 (standard tables)
+    assert annuity_factor(0.07, 25) == pytest.approx(0.085811, rel=1e-4)
+    assert annuity_factor(0.0, 20) == pytest.approx(0.05)
+
+
+def test_distance_between_boxberg_and_schwarzheide() -> None:
+    s = load_scenario(SCENARIOS / "lausitz_2030.yaml")
+    km = distance_km(s.sites["boxberg"].location, s.hydrogen.demand.location)
+    # 0.06 deg latitude and 0.673 deg longitude at 51.4 N: about 47 km as the crow flies
+    assert 45 < km < 49
+
+
+def test_every_cost_default_has_a_cited_source() -> None:
+    from nzv_energy.technology import cost_sources
+
+    for year in (2030, 2040):
+        sources = cost_sources(year)
+        tech = default_technology(year)
+        for section, fields in tech.items():
+            for field in fields:
+                if field == "full_load_hours":
+                    continue
+                assert sources.get(f"{section}.{field}"), f"{year} {section}.{field} has no source"
+
+
+def test_field_reference_is_generated_from_the_definitions() -> None:
+    from nzv_energy.docgen import DOC, render
+
+    assert DOC.read_text(encoding="utf-8") == render(), "run: python -m nzv_energy.docgen"
