@@ -100,9 +100,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s",
-                        datefmt="%H:%M:%S", stream=sys.stderr)
-    for noisy in ("pypsa", "linopy", "numba", "distributed", "pyomo", "h5py", "matplotlib", "numexpr"):
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    for noisy in (
+        "pypsa",
+        "linopy",
+        "numba",
+        "distributed",
+        "pyomo",
+        "h5py",
+        "matplotlib",
+        "numexpr",
+    ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     if args.command is None:
         args = parser.parse_args(["run", *([] if argv is None else list(argv))])

@@ -59,11 +59,7 @@ TECH_SECTIONS: list[tuple[str, type[BaseModel]]] = [
 
 def _type_name(ann: Any) -> str:
     text = getattr(ann, "__name__", None) or str(ann)
-    return (
-        text.replace("typing.", "")
-        .replace("nzv_energy.scenario.", "")
-        .replace("|", "or")
-    )
+    return text.replace("typing.", "").replace("nzv_energy.scenario.", "").replace("|", "or")
 
 
 def _bounds(field: Any) -> str:
@@ -146,8 +142,7 @@ def render() -> str:
             source = src.get(f"{section}.{name}", "")
             if name == "full_load_hours":
                 source = (
-                    "shared data README: new onshore wind 2,000-2,200 h, "
-                    "ground PV 1,000-1,050 h"
+                    "shared data README: new onshore wind 2,000-2,200 h, ground PV 1,000-1,050 h"
                 )
             if not source and field.default is not PydanticUndefined:
                 source = "project default"

@@ -90,7 +90,9 @@ class Site(_Frozen):
     battery_mw: Capacity = Field(default=0.0, description="Battery power (inverter) rating, MW")
     battery_mwh: EnergyCapacity = Field(default=0.0, description="Battery energy capacity, MWh")
     electrolysis_mw: Capacity = Field(default=0.0, description="Electrolyser rating, MW_el")
-    gas_backup_mw: Capacity = Field(default=0.0, description="Gas (H2-ready) backup turbine rating, MW_el")
+    gas_backup_mw: Capacity = Field(
+        default=0.0, description="Gas (H2-ready) backup turbine rating, MW_el"
+    )
     pipeline_mw: Capacity | None = Field(
         default=None,
         description=(
@@ -177,9 +179,7 @@ class Operation(_Frozen):
     )
     gas_backup_fuel: Literal["natural_gas", "hydrogen"] = "natural_gas"
     rfnbo_matching: Literal["hourly", "monthly"] = "hourly"
-    cyclic: bool = Field(
-        default=True, description="Run each year twice and report the second pass"
-    )
+    cyclic: bool = Field(default=True, description="Run each year twice and report the second pass")
     initial_soc_fraction: float = Field(
         default=0.5, ge=0, le=1, description="Battery state of charge at the start, fraction"
     )
@@ -230,6 +230,13 @@ class Vpp(_Frozen):
     )
     time_limit_s: float | None = Field(
         default=30.0, gt=0, description="HiGHS time limit per window, s; None = no limit"
+    )
+    relax_lookahead: bool = Field(
+        default=True,
+        description=(
+            "On/off decisions after the committed hours are relaxed to [0, 1] (they are "
+            "never committed); False = binary over the whole window"
+        ),
     )
 
     @model_validator(mode="after")

@@ -63,7 +63,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
         raise ScenarioError(path, "file", str(path), f"a readable UTF-8 file ({exc})") from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (safe loader subclass)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
@@ -95,9 +95,7 @@ def resolve_extends(path: Path, depth: int = 0) -> dict[str, Any]:
     return deep_merge(base, data)
 
 
-def scenario_from_mapping(
-    raw: Mapping[str, Any], file: str | Path | None = None
-) -> Scenario:
+def scenario_from_mapping(raw: Mapping[str, Any], file: str | Path | None = None) -> Scenario:
     """Validate a raw scenario mapping (no ``extends``) into a :class:`Scenario`.
 
     Technology defaults for the scenario's cost year are filled in first; keys

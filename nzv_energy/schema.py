@@ -54,9 +54,7 @@ SITE_VARIABLES: dict[str, Variable] = {
         ("time", "site"), "MW_H2", "hydrogen burnt in the gas backup"
     ),
     "hydrogen_storage_charge_mw": Variable(("time", "site"), "MW_H2", "hydrogen into storage"),
-    "hydrogen_storage_discharge_mw": Variable(
-        ("time", "site"), "MW_H2", "hydrogen out of storage"
-    ),
+    "hydrogen_storage_discharge_mw": Variable(("time", "site"), "MW_H2", "hydrogen out of storage"),
     "hydrogen_storage_mwh": Variable(
         ("time", "site"), "MWh_H2", "hydrogen storage level, end of hour"
     ),

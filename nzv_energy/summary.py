@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+
 import numpy as np
 
 from nzv_energy.scenario import CAPACITY_FIELDS, CapacityRange, Scenario

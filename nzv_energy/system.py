@@ -119,7 +119,7 @@ def _demand_profile(
         )
     try:
         frame = pd.read_csv(path)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is a data error
+    except Exception as exc:
         raise InputDataError(path, "file", str(path), f"a readable CSV ({exc})") from None
     if "demand_fraction" not in frame.columns:
         raise InputDataError(
@@ -129,7 +129,9 @@ def _demand_profile(
     bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
     if bad.size:
         raise InputDataError(
-            path, f"demand_fraction row {bad[0] + 2}", frame["demand_fraction"].iloc[bad[0]],
+            path,
+            f"demand_fraction row {bad[0] + 2}",
+            frame["demand_fraction"].iloc[bad[0]],
             "a non-negative number",
         )
     if values.size not in (8760, 8784, len(time)):
@@ -222,7 +224,9 @@ def _build_inputs(scenario: Scenario, base_dir: Path | None) -> SystemInputs:
     )
 
 
-def fixed_capacities(scenario: Scenario, file: str | Path | None = None) -> dict[str, SiteCapacities]:
+def fixed_capacities(
+    scenario: Scenario, file: str | Path | None = None
+) -> dict[str, SiteCapacities]:
     """Fixed capacities per site; ranges are an error (size them first).
 
     A pipeline left unset gets the larger of the site's rated hydrogen output and

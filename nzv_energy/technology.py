@@ -47,9 +47,7 @@ class BatteryParameters(_Frozen):
     """Battery parameters; power (inverter) and energy are sized separately."""
 
     power_capex_eur_per_mw: float = Field(ge=0, le=1e8, description="Inverter investment, EUR/MW")
-    energy_capex_eur_per_mwh: float = Field(
-        ge=0, le=1e8, description="Storage investment, EUR/MWh"
-    )
+    energy_capex_eur_per_mwh: float = Field(ge=0, le=1e8, description="Storage investment, EUR/MWh")
     fom_fraction_per_year: float = Field(ge=0, le=1, description="Fixed O&M, fraction per year")
     lifetime_years: float = Field(gt=0, le=100, description="Economic lifetime, years")
     round_trip_efficiency: float = Field(

@@ -177,9 +177,7 @@ def check_electrolysis_curve(scenario: Scenario, file: str | Path | None) -> Non
 def check_vpp(scenario: Scenario, file: str | Path | None) -> None:
     """Rolling-horizon windows must fit the optimisation window."""
     if scenario.vpp.commit_h > scenario.vpp.horizon_h:
-        raise ScenarioError(
-            file, "vpp.commit_h", scenario.vpp.commit_h, "at most vpp.horizon_h"
-        )
+        raise ScenarioError(file, "vpp.commit_h", scenario.vpp.commit_h, "at most vpp.horizon_h")
 
 
 ALL_CHECKS = (

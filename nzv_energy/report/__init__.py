@@ -1,0 +1,1 @@
+"""Results folders: figures, tables and the written report of a run."""

@@ -1,0 +1,908 @@
+"""Figures of a results folder: dispatch weeks, storage, duration curves, costs, balances.
+
+Every figure is built on a :class:`matplotlib.figure.Figure` without pyplot (no
+global figure registry, no interactive backend) and saved with fixed metadata,
+so the same results give byte-identical SVG and PNG files.
+
+File stems written by :func:`draw_all` (one file per stem and format):
+
+``dispatch_winter_<site>``, ``dispatch_summer_<site>``
+    Hourly supply (above zero) and use (below zero) of each site for seven
+    days from 15 January and 15 July of the first weather year, with the
+    day-ahead price on a second axis.
+``hydrogen_storage``
+    Hydrogen storage level per site over the whole period, and unserved
+    hydrogen if there is any.
+``duration_curves``
+    Residual load of all sites and electrolyser load factor per site, sorted.
+``capacities``
+    Installed capacity per technology, stacked by site (MW and MWh panels).
+``lcoh_breakdown``
+    Levelised cost of hydrogen by cost component (one bar per weather year if
+    given per year), export revenue below zero, total marked.
+``monthly_energy_balance``
+    Monthly electricity generation by source against use by sink, all sites.
+``weather_year_kpis``
+    Key figures per weather year (whichever of the known columns exist).
+
+:func:`draw_comparison` writes ``compare_capacities``, ``compare_lcoh`` and
+``compare_emissions``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+log = logging.getLogger(__name__)
+
+#: Resolution of raster output, dots per inch.
+DPI = 150
+
+#: Figure sizes in inches (width, height) by file stem (dispatch figures share one size).
+FIGURE_SIZES_IN: dict[str, tuple[float, float]] = {
+    "dispatch": (13.0, 5.5),
+    "hydrogen_storage": (12.0, 5.0),
+    "duration_curves": (12.0, 4.8),
+    "capacities": (12.0, 5.0),
+    "lcoh_breakdown": (9.0, 5.5),
+    "monthly_energy_balance": (13.0, 5.5),
+    "weather_year_kpis": (12.0, 6.5),
+    "compare_capacities": (12.0, 5.0),
+    "compare_lcoh": (8.0, 5.0),
+    "compare_emissions": (8.0, 5.0),
+}
+
+#: Output formats and the metadata that keeps each file free of dates and versions.
+_METADATA: dict[str, dict[str, None]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+}
+
+_STYLE: dict[str, Any] = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "figure.titlesize": 12,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.axisbelow": True,
+    # reproducible files: fixed id salt, glyphs as paths, no embedded dates
+    "svg.hashsalt": "nzv-energy",
+    "svg.fonttype": "path",
+    "pdf.fonttype": 42,
+    "path.simplify": True,
+}
+
+#: Electricity sources (above zero) and sinks (below zero): variable, label, colour.
+SOURCES: tuple[tuple[str, str, str], ...] = (
+    ("wind_mw", "Wind", "#3274b8"),
+    ("pv_mw", "PV", "#f2b701"),
+    ("battery_discharge_mw", "Battery discharge", "#7e57c2"),
+    ("grid_import_mw", "Grid import", "#8c8c8c"),
+    ("gas_backup_mw", "Gas backup", "#c0392b"),
+)
+SINKS: tuple[tuple[str, str, str], ...] = (
+    ("local_demand_mw", "Local demand", "#6d4c41"),
+    ("electrolysis_input_mw", "Electrolysis", "#1a9e77"),
+    ("battery_charge_mw", "Battery charge", "#b39ddb"),
+    ("grid_export_mw", "Grid export", "#4a5a6a"),
+    ("curtailment_mw", "Curtailment", "#f28e2b"),
+)
+
+#: Capacity columns: label and colour (MW and MWh columns are drawn in separate panels).
+TECHNOLOGIES: dict[str, tuple[str, str]] = {
+    "wind_mw": ("Wind", "#3274b8"),
+    "pv_mw": ("PV", "#f2b701"),
+    "battery_mw": ("Battery", "#7e57c2"),
+    "electrolysis_mw": ("Electrolysis", "#1a9e77"),
+    "gas_backup_mw": ("Gas backup", "#c0392b"),
+    "pipeline_mw": ("H2 pipeline", "#17becf"),
+    "grid_connection_mw": ("Grid connection", "#8c8c8c"),
+    "battery_mwh": ("Battery", "#7e57c2"),
+    "hydrogen_storage_mwh": ("H2 storage", "#17becf"),
+}
+
+#: LCOH components: label and colour (``capex_<name>`` is drawn as "<label> capital" in the
+#: colour of ``<name>``); unknown components get a grey shade.
+LCOH_COMPONENTS: dict[str, tuple[str, str]] = {
+    "wind": ("Wind", "#3274b8"),
+    "pv": ("PV", "#f2b701"),
+    "battery": ("Battery", "#7e57c2"),
+    "electrolysis": ("Electrolysis", "#1a9e77"),
+    "stack_replacement": ("Stack replacement", "#66c2a5"),
+    "hydrogen_storage": ("H2 storage", "#17becf"),
+    "pipeline": ("H2 pipeline", "#9edae5"),
+    "gas_backup": ("Gas backup", "#c0392b"),
+    "fixed_om": ("Fixed O&M", "#a6761d"),
+    "variable_om": ("Variable O&M", "#e6ab02"),
+    "fuel": ("Fuel", "#e8837a"),
+    "natural_gas": ("Natural gas", "#e8837a"),
+    "co2": ("CO2 price", "#5b5b5b"),
+    "grid_import": ("Grid import", "#8c8c8c"),
+    "grid_export_revenue": ("Grid export revenue", "#4a5a6a"),
+}
+
+#: KPI columns drawn per weather year (those present): label, scale factor, unit as drawn.
+KPIS: dict[str, tuple[str, float, str]] = {
+    "hydrogen_delivered_mwh": ("Hydrogen delivered", 1e-3, "GWh_H2"),
+    "demand_met_share": ("Hydrogen demand met", 100.0, "%"),
+    "lcoh_eur_per_kg": ("LCOH", 1.0, "EUR/kg"),
+    "co2_t": ("CO2 emissions", 1e-3, "kt CO2"),
+    "co2_emissions_t": ("CO2 emissions", 1e-3, "kt CO2"),
+    "curtailment_share": ("Curtailment", 100.0, "% of renewables"),
+    "rfnbo_share": ("RFNBO share of hydrogen", 100.0, "%"),
+    "electrolysis_full_load_hours_h": ("Electrolyser full-load hours", 1.0, "h"),
+    "unserved_hydrogen_mwh": ("Unserved hydrogen", 1e-3, "GWh_H2"),
+}
+
+#: Column names accepted for CO2 emissions, tonnes (first present is used).
+CO2_COLUMNS = ("co2_t", "co2_emissions_t")
+
+_EPS = 1e-9
+
+
+def _fmt_number(value: float) -> str:
+    """Short label for a bar value: no decimals from 100 on, two below 10."""
+    size = abs(value)
+    return f"{value:,.0f}" if size >= 100 else f"{value:.1f}" if size >= 10 else f"{value:.2f}"
+
+_THOUSANDS = FuncFormatter(lambda x, _pos: f"{x:,.0f}")
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    with mpl.rc_context(_STYLE):  # type: ignore[arg-type]
+        yield
+
+
+def _new_figure(size_key: str) -> Figure:
+    return Figure(figsize=FIGURE_SIZES_IN[size_key], dpi=DPI, layout="constrained")
+
+
+def _safe_name(text: str) -> str:
+    """File-name-safe version of a site name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_") or "site"
+
+
+def _date_axis(ax: Axes) -> None:
+    locator = AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
+def _site_values(ds: xr.Dataset, name: str, site: str | None = None) -> np.ndarray:
+    """Hourly values of a variable (one site, or the sum over sites); zeros if absent."""
+    if name not in ds:
+        return np.zeros(ds.sizes["time"])
+    da = ds[name]
+    if "site" in da.dims:
+        da = da.sel(site=site) if site is not None else da.sum("site")
+    return np.nan_to_num(np.asarray(da.values, dtype=np.float64))
+
+
+def _with_gaps(time: pd.DatetimeIndex, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Insert NaN where the time axis jumps (non-consecutive weather years) to break lines."""
+    t = time.to_numpy()
+    if t.size < 2:
+        return t, values
+    step = np.median(np.diff(t))
+    gaps = np.flatnonzero(np.diff(t) > step) + 1
+    if gaps.size == 0:
+        return t, values
+    t_out = np.insert(t, gaps, t[gaps - 1] + step)
+    v_out = np.insert(values.astype(np.float64), gaps, np.nan)
+    return t_out, v_out
+
+
+def _year_count(time: pd.DatetimeIndex) -> int:
+    return max(1, len(np.unique(time.year)))
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+def week_slice(time: pd.DatetimeIndex, year: int, month: int, days: int = 7) -> slice | None:
+    """Index range of the dispatch week shown for one month.
+
+    The week starts at 15 ``month`` 00:00 of ``year``; if the data end earlier
+    in that month the window is moved back so it stays inside the month.
+
+    Parameters
+    ----------
+    time
+        Hourly time stamps.
+    year, month
+        Calendar year and month of the week.
+    days
+        Length of the window in days.
+
+    Returns
+    -------
+    slice or None
+        Positions in ``time``, or ``None`` if the data hold no hour of that month.
+    """
+    in_month = np.flatnonzero((time.year == year) & (time.month == month))
+    if in_month.size == 0:
+        return None
+    n_hours = days * 24
+    first, last = int(in_month[0]), int(in_month[-1])
+    start = int(np.searchsorted(time.to_numpy(), np.datetime64(f"{year}-{month:02d}-15")))
+    start = min(max(start, first), max(first, last + 1 - n_hours))
+    return slice(start, min(start + n_hours, last + 1))
+
+
+def _stack_steps(
+    ax: Axes, x: np.ndarray, layers: Sequence[tuple[str, str, np.ndarray]], sign: float
+) -> None:
+    """Stacked hourly steps above (``sign=1``) or below (``sign=-1``) zero."""
+    base = np.zeros(x.size)
+    for label, colour, values in layers:
+        if not np.any(values > _EPS):
+            continue
+        values = np.append(values, values[-1])  # the last hour needs its right edge
+        top = base + sign * values
+        ax.fill_between(
+            x, base, top, step="post", color=colour, label=label, linewidth=0, alpha=0.95
+        )
+        base = top
+
+
+def _dispatch_figure(ds: xr.Dataset, site: str, window: slice, season: str) -> Figure:
+    time = pd.DatetimeIndex(ds["time"].values[window])
+    step = time[1] - time[0] if len(time) > 1 else pd.Timedelta(hours=1)
+    x = np.append(time.to_numpy(), (time[-1] + step).to_datetime64())
+    sub = ds.isel(time=window)
+    fig = _new_figure("dispatch")
+    ax = fig.add_subplot()
+    sources = [(lbl, col, _site_values(sub, var, site)) for var, lbl, col in SOURCES]
+    sinks = [(lbl, col, _site_values(sub, var, site)) for var, lbl, col in SINKS]
+    _stack_steps(ax, x, sources, 1.0)
+    _stack_steps(ax, x, sinks, -1.0)
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_xlim(x[0], x[-1])
+    ax.set_ylabel("Electric power (MW)\nsupply above zero, use below zero")
+    ax.set_xlabel("Time (UTC)")
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+    _date_axis(ax)
+    handles, labels = ax.get_legend_handles_labels()
+    price = _site_values(sub, "price_eur_per_mwh")
+    if "price_eur_per_mwh" in sub and np.any(price != 0):
+        ax2 = ax.twinx()
+        ax2.spines["right"].set_visible(True)
+        ax2.grid(False)
+        (line,) = ax2.step(
+            x, np.append(price, price[-1]), where="post", color="#111111", linewidth=0.9,
+            alpha=0.85,
+        )
+        line.set_label("Day-ahead price (right axis)")
+        ax2.set_ylabel("Day-ahead price (EUR/MWh)")
+        handles.append(line)
+        labels.append(line.get_label())
+    first, last = time[0], time[-1]
+    ax.set_title(
+        f"Hourly electricity dispatch at {site}, {season} week "
+        f"{first:%d %b} to {last:%d %b %Y}"
+    )
+    fig.legend(handles, labels, loc="outside right upper", title="Supply / use")
+    return fig
+
+
+def dispatch_figures(ds: xr.Dataset) -> dict[str, Figure]:
+    """Winter and summer dispatch weeks of the first weather year, per site."""
+    time = pd.DatetimeIndex(ds["time"].values)
+    if time.size == 0:
+        return {}
+    year = int(time[0].year)
+    out = {}
+    for season, month in (("winter", 1), ("summer", 7)):
+        window = week_slice(time, year, month)
+        if window is None:
+            log.info("no %s week in the data (no hours of month %d of %d)", season, month, year)
+            continue
+        for site in ds["site"].values:
+            stem = f"dispatch_{season}_{_safe_name(site)}"
+            out[stem] = _dispatch_figure(ds, str(site), window, season)
+    return out
+
+
+# --------------------------------------------------------------------------- hydrogen
+
+
+def hydrogen_storage_figure(ds: xr.Dataset, capacities: pd.DataFrame | None = None) -> Figure:
+    """Hydrogen storage level per site, and unserved hydrogen if any."""
+    time = pd.DatetimeIndex(ds["time"].values)
+    unserved = _site_values(ds, "unserved_hydrogen_mw")
+    has_unserved = bool(np.any(unserved > _EPS))
+    fig = _new_figure("hydrogen_storage")
+    if has_unserved:
+        ax, ax_u = fig.subplots(2, 1, sharex=True, height_ratios=(2, 1))
+    else:
+        ax, ax_u = fig.add_subplot(), None
+    colours = mpl.colormaps["tab10"]
+    for i, site in enumerate(ds["site"].values):
+        colour = colours(i % 10)
+        t, level = _with_gaps(time, _site_values(ds, "hydrogen_storage_mwh", str(site)))
+        ax.plot(t, level, color=colour, linewidth=1.0, label=f"{site} level")
+        cap = _capacity(capacities, str(site), "hydrogen_storage_mwh")
+        if cap > 0:
+            ax.axhline(cap, color=colour, linestyle="--", linewidth=0.9, label=f"{site} capacity")
+    ax.set_ylabel("Hydrogen storage level (MWh_H2)")
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+    ax.set_ylim(bottom=0)
+    ax.set_title(
+        "Hydrogen storage level per site (LHV, end of hour)"
+        + ("" if has_unserved else "; all hydrogen demand served")
+    )
+    if ax_u is not None:
+        t, values = _with_gaps(time, unserved)
+        ax_u.fill_between(t, 0, values, color="#c0392b", linewidth=0, label="Unserved hydrogen")
+        ax_u.set_ylabel("Unserved (MW_H2)")
+        ax_u.set_ylim(bottom=0)
+        total_mwh = float(unserved.sum())
+        ax_u.set_title(f"Unserved hydrogen demand: {total_mwh:,.0f} MWh_H2 in total")
+        ax_u.set_xlabel("Time (UTC)")
+        _date_axis(ax_u)
+    else:
+        ax.set_xlabel("Time (UTC)")
+        _date_axis(ax)
+    handles, labels = ax.get_legend_handles_labels()
+    if ax_u is not None:
+        extra = ax_u.get_legend_handles_labels()
+        handles, labels = handles + extra[0], labels + extra[1]
+    fig.legend(handles, labels, loc="outside right upper")
+    return fig
+
+
+def _capacity(capacities: pd.DataFrame | None, site: str, column: str) -> float:
+    if capacities is None or column not in capacities.columns or site not in capacities.index:
+        return 0.0
+    value = pd.to_numeric(capacities.at[site, column], errors="coerce")
+    return float(value) if np.isfinite(value) else 0.0
+
+
+#: Points drawn per duration curve (a sorted curve loses nothing visible when thinned).
+DURATION_POINTS = 2000
+
+
+def duration_curve(values: np.ndarray, n_years: int) -> tuple[np.ndarray, np.ndarray]:
+    """Values sorted descending against hours per year, thinned to :data:`DURATION_POINTS`.
+
+    Parameters
+    ----------
+    values
+        Hourly values over ``n_years`` weather years.
+    n_years
+        Number of weather years the values span (the x axis is hours per year).
+
+    Returns
+    -------
+    hours, sorted_values
+        The first and last hour are always kept, so the extremes are exact.
+    """
+    curve = np.sort(np.asarray(values, dtype=np.float64))[::-1]
+    keep = np.unique(np.linspace(0, curve.size - 1, min(curve.size, DURATION_POINTS)).round())
+    keep = keep.astype(np.intp)
+    return (keep + 1) / n_years, curve[keep]
+
+
+def duration_curves_figure(ds: xr.Dataset, capacities: pd.DataFrame | None = None) -> Figure:
+    """Residual-load duration curve (all sites) and electrolyser load-duration curves."""
+    time = pd.DatetimeIndex(ds["time"].values)
+    n_years = _year_count(time)
+    renewables = _site_values(ds, "wind_mw") + _site_values(ds, "pv_mw")
+    before_electrolysis = _site_values(ds, "local_demand_mw") - renewables
+    residual = before_electrolysis + _site_values(ds, "electrolysis_input_mw")
+    fig = _new_figure("duration_curves")
+    ax_r, ax_e = fig.subplots(1, 2)
+    hours, curve = duration_curve(residual, n_years)
+    ax_r.plot(hours, curve, color="#333333", linewidth=1.3, label="residual load")
+    ax_r.plot(
+        *duration_curve(before_electrolysis, n_years), color="#333333", linewidth=1.0,
+        linestyle="--", label="same without electrolysis",
+    )
+    ax_r.axhline(0.0, color="black", linewidth=0.8)
+    ax_r.fill_between(
+        hours, 0, curve, where=curve > 0, interpolate=True,
+        color="#c0392b", alpha=0.25, linewidth=0, label="shortfall (import, backup, storage)",
+    )
+    ax_r.fill_between(
+        hours, 0, curve, where=curve < 0, interpolate=True,
+        color="#1a9e77", alpha=0.25, linewidth=0, label="surplus (export, storage, curtailment)",
+    )
+    ax_r.set_ylabel("Residual load (MW)")
+    ax_r.set_xlabel("Hours per year, sorted (h/a)")
+    ax_r.set_title("Residual load: local demand + electrolysis − wind − PV, all sites")
+    ax_r.yaxis.set_major_formatter(_THOUSANDS)
+    ax_r.xaxis.set_major_formatter(_THOUSANDS)
+    x_max = max(time.size / n_years, 1.0)
+    ax_r.set_xlim(0, x_max)
+    ax_r.legend(loc="lower left")
+    colours = mpl.colormaps["tab10"]
+    drawn = False
+    for i, site in enumerate(ds["site"].values):
+        cap = _capacity(capacities, str(site), "electrolysis_mw")
+        if cap <= 0:
+            continue
+        lf = _site_values(ds, "electrolysis_input_mw", str(site)) / cap
+        flh = float(lf.mean()) * 8760.0
+        ax_e.plot(
+            *duration_curve(lf * 100.0, n_years), color=colours(i % 10), linewidth=1.3,
+            label=f"{site} ({cap:,.0f} MW, {flh:,.0f} full-load h/a)",
+        )
+        drawn = True
+    if drawn:
+        ax_e.legend(loc="upper right")
+    else:
+        ax_e.text(0.5, 0.5, "no electrolysis capacity", ha="center", transform=ax_e.transAxes)
+    ax_e.set_ylim(0, 105)
+    ax_e.set_xlim(0, x_max)
+    ax_e.yaxis.set_major_formatter(PercentFormatter())
+    ax_e.xaxis.set_major_formatter(_THOUSANDS)
+    ax_e.set_ylabel("Electrolyser load (% of rated MW)")
+    ax_e.set_xlabel("Hours per year, sorted (h/a)")
+    ax_e.set_title("Electrolyser load-duration curve per site")
+    return fig
+
+
+# --------------------------------------------------------------------------- capacities
+
+
+def _split_units(columns: Iterable[str]) -> tuple[list[str], list[str]]:
+    cols = [str(c) for c in columns]
+    known = [c for c in TECHNOLOGIES if c in cols]
+    extra = [c for c in cols if c not in TECHNOLOGIES]
+    ordered = known + extra
+    mw = [c for c in ordered if c.endswith("_mw")]
+    mwh = [c for c in ordered if c.endswith("_mwh")]
+    return mw, mwh
+
+
+def _tech_label(column: str) -> str:
+    return TECHNOLOGIES.get(column, (column.rsplit("_", 1)[0].replace("_", " "), ""))[0]
+
+
+def _annotate_totals(ax: Axes, x: np.ndarray, totals: np.ndarray) -> None:
+    top = float(np.nanmax(totals)) if totals.size else 0.0
+    for xi, total in zip(x, totals, strict=True):
+        ax.annotate(
+            f"{total:,.0f}", (xi, total), xytext=(0, 2), textcoords="offset points",
+            ha="center", va="bottom", fontsize=8,
+        )
+    if top > 0:
+        ax.set_ylim(0, top * 1.12)
+
+
+def capacities_figure(capacities: pd.DataFrame) -> Figure:
+    """Installed capacity per technology, stacked by site; MW and MWh in separate panels."""
+    data = capacities.apply(pd.to_numeric, errors="coerce").fillna(0.0)
+    mw, mwh = _split_units(data.columns)
+    fig = _new_figure("capacities")
+    panels = [(cols, unit) for cols, unit in ((mw, "MW"), (mwh, "MWh")) if cols]
+    if not panels:
+        ax = fig.add_subplot()
+        ax.text(0.5, 0.5, "no capacities", ha="center", transform=ax.transAxes)
+        ax.set_ylabel("Capacity (MW)")
+        ax.set_title("Installed capacity per technology")
+        return fig
+    axes = fig.subplots(1, len(panels), width_ratios=[len(c) for c, _ in panels], squeeze=False)[0]
+    colours = mpl.colormaps["tab10"]
+    for ax, (cols, unit) in zip(axes, panels, strict=True):
+        x = np.arange(len(cols))
+        bottom = np.zeros(len(cols))
+        for i, site in enumerate(data.index):
+            values = data.loc[site, cols].to_numpy(np.float64)
+            ax.bar(x, values, 0.65, bottom=bottom, color=colours(i % 10), label=str(site))
+            bottom += values
+        _annotate_totals(ax, x, bottom)
+        ax.set_xticks(x, [_tech_label(c) for c in cols])
+        ax.set_ylabel(f"Capacity ({unit})" if unit == "MW" else "Energy capacity (MWh)")
+        ax.yaxis.set_major_formatter(_THOUSANDS)
+        ax.set_title("Power capacity per technology" if unit == "MW" else "Storage capacity")
+        ax.grid(axis="x", visible=False)
+    fig.legend(*axes[0].get_legend_handles_labels(), title="Site", loc="outside right upper")
+    fig.suptitle("Installed capacity per technology, stacked by site (total on top)")
+    return fig
+
+
+# --------------------------------------------------------------------------- LCOH
+
+
+def _component_style(name: str, greys: Iterator[str]) -> tuple[str, str]:
+    """Legend label and colour of an LCOH component."""
+    if name in LCOH_COMPONENTS:
+        return LCOH_COMPONENTS[name]
+    base = name.removeprefix("capex_")
+    if base != name and base in LCOH_COMPONENTS:
+        label, colour = LCOH_COMPONENTS[base]
+        return f"{label} capital", colour
+    return name.replace("_", " ").capitalize(), next(greys)
+
+
+def lcoh_breakdown_figure(lcoh_breakdown: pd.Series | pd.DataFrame) -> Figure:
+    """Stacked LCOH by component (EUR/kg); one bar per column if a DataFrame."""
+    if isinstance(lcoh_breakdown, pd.Series):
+        name = lcoh_breakdown.name
+        frame = lcoh_breakdown.to_frame(name="all years" if name is None else str(name))
+    else:
+        frame = lcoh_breakdown.copy()
+    frame = frame.apply(pd.to_numeric, errors="coerce").fillna(0.0)
+    frame = frame.loc[(frame.abs() > _EPS).any(axis=1)]
+    fig = _new_figure("lcoh_breakdown")
+    ax = fig.add_subplot()
+    x = np.arange(frame.shape[1])
+    pos_base = np.zeros(x.size)
+    neg_base = np.zeros(x.size)
+    greys = iter(["#bdbdbd", "#969696", "#737373", "#d9d9d9", "#525252"] * 10)
+    costs: list[tuple[Any, str]] = []  # (legend handle, label)
+    revenues: list[tuple[Any, str]] = []
+    for component, row in frame.iterrows():
+        label, colour = _component_style(str(component), greys)
+        values = row.to_numpy(np.float64)
+        pos, neg = np.clip(values, 0, None), np.clip(values, None, 0)
+        handle = ax.bar(
+            x, pos, 0.6, bottom=pos_base, color=colour, edgecolor="white", linewidth=0.5
+        )
+        if np.any(neg < 0):
+            ax.bar(x, neg, 0.6, bottom=neg_base, color=colour, edgecolor="white", linewidth=0.5)
+        (costs if values.sum() >= 0 else revenues).append((handle, label))
+        pos_base += pos
+        neg_base += neg
+    total = pos_base + neg_base
+    marker = ax.scatter(x, total, marker="D", s=40, color="black", zorder=5)
+    for xi, t, top in zip(x, total, pos_base, strict=True):
+        ax.annotate(
+            f"{t:.2f} EUR/kg", (xi, top), xytext=(0, 4), textcoords="offset points",
+            ha="center", va="bottom", fontweight="bold",
+        )
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    span = float(max(pos_base.max(initial=0.0), 1e-6))
+    ax.set_ylim(min(neg_base.min(initial=0.0) * 1.15, 0.0), span * 1.15)
+    ax.set_xticks(x, [str(c) for c in frame.columns])
+    ax.set_xlim(-0.8, x.size - 0.2)
+    ax.set_ylabel("Levelised cost of hydrogen (EUR/kg H2)")
+    ax.set_xlabel("Weather year" if frame.shape[1] > 1 else "")
+    ax.set_title("Levelised cost of hydrogen by component (revenues below zero)")
+    ax.grid(axis="x", visible=False)
+    # legend from the top of the stack down: costs, then revenues, then the total
+    entries = [*costs[::-1], *revenues, (marker, "Total (net)")]
+    fig.legend(
+        [h for h, _ in entries], [lbl for _, lbl in entries],
+        loc="outside right upper", title="Component",
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- balance
+
+
+def monthly_balance(ds: xr.Dataset) -> pd.DataFrame:
+    """Monthly electricity of all sites by source (positive) and sink (negative), GWh.
+
+    Parameters
+    ----------
+    ds
+        Hourly results dataset (:mod:`nzv_energy.schema`); each time step is one hour.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: calendar months (``Period``); columns: source and sink labels.
+    """
+    time = pd.DatetimeIndex(ds["time"].values)
+    data = {lbl: _site_values(ds, var) / 1e3 for var, lbl, _ in SOURCES}
+    data.update({lbl: -_site_values(ds, var) / 1e3 for var, lbl, _ in SINKS})
+    frame = pd.DataFrame(data, index=time)
+    return frame.groupby(time.to_period("M")).sum()
+
+
+def monthly_balance_figure(ds: xr.Dataset) -> Figure:
+    """Monthly generation by source against use by sink, all sites, GWh."""
+    balance = monthly_balance(ds)
+    fig = _new_figure("monthly_energy_balance")
+    ax = fig.add_subplot()
+    x = np.arange(len(balance))
+    colours = {lbl: col for _, lbl, col in (*SOURCES, *SINKS)}
+    for sign in (1.0, -1.0):
+        base = np.zeros(x.size)
+        for label in balance.columns:
+            values = balance[label].to_numpy(np.float64)
+            if not np.any(sign * values > _EPS):
+                continue
+            ax.bar(x, values, 0.8, bottom=base, color=colours[label], label=label, linewidth=0)
+            base += values
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    periods = list(balance.index)
+    ticks = [
+        f"{p.strftime('%b')}\n{p.year}" if (p.month == 1 or i == 0) else p.strftime("%b")
+        for i, p in enumerate(periods)
+    ]
+    step = max(1, len(ticks) // 24 + (len(ticks) % 24 > 0))
+    ax.set_xticks(x[::step], ticks[::step])
+    ax.set_ylabel("Electricity per month (GWh)\ngeneration above zero, use below zero")
+    ax.set_xlabel("Month")
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+    ax.grid(axis="x", visible=False)
+    ax.set_title("Monthly electricity balance of all sites: generation by source, use by sink")
+    fig.legend(loc="outside right upper", title="Source / sink")
+    return fig
+
+
+# --------------------------------------------------------------------------- KPIs
+
+
+def weather_year_kpis_figure(kpis: pd.DataFrame) -> Figure | None:
+    """One small bar chart per known key figure (:data:`KPIS`), one bar per weather year.
+
+    Returns ``None`` if none of the known columns holds a number.
+    """
+    numeric = kpis.apply(pd.to_numeric, errors="coerce")
+    columns = [c for c in KPIS if c in numeric.columns and numeric[c].notna().any()]
+    co2 = [c for c in CO2_COLUMNS if c in columns]
+    columns = [c for c in columns if c not in co2[1:]]  # one CO2 panel
+    if not columns:
+        return None
+    n_cols = min(3, len(columns))
+    n_rows = -(-len(columns) // n_cols)
+    fig = _new_figure("weather_year_kpis")
+    axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    x = np.arange(len(numeric))
+    names = [str(i) for i in numeric.index]
+    for ax, column in zip(axes, columns, strict=False):
+        label, scale, unit = KPIS[column]
+        values = numeric[column].to_numpy(np.float64) * scale
+        bars = ax.bar(x, values, 0.6, color="#3274b8")
+        ax.bar_label(bars, fmt=_fmt_number, fontsize=8, padding=2)
+        ax.set_xticks(x, names)
+        ax.set_ylabel(f"({unit})")
+        ax.set_title(label)
+        if np.nanmax(np.abs(values), initial=0.0) >= 1000:
+            ax.yaxis.set_major_formatter(_THOUSANDS)
+        ax.grid(axis="x", visible=False)
+        ax.margins(y=0.15)
+    for ax in axes[len(columns):]:
+        ax.set_visible(False)
+    axis_name = numeric.index.name or "weather year"
+    fig.suptitle(f"Key figures per {str(axis_name).replace('_', ' ')}")
+    return fig
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def _grouped_bars(ax: Axes, data: pd.DataFrame, cols: list[str]) -> None:
+    """Bars grouped by technology, one bar per run (row of ``data``)."""
+    colours = mpl.colormaps["tab10"]
+    n_runs = max(1, len(data))
+    width = 0.8 / n_runs
+    x = np.arange(len(cols))
+    for i, run in enumerate(data.index):
+        offset = (i - (n_runs - 1) / 2) * width
+        ax.bar(x + offset, data.loc[run, cols].to_numpy(np.float64), width,
+               color=colours(i % 10), label=str(run))
+    ax.set_xticks(x, [_tech_label(c) for c in cols])
+    ax.grid(axis="x", visible=False)
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+
+
+def _run_bars(ax: Axes, data: pd.Series, fmt: str) -> None:
+    colours = mpl.colormaps["tab10"]
+    x = np.arange(len(data))
+    bars = ax.bar(x, data.to_numpy(np.float64), 0.6,
+                  color=[colours(i % 10) for i in range(len(data))])
+    ax.bar_label(bars, fmt=fmt, padding=2)
+    ax.set_xticks(x, [str(i) for i in data.index], rotation=20 if len(data) > 3 else 0,
+                  ha="right" if len(data) > 3 else "center")
+    ax.set_xlabel("Run")
+    ax.grid(axis="x", visible=False)
+    ax.margins(y=0.12)
+
+
+def comparison_figures(table: pd.DataFrame) -> dict[str, Figure]:
+    """Capacities, LCOH and CO2 of several runs side by side (what the table holds)."""
+    data = table.apply(pd.to_numeric, errors="coerce")
+    out: dict[str, Figure] = {}
+    mw, mwh = _split_units(c for c in data.columns if c in TECHNOLOGIES)
+    panels = [(cols, unit) for cols, unit in ((mw, "MW"), (mwh, "MWh")) if cols]
+    if panels:
+        fig = _new_figure("compare_capacities")
+        axes = fig.subplots(
+            1, len(panels), width_ratios=[len(c) for c, _ in panels], squeeze=False
+        )[0]
+        for ax, (cols, unit) in zip(axes, panels, strict=True):
+            _grouped_bars(ax, data[cols].fillna(0.0), cols)
+            ax.set_ylabel(f"Capacity, all sites ({unit})")
+            ax.set_title("Power capacity" if unit == "MW" else "Storage capacity")
+        fig.legend(*axes[0].get_legend_handles_labels(), title="Run", loc="outside right upper")
+        fig.suptitle("Installed capacity per technology and run (sum over sites)")
+        out["compare_capacities"] = fig
+    if "lcoh_eur_per_kg" in data and data["lcoh_eur_per_kg"].notna().any():
+        fig = _new_figure("compare_lcoh")
+        ax = fig.add_subplot()
+        _run_bars(ax, data["lcoh_eur_per_kg"], "{:.2f}")
+        ax.set_ylabel("Levelised cost of hydrogen (EUR/kg H2)")
+        ax.set_title("Levelised cost of hydrogen per run")
+        out["compare_lcoh"] = fig
+    co2_column = next((c for c in CO2_COLUMNS if c in data and data[c].notna().any()), None)
+    if co2_column is not None:
+        co2 = data[co2_column]
+        large = float(co2.abs().max()) >= 1e4
+        fig = _new_figure("compare_emissions")
+        ax = fig.add_subplot()
+        _run_bars(ax, co2 / 1e3 if large else co2, "{:,.1f}" if large else "{:,.0f}")
+        unit = "kt CO2/a" if large else "t CO2/a"
+        ax.set_ylabel(f"CO2 emissions per weather year ({unit})")
+        ax.yaxis.set_major_formatter(_THOUSANDS)
+        ax.set_title("CO2 emissions per run")
+        out["compare_emissions"] = fig
+    return out
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def build_figures(
+    ds: xr.Dataset,
+    kpis: pd.DataFrame | None,
+    capacities: pd.DataFrame | None,
+    lcoh_breakdown: pd.Series | pd.DataFrame | None,
+) -> dict[str, Figure]:
+    """Build the figures of one run without writing them (file stem -> Figure).
+
+    Arguments as in :func:`draw_all`; ``None`` or empty tables skip their figures.
+    """
+    with _style():
+        figures = dispatch_figures(ds)
+        figures["hydrogen_storage"] = hydrogen_storage_figure(ds, capacities)
+        figures["duration_curves"] = duration_curves_figure(ds, capacities)
+        if capacities is not None and not capacities.empty:
+            figures["capacities"] = capacities_figure(capacities)
+        if lcoh_breakdown is not None and len(lcoh_breakdown):
+            figures["lcoh_breakdown"] = lcoh_breakdown_figure(lcoh_breakdown)
+        figures["monthly_energy_balance"] = monthly_balance_figure(ds)
+        if kpis is not None and not kpis.empty:
+            fig = weather_year_kpis_figure(kpis)
+            if fig is not None:
+                figures["weather_year_kpis"] = fig
+    return figures
+
+
+def build_comparison_figures(table: pd.DataFrame) -> dict[str, Figure]:
+    """Build the comparison figures without writing them (file stem -> Figure)."""
+    with _style():
+        return comparison_figures(table)
+
+
+def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    out = tuple(str(f).lower().lstrip(".") for f in formats)
+    bad = [f for f in out if f not in _METADATA]
+    if bad:
+        raise ValueError(f"figure format(s) {bad} not supported; allowed: {sorted(_METADATA)}")
+    return out
+
+
+def save_figures(
+    figures: dict[str, Figure], out_dir: Path, formats: Sequence[str] = ("png", "svg")
+) -> list[Path]:
+    """Write each figure as ``<out_dir>/<stem>.<format>`` with fixed metadata, then free it.
+
+    Parameters
+    ----------
+    figures
+        File stem -> figure.
+    out_dir
+        Folder, created if missing.
+    formats
+        Any of ``png``, ``svg``, ``pdf``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Written files, in the order of ``figures`` and ``formats``.
+    """
+    fmts = _check_formats(formats)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with _style():
+        for stem, fig in figures.items():
+            # Lay out once (Agg renderer at DPI, as for PNG), then freeze the layout, so every
+            # format gets the same positions whichever formats are asked for (constrained
+            # layout starts from the previous state).  A PNG is itself that layout pass.
+            if fmts[0] != "png":
+                fig.draw_without_rendering()
+                fig.set_layout_engine("none")
+            for fmt in fmts:
+                path = out_dir / f"{stem}.{fmt}"
+                fig.savefig(path, format=fmt, dpi=DPI, metadata=_METADATA[fmt])
+                fig.set_layout_engine("none")
+                written.append(path)
+            fig.clear()
+    log.debug("wrote %d figure files to %s", len(written), out_dir)
+    return written
+
+
+def draw_all(
+    ds: xr.Dataset,
+    kpis: pd.DataFrame,
+    capacities: pd.DataFrame,
+    lcoh_breakdown: pd.Series | pd.DataFrame,
+    out_dir: Path,
+    formats: Sequence[str] = ("png", "svg"),
+) -> list[Path]:
+    """Draw every figure of one run into ``out_dir``.
+
+    Parameters
+    ----------
+    ds
+        Hourly results dataset (:mod:`nzv_energy.schema`), dims ``time`` and
+        ``site``; may hold several weather years one after the other.
+    kpis
+        Key figures, one row per weather year (index ``weather_year``); the
+        columns listed in :data:`KPIS` that are present are drawn, others ignored.
+    capacities
+        Index: site; columns: capacity names such as ``wind_mw`` or
+        ``battery_mwh`` (MW and MWh columns are drawn in separate panels).
+    lcoh_breakdown
+        LCOH by component, EUR/kg (negative for revenues); a Series, or a
+        DataFrame with one column per weather year (one bar each).  Component
+        names as in :data:`LCOH_COMPONENTS`, optionally prefixed ``capex_``.
+    out_dir
+        Folder, created if missing.
+    formats
+        File formats, any of ``png``, ``svg``, ``pdf``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files (stems listed in the module docstring).
+    """
+    fmts = _check_formats(formats)
+    return save_figures(build_figures(ds, kpis, capacities, lcoh_breakdown), out_dir, fmts)
+
+
+def draw_comparison(
+    table: pd.DataFrame, out_dir: Path, formats: Sequence[str] = ("png", "svg")
+) -> list[Path]:
+    """Draw capacities, LCOH and CO2 of several runs side by side.
+
+    Parameters
+    ----------
+    table
+        Index: run name; columns may include capacities summed over sites
+        (``wind_mw`` ...), ``lcoh_eur_per_kg`` and annual CO2 emissions
+        (``co2_t`` or ``co2_emissions_t``).  Figures whose columns are missing
+        are skipped.
+    out_dir
+        Folder, created if missing.
+    formats
+        File formats, any of ``png``, ``svg``, ``pdf``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files (``compare_capacities``, ``compare_lcoh``,
+        ``compare_emissions``).
+    """
+    fmts = _check_formats(formats)
+    return save_figures(build_comparison_figures(table), out_dir, fmts)

@@ -1,0 +1,224 @@
+"""The main job: validate, size, re-simulate every weather year, write results, figures, report."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import xarray as xr
+
+from nzv_energy.dispatch.kpis import LCOH_COMPONENTS, compute_kpis
+from nzv_energy.dispatch.simulate import simulate
+from nzv_energy.report.figures import draw_all
+from nzv_energy.report.report import ReportContent, markdown_to_html, render_markdown
+from nzv_energy.results_io import atomic_directory, provenance, write_netcdf
+from nzv_energy.scenario import Scenario
+from nzv_energy.scenario_file import load_scenario, scenario_text_and_hash, scenario_to_yaml
+from nzv_energy.system import SiteCapacities, build_inputs, fixed_capacities
+
+if TYPE_CHECKING:
+    from nzv_energy.sizing.optimise import SizingResult
+
+log = logging.getLogger(__name__)
+
+CAPACITY_COLUMNS = (
+    "wind_mw",
+    "pv_mw",
+    "battery_mw",
+    "battery_mwh",
+    "electrolysis_mw",
+    "gas_backup_mw",
+    "pipeline_mw",
+    "hydrogen_storage_mwh",
+)
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced (for the caller and the tests)."""
+
+    out_dir: Path
+    scenario: Scenario
+    sized: Scenario
+    kpis: pd.DataFrame
+    dispatch: xr.Dataset
+    seconds: float
+
+
+def capacities_frame(capacities: dict[str, SiteCapacities]) -> pd.DataFrame:
+    """Capacities per site (rows) and technology (columns, units in names)."""
+    frame = pd.DataFrame(
+        {name: {c: getattr(cap, c) for c in CAPACITY_COLUMNS} for name, cap in capacities.items()}
+    ).T
+    frame.index.name = "site"
+    return frame
+
+
+def lcoh_breakdown_frame(kpis: pd.DataFrame) -> pd.DataFrame:
+    """LCOH components (rows, EUR/kg) per weather year (columns)."""
+    rows = {
+        c: kpis[f"lcoh_{c}_eur_per_kg"] for c in LCOH_COMPONENTS if f"lcoh_{c}_eur_per_kg" in kpis
+    }
+    frame = pd.DataFrame(rows).T
+    frame.columns = [str(y) for y in frame.columns]
+    return frame
+
+
+def write_sizing_outputs(sizing: SizingResult, folder: Path, prov: dict[str, str]) -> None:
+    """The optimiser's own results: LP capacities, costs, hourly LP dispatch, PyPSA network."""
+    sizing.capacities.to_csv(folder / "capacities_optimised.csv", index=False)
+    sizing.costs.to_csv(folder / "costs.csv", index=False)
+    sizing.hydrogen_price_eur_per_mwh.rename("hydrogen_price_eur_per_mwh").to_csv(
+        folder / "hydrogen_price.csv"
+    )
+    lp = sizing.dataset.copy()
+    lp.attrs.update(prov)
+    write_netcdf(lp, folder / "dispatch_lp.nc")
+    sizing.network.export_to_netcdf(folder / "network.nc")
+
+
+def _step(n: int, total: int, text: str) -> None:
+    log.info("[%d/%d] %s", n, total, text)
+
+
+def run_scenario(
+    scenario_path: str | Path,
+    out_dir: str | Path | None = None,
+    force: bool = False,
+    mode: str | None = None,
+    results_root: Path | None = None,
+) -> RunOutcome:
+    """Run a scenario end to end and write its results folder atomically.
+
+    Parameters
+    ----------
+    scenario_path
+        Scenario YAML file.
+    out_dir
+        Results folder; default ``results/<scenario name>``.
+    force
+        Replace an existing results folder.
+    mode
+        Optimiser mode override (``exact`` or ``fast``).
+    results_root
+        Parent of the default results folder.
+    """
+    t0 = time.perf_counter()
+    total = 5
+    scenario = load_scenario(scenario_path)
+    scenario_text, scenario_sha = scenario_text_and_hash(scenario_path)
+    root = results_root or Path(__file__).resolve().parents[2] / "results"
+    target = Path(out_dir) if out_dir is not None else root / scenario.name
+    if target.exists() and not force:
+        # fail before any work is done (atomic_directory checks again at the end)
+        with atomic_directory(target, force=False):
+            pass
+    inputs = build_inputs(scenario, scenario_file=scenario_path)
+    _step(
+        1,
+        total,
+        f"validated {scenario_path}: {len(scenario.sites)} sites, weather "
+        f"{scenario.weather.source} {list(scenario.weather.years)}, "
+        f"{len(scenario.ranges())} capacities to size",
+    )
+
+    sizing = None
+    if scenario.is_fixed:
+        sized = scenario
+        _step(2, total, "all capacities fixed: no sizing needed")
+    else:
+        from nzv_energy.sizing import optimise
+
+        _step(
+            2,
+            total,
+            f"sizing {len(scenario.ranges())} capacities with PyPSA + HiGHS "
+            f"({mode or scenario.optimisation.mode} mode)",
+        )
+        sizing = optimise(scenario, inputs, mode=mode)
+        sized = sizing.scenario
+        log.info(
+            "      LP optimum: LCOH %.2f EUR/kg, total cost %.1f MEUR/a, status %s",
+            sizing.lcoh_eur_per_kg,
+            sizing.total_cost_eur_per_year / 1e6,
+            sizing.status.name,
+        )
+    sized_inputs = dataclasses.replace(inputs, scenario=sized)
+    capacities = fixed_capacities(sized)
+
+    _step(
+        3,
+        total,
+        f"re-simulating the system hour by hour over {len(inputs.years)} "
+        "weather year(s) with the numba kernels",
+    )
+    dispatch = simulate(sized_inputs, capacities)
+    kpis = compute_kpis(dispatch, sized_inputs, capacities)
+    for year, row in kpis.iterrows():
+        log.info(
+            "      %s: demand met %.1f %%, LCOH %.2f EUR/kg, RFNBO share %.1f %%",
+            year,
+            100 * row["demand_met_share"],
+            row["lcoh_eur_per_kg"],
+            100 * row["rfnbo_share"],
+        )
+
+    prov = provenance(scenario_text, inputs.input_hashes)
+    dispatch.attrs.update(prov)
+    dispatch.attrs["scenario_file"] = str(scenario_path)
+    caps = capacities_frame(capacities)
+    breakdown = lcoh_breakdown_frame(kpis)
+
+    _step(4, total, f"writing results to {target}")
+    with atomic_directory(target, force=force) as tmp:
+        write_netcdf(dispatch, tmp / "dispatch.nc")
+        kpis.to_csv(tmp / "kpis.csv")
+        caps.to_csv(tmp / "capacities.csv")
+        breakdown.to_csv(tmp / "lcoh_breakdown.csv")
+        (tmp / "scenario_sized.yaml").write_text(scenario_to_yaml(sized), encoding="utf-8")
+        (tmp / "provenance.json").write_text(
+            json.dumps({k: v for k, v in prov.items() if k != "scenario_yaml"}, indent=2),
+            encoding="utf-8",
+        )
+        lp_summary: dict[str, float] = {}
+        lp_costs = None
+        if sizing is not None:
+            write_sizing_outputs(sizing, tmp, prov)
+            lp_summary = {
+                "total_cost_eur_per_year": sizing.total_cost_eur_per_year,
+                "lcoh_eur_per_kg": sizing.lcoh_eur_per_kg,
+                "hydrogen_price_eur_per_mwh": float(sizing.hydrogen_price_eur_per_mwh.mean()),
+                "status": sizing.status.name,
+                "mode": sizing.mode,
+            }
+            lp_costs = sizing.costs.groupby("component", sort=False)["eur_per_year"].sum()
+        _step(5, total, "drawing figures and writing the report")
+        figures = draw_all(dispatch, kpis, caps, breakdown, tmp / "figures")
+        content = ReportContent(
+            scenario=scenario,
+            scenario_file=str(scenario_path),
+            scenario_sha256=scenario_sha,
+            sized_capacities=caps,
+            kpis=kpis,
+            lcoh_breakdown=breakdown,
+            figures=sorted(figures),
+            optimised=sizing is not None,
+            lp_summary=lp_summary,
+            lp_costs=lp_costs,
+            created_utc=prov["created_utc"],
+            package_versions=json.loads(prov["package_versions"]),
+        )
+        markdown = render_markdown(content)
+        (tmp / "report.md").write_text(markdown, encoding="utf-8")
+        (tmp / "report.html").write_text(
+            markdown_to_html(markdown, tmp, f"{scenario.name} report"), encoding="utf-8"
+        )
+    seconds = time.perf_counter() - t0
+    log.info("done in %.0f s: %s (report.md, report.html, figures/)", seconds, target)
+    return RunOutcome(target, scenario, sized, kpis, dispatch, seconds)
