@@ -231,11 +231,26 @@ class Vpp(_Frozen):
     time_limit_s: float | None = Field(
         default=30.0, gt=0, description="HiGHS time limit per window, s; None = no limit"
     )
-    relax_lookahead: bool = Field(
-        default=True,
+    battery_cycle_cost_eur_per_mwh: float = Field(
+        default=0.0,
+        ge=0,
+        le=1000,
+        description="Wear cost of battery use, EUR per MWh discharged (0 = not priced)",
+    )
+    unserved_electricity_penalty_eur_per_mwh: float = Field(
+        default=10_000.0,
+        ge=0,
         description=(
-            "On/off decisions after the committed hours are relaxed to [0, 1] (they are "
-            "never committed); False = binary over the whole window"
+            "Value of lost load of the sites' own loads (local demand, electrolyser standby) "
+            "when no power can be bought or made, EUR/MWh"
+        ),
+    )
+    relax_lookahead: bool = Field(
+        default=False,
+        description=(
+            "Relax the on/off decisions after the committed hours to [0, 1] (they are never "
+            "committed): faster, with a look-ahead that underrates start costs and minimum "
+            "loads; False = binary over the whole window"
         ),
     )
 

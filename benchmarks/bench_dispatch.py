@@ -1,0 +1,186 @@
+"""Benchmark of the numba dispatch kernels (run: ``python benchmarks/bench_dispatch.py``).
+
+Prints, from one run on the shipped inputs of ``scenarios/lausitz_2030_fixed.yaml``
+(3 sites, 8,760 hours):
+
+* compile time: a cold compile in a fresh process with an empty numba cache, and the
+  first call of this process (loads the ``cache=True`` machine code);
+* ns per site-hour of the full rule set with every hourly output written (one pass);
+* system-years per second of a 1,000-member ensemble (4 weather years x 250 capacity
+  variants) on all cores, and on one core;
+* the ratio against the plain-Python reference of the same rules on the same inputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+from nzv_energy.dispatch import (  # noqa: E402
+    CAPACITY_NAMES,
+    DISPATCH_PARAMETER_NAMES,
+    capacity_array,
+    dispatch_parameter_vector,
+    run_ensemble,
+)
+from nzv_energy.dispatch.simulate import hourly_arrays, simulate  # noqa: E402
+from nzv_energy.kernels import dispatch as kd  # noqa: E402
+from nzv_energy.scenario_file import load_scenario  # noqa: E402
+from nzv_energy.system import build_inputs, fixed_capacities  # noqa: E402
+from tests.reference_dispatch import reference_simulate_year  # noqa: E402
+
+SCENARIO = ROOT / "scenarios" / "lausitz_2030_fixed.yaml"
+COLD_COMPILE = """
+import time, numpy as np
+t0 = time.perf_counter()
+from nzv_energy.kernels import dispatch as kd, ensemble as ke
+n_h, n_s = 24, 2
+w = np.zeros((n_h, n_s)); p = np.zeros(n_h); mo = np.zeros(n_h, np.int64)
+cap = np.ones((n_s, kd.N_CAP)); par = np.full(kd.N_PAR, 0.5)
+t1 = time.perf_counter()
+kd.simulate_year(w, w, p, p, mo, cap, par, np.zeros((kd.N_OUT, n_h, n_s)),
+                np.zeros((kd.N_SYS_OUT, n_h)), np.zeros((n_s, kd.N_SUM)), np.zeros(kd.N_SYS_SUM),
+                np.zeros((n_s, kd.N_STATE)), np.zeros((n_s, kd.N_STATE)), True)
+t2 = time.perf_counter()
+m = 2
+args = (w, w, p, p, mo, np.array([0, n_h]), np.zeros(m, np.int64), np.ones((m, n_s, kd.N_CAP)),
+        np.full((m, kd.N_PAR), 0.5), np.zeros((m, kd.N_OUT, 0, n_s)),
+        np.zeros((m, kd.N_SYS_OUT, 0)),
+        np.zeros((m, n_s, kd.N_SUM)), np.zeros((m, kd.N_SYS_SUM)), np.zeros((m, n_s, kd.N_STATE)),
+        np.zeros((m, n_s, kd.N_STATE)))
+ke.run_members_serial(0, m, *args)
+t3 = time.perf_counter()
+ke.run_members_parallel(*args)
+t4 = time.perf_counter()
+print(f"{t2 - t1:.2f} {t3 - t2:.2f} {t4 - t3:.2f}")
+"""
+
+
+def best_of(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--skip-cold-compile", action="store_true")
+    args = parser.parse_args()
+
+    threads = os.environ.get("NUMBA_NUM_THREADS", "default")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {os.cpu_count()} cores, numba threads {threads}, "
+          f"load average before the run {load:.2f}")
+    if not args.skip_cold_compile:
+        with tempfile.TemporaryDirectory() as cache:
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": str(ROOT)}
+            res = subprocess.run([sys.executable, "-c", COLD_COMPILE], env=env, check=True,
+                                 capture_output=True, text=True)
+            single, serial, parallel = (float(x) for x in res.stdout.split())
+        print(f"cold compile (empty cache): simulate_year {single:.1f} s, ensemble serial "
+              f"{serial:.1f} s, ensemble prange {parallel:.1f} s")
+
+    scenario = load_scenario(SCENARIO)
+    scenario = scenario.model_copy(
+        update={"weather": scenario.weather.model_copy(update={"years": (2017, 2018, 2019, 2020)})}
+    )
+    inputs = build_inputs(scenario, SCENARIO.parent)
+    arrays = hourly_arrays(inputs)
+    caps = fixed_capacities(scenario)
+    cap = capacity_array(caps, inputs.site_names)
+    par = dispatch_parameter_vector(scenario)
+    par[kd.P_CYCLIC] = 0.0  # one pass: every site-hour counted once
+    y = list(arrays.years).index(2019)
+    a, b = int(arrays.year_start[y]), int(arrays.year_start[y + 1])
+    n_h, n_s = b - a, cap.shape[0]
+    hourly = (arrays.wind_cf[a:b], arrays.pv_cf[a:b], arrays.price_eur_per_mwh[a:b],
+              arrays.hydrogen_demand_mw[a:b], arrays.month[a:b])
+    out = np.zeros((kd.N_OUT, n_h, n_s))
+    sys_out = np.zeros((kd.N_SYS_OUT, n_h))
+    sums = np.zeros((n_s, kd.N_SUM))
+    sys_sums = np.zeros(kd.N_SYS_SUM)
+    st0, st1 = np.zeros((n_s, kd.N_STATE)), np.zeros((n_s, kd.N_STATE))
+
+    def kernel() -> None:
+        kd.simulate_year(*hourly, cap, par, out, sys_out, sums, sys_sums, st0, st1, True)
+
+    t0 = time.perf_counter()
+    kernel()
+    first_call = time.perf_counter() - t0
+    print(f"first call in this process (cached machine code): {first_call:.2f} s")
+
+    site_hours = n_h * n_s
+    kernel_s = best_of(kernel, 30)
+    print(f"full rule set, hourly outputs written: {kernel_s * 1e9 / site_hours:.1f} ns per "
+          f"site-hour ({n_s} sites x {n_h} h = {kernel_s * 1e3:.2f} ms per system-year, one pass)")
+    one_year = inputs.select_year(2019)
+    wrapper_s = best_of(lambda: simulate(one_year, caps, dispatch_params=par), 5)
+    print(f"simulate() incl. checks and xarray dataset: {wrapper_s * 1e3:.1f} ms per system-year")
+
+    # ensemble: 4 weather years x (members / 4) capacity variants, cyclic as in the scenario
+    rng = np.random.default_rng(0)
+    m = args.members
+    scale = rng.uniform(0.5, 1.5, size=(m, n_s, kd.N_CAP))
+    scale[:, :, CAPACITY_NAMES.index("grid_connection_mw")] = 1.0
+    members_cap = cap[None] * scale
+    year_index = np.arange(m) % len(arrays.years)
+    members_par = dispatch_parameter_vector(scenario)
+    cyclic = bool(members_par[kd.P_CYCLIC])
+    run_ensemble(inputs, members_cap[:4], year_index=year_index[:4], arrays=arrays)  # warm up
+    rates = {}
+    for backend, threads in (("prange", os.cpu_count()), ("serial", 1)):
+        walls, cpus = [], []
+        for _ in range(3):
+            c0, t0 = time.process_time(), time.perf_counter()
+            run_ensemble(inputs, members_cap, year_index=year_index, dispatch_params=members_par,
+                         arrays=arrays, backend=backend, n_threads=threads)
+            walls.append(time.perf_counter() - t0)
+            cpus.append(time.process_time() - c0)
+        t = min(walls)
+        rates[backend] = m / t
+        n_years = len(arrays.years)
+        print(f"ensemble of {m} members ({n_years} weather years x {m // n_years} "
+              f"capacity variants, cyclic={cyclic}, KPIs only), {backend} on {threads} core(s): "
+              f"{t:.2f} s = {m / t:,.0f} system-years/s (cores busy on average: "
+              f"{cpus[walls.index(t)] / t:.2f})")
+    print(f"parallel speed-up over one core: {rates['prange'] / rates['serial']:.2f}x")
+
+    # plain-Python reference of the same rules on the same inputs (one pass, hourly results)
+    ref_caps = [dict(zip(CAPACITY_NAMES, map(float, row), strict=True)) for row in cap]
+    ref_par = dict(zip(DISPATCH_PARAMETER_NAMES, map(float, par), strict=True))
+    ref_times = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        ref = reference_simulate_year(*hourly, ref_caps, ref_par)
+        ref_times.append(time.perf_counter() - t0)
+    ref_s = min(ref_times)
+    worst = max(
+        float(np.max(np.abs(ref.array("hydrogen_output_mw") - out[kd.O_HYDROGEN_OUTPUT_MW]))),
+        float(np.max(np.abs(ref.array("grid_export_mw") - out[kd.O_GRID_EXPORT_MW]))),
+    )
+    print(f"pure-Python reference: {ref_s:.2f} s per system-year "
+          f"({ref_s * 1e9 / site_hours:,.0f} ns per site-hour); kernel is "
+          f"{ref_s / kernel_s:,.0f}x faster (largest hourly difference {worst:.1e} MW)")
+    print(f"median of kernel repeats for reference: "
+          f"{statistics.median([best_of(kernel, 1) for _ in range(9)]) * 1e9 / site_hours:.1f} ns "
+          "per site-hour")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,608 @@
+"""Hourly rule-based dispatch of the multi-site system, compiled with numba.
+
+The kernels are plain loops over float64 arrays that write into preallocated
+outputs; they do no validation (see :mod:`nzv_energy.dispatch.simulate`).  The
+rules, in the order applied every hour, are documented in ``docs/dispatch.md``.
+
+Array layouts (``n_h`` hours, ``n_s`` sites)
+--------------------------------------------
+wind_cf, pv_cf : (n_h, n_s)
+    Capacity factors.
+price, demand : (n_h,)
+    Day-ahead price (EUR/MWh) and hydrogen demand at the off-taker (MW_H2).
+month : (n_h,) int64
+    Calendar month 0..11 of each hour (for monthly RFNBO matching).
+cap : (n_s, N_CAP)
+    Capacities per site, columns ``C_*`` (the field order of ``SiteCapacities``).
+par : (N_PAR,)
+    Rule parameters, entries ``P_*``.
+state : (n_s, N_STATE)
+    Battery state of charge, hydrogen storage level, electrolyser on (0/1) and
+    stack operating hours; updated in place.
+out : (N_OUT, n_h, n_s) or (N_OUT, 0, n_s)
+    Hourly site results, rows ``O_*`` (written only when ``write`` is true).
+sys_out : (N_SYS_OUT, n_h) or (N_SYS_OUT, 0)
+    Hourly system results, rows ``Y_*``.
+sums : (n_s, N_SUM)
+    Per-site totals over the pass, columns ``K_*`` (MWh, EUR, counts).
+sys_sums : (N_SYS_SUM,)
+    System totals, entries ``Z_*``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# --- capacity columns (order of nzv_energy.system.SiteCapacities) ---------------------------
+C_WIND_MW = 0
+C_PV_MW = 1
+C_BATTERY_MW = 2
+C_BATTERY_MWH = 3
+C_ELECTROLYSIS_MW = 4
+C_GAS_BACKUP_MW = 5
+C_PIPELINE_MW = 6
+C_HYDROGEN_STORAGE_MWH = 7
+C_GRID_CONNECTION_MW = 8
+C_LOCAL_DEMAND_MW = 9
+N_CAP = 10
+
+# --- rule parameters -----------------------------------------------------------------------
+P_BATTERY_CHARGE_EFFICIENCY = 0
+P_BATTERY_DISCHARGE_EFFICIENCY = 1
+P_BATTERY_MIN_SOC_FRACTION = 2
+P_ELECTROLYSIS_EFFICIENCY = 3
+P_ELECTROLYSIS_MIN_LOAD_FRACTION = 4
+P_ELECTROLYSIS_PART_LOAD_POINT_FRACTION = 5
+P_ELECTROLYSIS_PART_LOAD_EFFICIENCY = 6
+P_ELECTROLYSIS_STANDBY_FRACTION = 7
+P_STACK_LIFETIME_HOURS = 8
+P_DEGRADATION_FRACTION_PER_1000H = 9
+P_INITIAL_STACK_HOURS = 10
+P_GAS_BACKUP_EFFICIENCY = 11
+P_GAS_BACKUP_HYDROGEN_FUEL = 12
+P_GAS_BACKUP_MARGINAL_COST_EUR_PER_MWH = 13
+P_GRID_IMPORT = 14
+P_IMPORT_PRICE_THRESHOLD_EUR_PER_MWH = 15
+P_RFNBO_PRICE_THRESHOLD_EUR_PER_MWH = 16
+P_RFNBO_CO2_PRICE_THRESHOLD_EUR_PER_MWH = 17
+P_RFNBO_MONTHLY = 18
+P_INITIAL_SOC_FRACTION = 19
+P_INITIAL_HYDROGEN_STORAGE_FRACTION = 20
+P_CYCLIC = 21
+P_PRICE_SCALE = 22
+P_DEMAND_SCALE = 23
+N_PAR = 24
+
+# --- state columns ---------------------------------------------------------------------------
+S_BATTERY_SOC_MWH = 0
+S_HYDROGEN_STORAGE_MWH = 1
+S_ELECTROLYSIS_ON = 2
+S_STACK_HOURS = 3
+N_STATE = 4
+
+# --- hourly site outputs (rows of ``out``) -----------------------------------------------------
+O_WIND_MW = 0
+O_PV_MW = 1
+O_CURTAILMENT_MW = 2
+O_LOCAL_DEMAND_MW = 3
+O_ELECTROLYSIS_INPUT_MW = 4
+O_ELECTROLYSIS_STANDBY_MW = 5
+O_HYDROGEN_OUTPUT_MW = 6
+O_ELECTROLYSIS_ON = 7
+O_BATTERY_CHARGE_MW = 8
+O_BATTERY_DISCHARGE_MW = 9
+O_BATTERY_SOC_MWH = 10
+O_GRID_IMPORT_MW = 11
+O_GRID_EXPORT_MW = 12
+O_GAS_BACKUP_MW = 13
+O_GAS_BACKUP_FUEL_MW = 14
+O_GAS_BACKUP_HYDROGEN_FUEL_MW = 15
+O_HYDROGEN_STORAGE_CHARGE_MW = 16
+O_HYDROGEN_STORAGE_DISCHARGE_MW = 17
+O_HYDROGEN_STORAGE_MWH = 18
+O_PIPELINE_FLOW_MW = 19
+O_RFNBO_HYDROGEN_MW = 20
+N_OUT = 21
+
+# --- hourly system outputs (rows of ``sys_out``) ----------------------------------------------
+Y_HYDROGEN_DEMAND_MW = 0
+Y_HYDROGEN_DELIVERED_MW = 1
+Y_UNSERVED_HYDROGEN_MW = 2
+N_SYS_OUT = 3
+
+# --- per-site totals (columns of ``sums``) ---------------------------------------------------
+K_WIND_MWH = 0
+K_PV_MWH = 1
+K_CURTAILMENT_MWH = 2
+K_LOCAL_DEMAND_MWH = 3
+K_ELECTROLYSIS_INPUT_MWH = 4
+K_ELECTROLYSIS_STANDBY_MWH = 5
+K_HYDROGEN_OUTPUT_MWH = 6
+K_OPERATING_HOURS = 7
+K_STARTS = 8
+K_BATTERY_CHARGE_MWH = 9
+K_BATTERY_DISCHARGE_MWH = 10
+K_GRID_IMPORT_MWH = 11
+K_GRID_EXPORT_MWH = 12
+K_GRID_IMPORT_COST_EUR = 13
+K_GRID_EXPORT_REVENUE_EUR = 14
+K_GAS_BACKUP_MWH = 15
+K_GAS_BACKUP_FUEL_MWH = 16
+K_GAS_BACKUP_HYDROGEN_FUEL_MWH = 17
+K_HYDROGEN_STORAGE_CHARGE_MWH = 18
+K_HYDROGEN_STORAGE_DISCHARGE_MWH = 19
+K_PIPELINE_FLOW_MWH = 20
+K_RFNBO_HYDROGEN_MWH = 21
+K_UNSERVED_ELECTRICITY_MWH = 22
+K_STACK_REPLACEMENTS = 23
+K_ELECTROLYSIS_GRID_MWH = 24
+N_SUM = 25
+
+# --- system totals (entries of ``sys_sums``) ---------------------------------------------------
+Z_HYDROGEN_DEMAND_MWH = 0
+Z_HYDROGEN_DELIVERED_MWH = 1
+Z_UNSERVED_HYDROGEN_MWH = 2
+N_SYS_SUM = 3
+
+# --- monthly RFNBO accumulators (last axis of ``month_acc``) -----------------------------------
+M_EXPORT_MWH = 0
+M_UNMATCHED_ELECTRICITY_MWH = 1
+M_UNMATCHED_HYDROGEN_MWH = 2
+N_MONTH_ACC = 3
+N_MONTHS = 12
+
+#: Shortfalls below this fraction of the hour's demand are rounding of the flow sum.
+UNSERVED_ROUNDING = 1e-12
+
+
+@njit(cache=True, nogil=True)
+def hydrogen_from_power(
+    power_mw: float,
+    rating_mw: float,
+    knee_fraction: float,
+    knee_efficiency: float,
+    slope: float,
+    factor: float,
+) -> float:
+    """Hydrogen output (MW_H2) of an electrolyser at ``power_mw`` (piecewise-linear curve).
+
+    Up to the part-load point (``knee_fraction`` of the rating) the efficiency is
+    ``knee_efficiency``; above it the output rises linearly with ``slope`` to the
+    rated point.  ``factor`` is the degradation multiplier.
+    """
+    knee_mw = rating_mw * knee_fraction
+    if power_mw <= knee_mw:
+        return factor * power_mw * knee_efficiency
+    return factor * (knee_mw * knee_efficiency + (power_mw - knee_mw) * slope)
+
+
+@njit(cache=True, nogil=True)
+def power_for_hydrogen(
+    hydrogen_mw: float,
+    rating_mw: float,
+    knee_fraction: float,
+    knee_efficiency: float,
+    slope: float,
+    factor: float,
+) -> float:
+    """Inverse of :func:`hydrogen_from_power` (may exceed the rating; the caller clips)."""
+    if factor <= 0.0:
+        return 0.0
+    target = hydrogen_mw / factor
+    knee_mw = rating_mw * knee_fraction
+    knee_h2 = knee_mw * knee_efficiency
+    if target <= knee_h2:
+        return target / knee_efficiency
+    return knee_mw + (target - knee_h2) / slope
+
+
+@njit(cache=True, nogil=True)
+def initial_state(cap: np.ndarray, par: np.ndarray, state: np.ndarray) -> None:
+    """Fill ``state`` with the scenario's initial storage levels (electrolysers off)."""
+    min_soc = par[P_BATTERY_MIN_SOC_FRACTION]
+    soc_fraction = max(par[P_INITIAL_SOC_FRACTION], min_soc)
+    for s in range(cap.shape[0]):
+        state[s, S_BATTERY_SOC_MWH] = soc_fraction * cap[s, C_BATTERY_MWH]
+        state[s, S_HYDROGEN_STORAGE_MWH] = (
+            par[P_INITIAL_HYDROGEN_STORAGE_FRACTION] * cap[s, C_HYDROGEN_STORAGE_MWH]
+        )
+        state[s, S_ELECTROLYSIS_ON] = 0.0
+        state[s, S_STACK_HOURS] = par[P_INITIAL_STACK_HOURS]
+
+
+@njit(cache=True, nogil=True)
+def dispatch_pass(
+    wind_cf: np.ndarray,
+    pv_cf: np.ndarray,
+    price: np.ndarray,
+    demand: np.ndarray,
+    month: np.ndarray,
+    cap: np.ndarray,
+    par: np.ndarray,
+    state: np.ndarray,
+    out: np.ndarray,
+    sys_out: np.ndarray,
+    sums: np.ndarray,
+    sys_sums: np.ndarray,
+    month_acc: np.ndarray,
+    unmatched: np.ndarray,
+    write: bool,
+) -> None:
+    """Run the dispatch rules over all hours once, starting from ``state``.
+
+    ``sums``, ``sys_sums`` and ``month_acc`` are added to (the caller zeroes them).
+    ``unmatched`` (n_h, n_s) receives each hour's hydrogen not matched hourly
+    when ``write`` is true and monthly matching is on; otherwise it may have
+    zero rows.
+    """
+    n_h = wind_cf.shape[0]
+    n_s = wind_cf.shape[1]
+
+    eta_ch = par[P_BATTERY_CHARGE_EFFICIENCY]
+    inv_eta_ch = 1.0 / eta_ch
+    eta_dis = par[P_BATTERY_DISCHARGE_EFFICIENCY]
+    inv_eta_dis = 1.0 / eta_dis
+    min_soc_fraction = par[P_BATTERY_MIN_SOC_FRACTION]
+    eta_rated = par[P_ELECTROLYSIS_EFFICIENCY]
+    min_load = par[P_ELECTROLYSIS_MIN_LOAD_FRACTION]
+    knee = par[P_ELECTROLYSIS_PART_LOAD_POINT_FRACTION]
+    eta_knee = par[P_ELECTROLYSIS_PART_LOAD_EFFICIENCY]
+    if knee >= 1.0:
+        knee = 1.0
+        eta_knee = eta_rated
+        slope = eta_rated
+    else:
+        slope = (eta_rated - knee * eta_knee) / (1.0 - knee)
+    standby_fraction = par[P_ELECTROLYSIS_STANDBY_FRACTION]
+    stack_life = par[P_STACK_LIFETIME_HOURS]
+    degradation = par[P_DEGRADATION_FRACTION_PER_1000H] / 1000.0
+    gas_eff = par[P_GAS_BACKUP_EFFICIENCY]
+    inv_gas_eff = 1.0 / gas_eff
+    gas_h2 = par[P_GAS_BACKUP_HYDROGEN_FUEL] > 0.5
+    gas_cost = par[P_GAS_BACKUP_MARGINAL_COST_EUR_PER_MWH]
+    grid_allowed = par[P_GRID_IMPORT] > 0.5
+    import_threshold = par[P_IMPORT_PRICE_THRESHOLD_EUR_PER_MWH]
+    rfnbo_threshold = par[P_RFNBO_PRICE_THRESHOLD_EUR_PER_MWH]
+    rfnbo_co2_threshold = par[P_RFNBO_CO2_PRICE_THRESHOLD_EUR_PER_MWH]
+    monthly = par[P_RFNBO_MONTHLY] > 0.5
+    price_scale = par[P_PRICE_SCALE]
+    demand_scale = par[P_DEMAND_SCALE]
+    keep_unmatched = write and monthly
+
+    flow = np.zeros(n_s)
+    h2_discharge = np.zeros(n_s)
+
+    for t in range(n_h):
+        p = price[t] * price_scale
+        demand_t = demand[t] * demand_scale
+        d_rem = demand_t
+        cheap = grid_allowed and p <= import_threshold
+        rfnbo_price = p <= rfnbo_threshold or p < rfnbo_co2_threshold
+        m = month[t]
+
+        # ---- per site: electricity, electrolyser, hydrogen from production --------------
+        for s in range(n_s):
+            wind = wind_cf[t, s] * cap[s, C_WIND_MW]
+            pv = pv_cf[t, s] * cap[s, C_PV_MW]
+            gen = wind + pv
+            load = cap[s, C_LOCAL_DEMAND_MW]
+            rating = cap[s, C_ELECTROLYSIS_MW]
+            bat_mw = cap[s, C_BATTERY_MW]
+            bat_mwh = cap[s, C_BATTERY_MWH]
+            grid_mw = cap[s, C_GRID_CONNECTION_MW]
+            pipe_mw = cap[s, C_PIPELINE_MW]
+            store_mwh = cap[s, C_HYDROGEN_STORAGE_MWH]
+            soc_min = min_soc_fraction * bat_mwh
+
+            soc = state[s, S_BATTERY_SOC_MWH]
+            level = state[s, S_HYDROGEN_STORAGE_MWH]
+            was_on = state[s, S_ELECTROLYSIS_ON] > 0.5
+            hours = state[s, S_STACK_HOURS]
+            factor = 1.0 - degradation * hours
+
+            # rule 1-2: local load first, then the electrolyser takes renewable power
+            ren_avail = gen - load if gen > load else 0.0
+            ren_ely = 0.0
+            grid_ely = 0.0
+            bat_ely = 0.0
+            p_el = 0.0
+            if rating > 0.0:
+                headroom = store_mwh - level if store_mwh > level else 0.0
+                sink = (pipe_mw if pipe_mw < d_rem else d_rem) + headroom
+                if sink >= factor * rating * eta_rated:
+                    p_cap = rating  # every MW_H2 the stack can make has somewhere to go
+                else:
+                    p_cap = power_for_hydrogen(sink, rating, knee, eta_knee, slope, factor)
+                    if p_cap > rating:
+                        p_cap = rating
+                p_min = min_load * rating
+                if p_cap > 0.0 and p_cap >= p_min:
+                    ren_ely = ren_avail if ren_avail < p_cap else p_cap
+                    if cheap:
+                        gap = p_cap - ren_ely
+                        grid_ely = gap if gap < grid_mw else grid_mw
+                    p_el = ren_ely + grid_ely
+                    if p_el < p_min:
+                        need = p_min - p_el
+                        bat_avail = 0.0
+                        if was_on and soc > soc_min:
+                            bat_avail = (soc - soc_min) * eta_dis
+                            if bat_avail > bat_mw:
+                                bat_avail = bat_mw
+                        if bat_avail >= need:
+                            bat_ely = need
+                            p_el = p_min
+                        else:
+                            p_el = 0.0
+                            ren_ely = 0.0
+                            grid_ely = 0.0
+            on = p_el > 0.0
+            standby = standby_fraction * rating if (not on and rating > 0.0) else 0.0
+            h2 = hydrogen_from_power(p_el, rating, knee, eta_knee, slope, factor) if on else 0.0
+            if bat_ely > 0.0:
+                soc -= bat_ely * inv_eta_dis
+
+            # rule 3-5: the electric balance of the rest of the site
+            residual = gen - load - ren_ely - standby
+            charge = 0.0
+            discharge = bat_ely
+            imp = grid_ely
+            export = 0.0
+            curtail = 0.0
+            gas = 0.0
+            unserved = 0.0
+            if residual > 0.0:
+                room = (bat_mwh - soc) * inv_eta_ch
+                charge = residual
+                if charge > bat_mw:
+                    charge = bat_mw
+                if charge > room:
+                    charge = room
+                if charge < 0.0:
+                    charge = 0.0
+                soc += charge * eta_ch
+                rest = residual - charge
+                export = rest if rest < grid_mw else grid_mw
+                curtail = rest - export
+            elif residual < 0.0:
+                deficit = -residual
+                dis = (soc - soc_min) * eta_dis
+                if dis > bat_mw - bat_ely:
+                    dis = bat_mw - bat_ely
+                if dis > deficit:
+                    dis = deficit
+                if dis < 0.0:
+                    dis = 0.0
+                soc -= dis * inv_eta_dis
+                discharge += dis
+                deficit -= dis
+                grid_room = grid_mw - grid_ely if grid_allowed else 0.0
+                gas_room = cap[s, C_GAS_BACKUP_MW]
+                if gas_h2:
+                    fuel_room = (h2 + level) * gas_eff
+                    if fuel_room < gas_room:
+                        gas_room = fuel_room
+                if p <= gas_cost:
+                    take = deficit if deficit < grid_room else grid_room
+                    imp += take
+                    deficit -= take
+                    gas = deficit if deficit < gas_room else gas_room
+                    deficit -= gas
+                else:
+                    gas = deficit if deficit < gas_room else gas_room
+                    deficit -= gas
+                    take = deficit if deficit < grid_room else grid_room
+                    imp += take
+                    deficit -= take
+                unserved = deficit
+            if soc < soc_min:
+                soc = soc_min
+            elif soc > bat_mwh:
+                soc = bat_mwh
+            standby_short = unserved if unserved < standby else standby
+            standby_served = standby - standby_short
+            load_served = load - (unserved - standby_short)
+
+            # rule 6: hydrogen from production: gas fuel, pipeline, then own storage
+            fuel = gas * inv_gas_eff
+            h2_fuel = fuel if gas_h2 else 0.0
+            fuel_prod = h2_fuel if h2_fuel < h2 else h2
+            fuel_store = h2_fuel - fuel_prod
+            level -= fuel_store
+            h2_rest = h2 - fuel_prod
+            f = h2_rest
+            if f > pipe_mw:
+                f = pipe_mw
+            if f > d_rem:
+                f = d_rem
+            d_rem -= f
+            h2_charge = h2_rest - f
+            level += h2_charge
+            if level < 0.0:
+                level = 0.0
+            flow[s] = f
+            h2_discharge[s] = fuel_store
+
+            # RFNBO (Delegated Regulation (EU) 2023/1184): renewable share of electrolyser input
+            rfnbo_h2 = 0.0
+            if on:
+                matched = ren_ely + bat_ely + (grid_ely if rfnbo_price else 0.0)
+                rfnbo_h2 = h2 * (matched / p_el)
+                if monthly:
+                    month_acc[s, m, M_UNMATCHED_ELECTRICITY_MWH] += p_el - matched
+                    month_acc[s, m, M_UNMATCHED_HYDROGEN_MWH] += h2 - rfnbo_h2
+                    if keep_unmatched:
+                        unmatched[t, s] = h2 - rfnbo_h2
+            elif keep_unmatched:
+                unmatched[t, s] = 0.0
+            if monthly:
+                month_acc[s, m, M_EXPORT_MWH] += export
+
+            # stack hours, starts and replacements
+            if on:
+                if not was_on:
+                    sums[s, K_STARTS] += 1.0
+                hours += 1.0
+                sums[s, K_OPERATING_HOURS] += 1.0
+                if hours >= stack_life:
+                    hours = 0.0
+                    sums[s, K_STACK_REPLACEMENTS] += 1.0
+            state[s, S_BATTERY_SOC_MWH] = soc
+            state[s, S_HYDROGEN_STORAGE_MWH] = level
+            state[s, S_ELECTROLYSIS_ON] = 1.0 if on else 0.0
+            state[s, S_STACK_HOURS] = hours
+
+            ely_in = p_el + standby_served
+            sums[s, K_WIND_MWH] += wind
+            sums[s, K_PV_MWH] += pv
+            sums[s, K_CURTAILMENT_MWH] += curtail
+            sums[s, K_LOCAL_DEMAND_MWH] += load_served
+            sums[s, K_ELECTROLYSIS_INPUT_MWH] += ely_in
+            sums[s, K_ELECTROLYSIS_STANDBY_MWH] += standby_served
+            sums[s, K_HYDROGEN_OUTPUT_MWH] += h2
+            sums[s, K_BATTERY_CHARGE_MWH] += charge
+            sums[s, K_BATTERY_DISCHARGE_MWH] += discharge
+            sums[s, K_GRID_IMPORT_MWH] += imp
+            sums[s, K_GRID_EXPORT_MWH] += export
+            sums[s, K_GRID_IMPORT_COST_EUR] += imp * p
+            sums[s, K_GRID_EXPORT_REVENUE_EUR] += export * p
+            sums[s, K_GAS_BACKUP_MWH] += gas
+            sums[s, K_GAS_BACKUP_FUEL_MWH] += fuel
+            sums[s, K_GAS_BACKUP_HYDROGEN_FUEL_MWH] += h2_fuel
+            sums[s, K_HYDROGEN_STORAGE_CHARGE_MWH] += h2_charge
+            sums[s, K_RFNBO_HYDROGEN_MWH] += rfnbo_h2
+            sums[s, K_UNSERVED_ELECTRICITY_MWH] += unserved
+            sums[s, K_ELECTROLYSIS_GRID_MWH] += grid_ely
+            if write:
+                out[O_WIND_MW, t, s] = wind
+                out[O_PV_MW, t, s] = pv
+                out[O_CURTAILMENT_MW, t, s] = curtail
+                out[O_LOCAL_DEMAND_MW, t, s] = load_served
+                out[O_ELECTROLYSIS_INPUT_MW, t, s] = ely_in
+                out[O_ELECTROLYSIS_STANDBY_MW, t, s] = standby_served
+                out[O_HYDROGEN_OUTPUT_MW, t, s] = h2
+                out[O_ELECTROLYSIS_ON, t, s] = 1.0 if on else 0.0
+                out[O_BATTERY_CHARGE_MW, t, s] = charge
+                out[O_BATTERY_DISCHARGE_MW, t, s] = discharge
+                out[O_BATTERY_SOC_MWH, t, s] = soc
+                out[O_GRID_IMPORT_MW, t, s] = imp
+                out[O_GRID_EXPORT_MW, t, s] = export
+                out[O_GAS_BACKUP_MW, t, s] = gas
+                out[O_GAS_BACKUP_FUEL_MW, t, s] = fuel
+                out[O_GAS_BACKUP_HYDROGEN_FUEL_MW, t, s] = h2_fuel
+                out[O_HYDROGEN_STORAGE_CHARGE_MW, t, s] = h2_charge
+                out[O_RFNBO_HYDROGEN_MW, t, s] = rfnbo_h2
+
+        # ---- rule 7: storages serve the rest of the demand, in site order ---------------------
+        if d_rem > 0.0:
+            for s in range(n_s):
+                level = state[s, S_HYDROGEN_STORAGE_MWH]
+                take = cap[s, C_PIPELINE_MW] - flow[s]
+                if take > level:
+                    take = level
+                if take > d_rem:
+                    take = d_rem
+                if take > 0.0:
+                    flow[s] += take
+                    h2_discharge[s] += take
+                    state[s, S_HYDROGEN_STORAGE_MWH] = level - take
+                    d_rem -= take
+                    if d_rem <= 0.0:
+                        break
+        delivered = 0.0
+        for s in range(n_s):
+            delivered += flow[s]
+            sums[s, K_PIPELINE_FLOW_MWH] += flow[s]
+            sums[s, K_HYDROGEN_STORAGE_DISCHARGE_MWH] += h2_discharge[s]
+            if write:
+                out[O_PIPELINE_FLOW_MW, t, s] = flow[s]
+                out[O_HYDROGEN_STORAGE_DISCHARGE_MW, t, s] = h2_discharge[s]
+                out[O_HYDROGEN_STORAGE_MWH, t, s] = state[s, S_HYDROGEN_STORAGE_MWH]
+        unserved_h2 = demand_t - delivered
+        if unserved_h2 < UNSERVED_ROUNDING * demand_t:  # rounding of the sum, not a shortfall
+            unserved_h2 = 0.0
+        sys_sums[Z_HYDROGEN_DEMAND_MWH] += demand_t
+        sys_sums[Z_HYDROGEN_DELIVERED_MWH] += delivered
+        sys_sums[Z_UNSERVED_HYDROGEN_MWH] += unserved_h2
+        if write:
+            sys_out[Y_HYDROGEN_DEMAND_MW, t] = demand_t
+            sys_out[Y_HYDROGEN_DELIVERED_MW, t] = delivered
+            sys_out[Y_UNSERVED_HYDROGEN_MW, t] = unserved_h2
+
+    # ---- monthly matching: grid hydrogen matched by the same month's renewable export ----------
+    if monthly:
+        ratio = np.zeros((n_s, N_MONTHS))
+        for s in range(n_s):
+            for mm in range(N_MONTHS):
+                grid_el = month_acc[s, mm, M_UNMATCHED_ELECTRICITY_MWH]
+                if grid_el > 0.0:
+                    r = month_acc[s, mm, M_EXPORT_MWH] / grid_el
+                    ratio[s, mm] = r if r < 1.0 else 1.0
+                    sums[s, K_RFNBO_HYDROGEN_MWH] += (
+                        ratio[s, mm] * month_acc[s, mm, M_UNMATCHED_HYDROGEN_MWH]
+                    )
+        if write:
+            for t in range(n_h):
+                mm = month[t]
+                for s in range(n_s):
+                    out[O_RFNBO_HYDROGEN_MW, t, s] += unmatched[t, s] * ratio[s, mm]
+
+
+@njit(cache=True, nogil=True)
+def simulate_year(
+    wind_cf: np.ndarray,
+    pv_cf: np.ndarray,
+    price: np.ndarray,
+    demand: np.ndarray,
+    month: np.ndarray,
+    cap: np.ndarray,
+    par: np.ndarray,
+    out: np.ndarray,
+    sys_out: np.ndarray,
+    sums: np.ndarray,
+    sys_sums: np.ndarray,
+    start_state: np.ndarray,
+    end_state: np.ndarray,
+    write: bool,
+) -> None:
+    """One weather year from the scenario's initial state, or cyclic (two passes).
+
+    With ``par[P_CYCLIC]`` the year runs once without output to reach its end
+    state, then again from that state; only the second pass is reported.
+    ``start_state`` receives the state the reported pass starts from,
+    ``end_state`` the state after it.  ``sums`` and ``sys_sums`` are overwritten.
+    """
+    n_h = wind_cf.shape[0]
+    n_s = wind_cf.shape[1]
+    state = np.empty((n_s, N_STATE))
+    initial_state(cap, par, state)
+    monthly = par[P_RFNBO_MONTHLY] > 0.5
+    unmatched = np.empty((n_h if (write and monthly) else 0, n_s))
+    month_acc = np.zeros((n_s, N_MONTHS, N_MONTH_ACC))
+    if par[P_CYCLIC] > 0.5:
+        dispatch_pass(
+            wind_cf, pv_cf, price, demand, month, cap, par, state, out, sys_out,
+            # ``write and False``: a plain bool, so that numba compiles one dispatch_pass
+            # (a literal False would compile a second specialisation)
+            sums, sys_sums, month_acc, unmatched, write and False,
+        )
+        for s in range(n_s):
+            state[s, S_STACK_HOURS] = par[P_INITIAL_STACK_HOURS]
+            for mm in range(N_MONTHS):
+                for k in range(N_MONTH_ACC):
+                    month_acc[s, mm, k] = 0.0
+    for s in range(n_s):
+        for k in range(N_SUM):
+            sums[s, k] = 0.0
+        for k in range(N_STATE):
+            start_state[s, k] = state[s, k]
+    for k in range(N_SYS_SUM):
+        sys_sums[k] = 0.0
+    dispatch_pass(
+        wind_cf, pv_cf, price, demand, month, cap, par, state, out, sys_out,
+        sums, sys_sums, month_acc, unmatched, write,
+    )
+    for s in range(n_s):
+        for k in range(N_STATE):
+            end_state[s, k] = state[s, k]

@@ -1,0 +1,232 @@
+"""Batched dispatch: many members (weather year x capacities x parameters) in one call.
+
+A member is one weather year of the shared hourly inputs run with its own
+capacities, rule parameters and cost parameters.  Members run in parallel
+over cores inside compiled code (``backend="prange"``), in a thread pool over
+the GIL-free kernel (``"threads"``, safe to call from several threads at once,
+e.g. Dask threads), or one after another (``"serial"``).  Only totals are kept
+per member unless ``keep_hourly=True``, so memory stays flat as members grow.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Literal
+
+import numba
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from nzv_energy.dispatch.kpis import kpi_frame
+from nzv_energy.dispatch.parameters import (
+    check_capacities,
+    check_dispatch_parameters,
+    cost_parameter_vector,
+    dispatch_parameter_vector,
+)
+from nzv_energy.dispatch.simulate import (
+    MODEL_NAME,
+    SITE_OUTPUTS,
+    SYSTEM_OUTPUTS,
+    HourlyArrays,
+    hourly_arrays,
+)
+from nzv_energy.errors import ScenarioError
+from nzv_energy.kernels import dispatch as kd
+from nzv_energy.kernels import ensemble as ke
+from nzv_energy.schema import make_dataset
+from nzv_energy.system import SystemInputs
+
+log = logging.getLogger(__name__)
+
+Backend = Literal["prange", "threads", "serial"]
+#: Members handed to a numba thread at a time (dynamic scheduling of ``prange``).
+PRANGE_CHUNK_MEMBERS = 4
+
+
+@dataclass(frozen=True)
+class EnsembleResult:
+    """Results of :func:`run_ensemble`.
+
+    Attributes
+    ----------
+    kpis
+        One row per member (index ``member``): column ``weather_year`` and the
+        KPI columns of :data:`nzv_energy.dispatch.kpis.KPI_COLUMNS`.
+    site_sums
+        ``(m, n_sites, N_SUM)`` per-site totals (columns ``K_*`` of
+        :mod:`nzv_energy.kernels.dispatch`).
+    sys_sums
+        ``(m, N_SYS_SUM)`` system totals (``Z_*``).
+    end_state
+        ``(m, n_sites, N_STATE)`` storage levels, on/off state and stack hours at
+        the end of each member's year.
+    hourly
+        One results dataset per member when ``keep_hourly`` was set, else ``None``.
+    """
+
+    kpis: pd.DataFrame
+    site_sums: np.ndarray
+    sys_sums: np.ndarray
+    end_state: np.ndarray
+    hourly: list[xr.Dataset] | None = None
+
+
+def _rows(name: str, value: np.ndarray, m: int, tail: tuple[int, ...]) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape == tail:
+        arr = np.broadcast_to(arr, (m, *tail))
+    if arr.shape != (m, *tail):
+        raise ScenarioError(None, name, arr.shape, f"shape {tail} or ({m}, *{tail})")
+    return np.ascontiguousarray(arr)
+
+
+def _member_count(*arrays: tuple[np.ndarray | None, int]) -> int:
+    counts = {
+        np.shape(a)[0] for a, ndim in arrays if a is not None and np.ndim(a) == ndim
+    }
+    if len(counts) > 1:
+        raise ScenarioError(None, "ensemble", sorted(counts), "one member count for all arrays")
+    return counts.pop() if counts else 1
+
+
+def run_ensemble(
+    inputs: SystemInputs,
+    capacities: np.ndarray,
+    *,
+    year_index: np.ndarray | None = None,
+    dispatch_params: np.ndarray | None = None,
+    cost_params: np.ndarray | None = None,
+    keep_hourly: bool = False,
+    backend: Backend = "prange",
+    n_threads: int | None = None,
+    arrays: HourlyArrays | None = None,
+) -> EnsembleResult:
+    """Run many dispatch members and return their KPIs.
+
+    Parameters
+    ----------
+    inputs
+        Shared hourly inputs (all weather years), scenario for defaults.
+    capacities
+        ``(m, n_sites, N_CAP)`` capacities per member (columns
+        :data:`~nzv_energy.dispatch.parameters.CAPACITY_NAMES`), or
+        ``(n_sites, N_CAP)`` for all members.
+    year_index
+        ``(m,)`` position of each member's weather year in ``inputs.years``;
+        ``None`` = the first year.
+    dispatch_params
+        ``(m, N_PAR)`` or ``(N_PAR,)`` rule parameters; ``None`` = from the scenario.
+    cost_params
+        ``(m, n_cost)`` or ``(n_cost,)`` cost parameters; ``None`` = from the scenario.
+    keep_hourly
+        Also return one hourly dataset per member (memory grows with members).
+    backend
+        ``"prange"`` (numba threads), ``"threads"`` (thread pool over the
+        GIL-free kernel; safe inside Dask threads) or ``"serial"``.
+    n_threads
+        Threads for ``"prange"``/``"threads"``; ``None`` = all cores.
+    arrays
+        Inputs already put in kernel layout by
+        :func:`~nzv_energy.dispatch.simulate.hourly_arrays` (skips re-checking).
+
+    Returns
+    -------
+    EnsembleResult
+    """
+    if arrays is None:
+        arrays = hourly_arrays(inputs)
+    sites = inputs.site_names
+    n_s = len(sites)
+    m = _member_count((capacities, 3), (year_index, 1), (dispatch_params, 2), (cost_params, 2))
+    cap = _rows("capacities", capacities, m, (n_s, kd.N_CAP))
+    check_capacities(cap, sites)
+    scenario = inputs.scenario
+    par = _rows(
+        "dispatch_params",
+        dispatch_parameter_vector(scenario) if dispatch_params is None else dispatch_params,
+        m,
+        (kd.N_PAR,),
+    )
+    check_dispatch_parameters(par)
+    cost_default = cost_parameter_vector(scenario)
+    cost = _rows(
+        "cost_params",
+        cost_default if cost_params is None else cost_params,
+        m,
+        cost_default.shape,
+    )
+    n_years = len(arrays.years)
+    yidx = np.zeros(m, dtype=np.int64) if year_index is None else np.asarray(year_index)
+    yidx = np.ascontiguousarray(np.broadcast_to(yidx, (m,)), dtype=np.int64)
+    if yidx.size and (yidx.min() < 0 or yidx.max() >= n_years):
+        raise ScenarioError(
+            None, "year_index", int(yidx.max()), f"positions 0..{n_years - 1} of {arrays.years}"
+        )
+    lengths = np.diff(arrays.year_start)
+    h_max = int(lengths.max()) if keep_hourly else 0
+    out = np.zeros((m, kd.N_OUT, h_max, n_s))
+    sys_out = np.zeros((m, kd.N_SYS_OUT, h_max))
+    sums = np.zeros((m, n_s, kd.N_SUM))
+    sys_sums = np.zeros((m, kd.N_SYS_SUM))
+    start_state = np.zeros((m, n_s, kd.N_STATE))
+    end_state = np.zeros((m, n_s, kd.N_STATE))
+    args = (
+        arrays.wind_cf, arrays.pv_cf, arrays.price_eur_per_mwh, arrays.hydrogen_demand_mw,
+        arrays.month, arrays.year_start, yidx, cap, par, out, sys_out, sums, sys_sums,
+        start_state, end_state,
+    )
+    threads = n_threads or os.cpu_count() or 1
+    if backend == "prange":
+        previous = numba.get_num_threads()
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+        try:
+            # dynamic chunks: members differ in cost (cyclic, year length) and a busy core
+            # must not hold back the others
+            with numba.parallel_chunksize(PRANGE_CHUNK_MEMBERS):
+                ke.run_members_parallel(*args)
+        finally:
+            numba.set_num_threads(previous)
+    elif backend == "threads":
+        bounds = np.linspace(0, m, min(threads, max(m, 1)) + 1).astype(int)
+        with ThreadPoolExecutor(max_workers=len(bounds) - 1) as pool:
+            futures = [
+                pool.submit(ke.run_members_serial, int(a), int(b), *args)
+                for a, b in itertools.pairwise(bounds)
+                if b > a
+            ]
+            for f in futures:
+                f.result()
+    elif backend == "serial":
+        ke.run_members_serial(0, m, *args)
+    else:
+        raise ScenarioError(None, "backend", backend, "'prange', 'threads' or 'serial'")
+    frame = kpi_frame(
+        sums, sys_sums, cap, par, cost, inputs.pipeline_km, lengths[yidx].astype(np.float64)
+    )
+    frame.insert(0, "weather_year", np.asarray(arrays.years)[yidx])
+    frame.index = pd.RangeIndex(m, name="member")
+    hourly = None
+    if keep_hourly:
+        hourly = []
+        for i in range(m):
+            a, b = int(arrays.year_start[yidx[i]]), int(arrays.year_start[yidx[i] + 1])
+            n_h = b - a
+            data = {name: out[i, row, :n_h] for row, name in SITE_OUTPUTS.items()}
+            data.update({name: sys_out[i, row, :n_h] for row, name in SYSTEM_OUTPUTS.items()})
+            data["price_eur_per_mwh"] = arrays.price_eur_per_mwh[a:b] * par[i, kd.P_PRICE_SCALE]
+            hourly.append(
+                make_dataset(
+                    inputs.time[a:b].to_numpy(), sites, data,
+                    {"model": MODEL_NAME, "scenario": scenario.name, "member": i},
+                )
+            )
+    log.debug("ensemble: %d members on backend %s", m, backend)
+    return EnsembleResult(
+        kpis=frame, site_sums=sums, sys_sums=sys_sums, end_state=end_state, hourly=hourly
+    )

@@ -1,0 +1,395 @@
+"""The sizing LP built directly as a sparse matrix for HiGHS (the fast engine).
+
+Same optimum as the PyPSA/linopy model of :mod:`nzv_energy.sizing.model`
+(the tests compare the two), with a leaner formulation:
+
+* fixed capacities become variable bounds instead of constraint rows
+  (``0 ≤ wind_t ≤ cf_t × wind_mw``), only sized ones need a row per hour;
+* storage levels are balanced directly against the bus flows (no separate
+  store power variable); one battery power rating serves both directions;
+* the grid connection is one signed flow per site and hour
+  (``-rating ≤ grid_t ≤ rating``, cost = price × flow) unless a constraint
+  needs the gross import;
+* no per-component bookkeeping of a general modelling layer: the matrix is
+  assembled from NumPy index arithmetic in a few milliseconds.
+
+Columns per site and snapshot ``t`` (when the site has the technology):
+wind, pv, electrolysis, pipeline, hydrogen storage level, battery charge,
+discharge and level, gas backup (electric output), grid (or import and
+export).  Rows per site and snapshot: electricity balance, hydrogen balance,
+battery balance, and ``flow ≤ capacity`` for every sized capacity; per
+snapshot: the demand balance.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import pandas as pd
+
+from nzv_energy.sizing.model import cheap_hours, storage_share_requirement_mwh
+from nzv_energy.sizing.network import Bounds, SizingNetwork
+
+logger = logging.getLogger(__name__)
+
+INF = highspy.kHighsInf
+
+#: Flow names of :attr:`LpSolution.flows` (arrays shaped ``(n_snapshots, n_sites)``).
+FLOWS = (
+    "wind", "pv", "electrolysis", "pipeline", "hydrogen_storage_level",
+    "hydrogen_storage_net_discharge", "battery_charge", "battery_discharge", "battery_level",
+    "gas_backup", "grid_import", "grid_export",
+)
+
+
+@dataclass
+class _Builder:
+    """Accumulates columns and rows (COO triplets) of an LP."""
+
+    lower: list[np.ndarray] = field(default_factory=list)
+    upper: list[np.ndarray] = field(default_factory=list)
+    cost: list[np.ndarray] = field(default_factory=list)
+    n_col: int = 0
+    rows_i: list[np.ndarray] = field(default_factory=list)
+    rows_j: list[np.ndarray] = field(default_factory=list)
+    rows_v: list[np.ndarray] = field(default_factory=list)
+    row_lo: list[np.ndarray] = field(default_factory=list)
+    row_hi: list[np.ndarray] = field(default_factory=list)
+    n_row: int = 0
+    row_groups: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def cols(self, n: int, lo: object = 0.0, hi: object = INF, cost: object = 0.0) -> np.ndarray:
+        idx = np.arange(self.n_col, self.n_col + n)
+        self.lower.append(np.broadcast_to(np.asarray(lo, dtype=np.float64), (n,)).copy())
+        self.upper.append(np.broadcast_to(np.asarray(hi, dtype=np.float64), (n,)).copy())
+        self.cost.append(np.broadcast_to(np.asarray(cost, dtype=np.float64), (n,)).copy())
+        self.n_col += n
+        return idx
+
+    def rows(
+        self, name: str, n: int, terms: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        lo: object, hi: object,
+    ) -> np.ndarray:
+        """Add ``n`` rows; each term is (row offset 0..n-1, column, coefficient) arrays."""
+        base = self.n_row
+        for r, c, v in terms:
+            r, c, v = np.broadcast_arrays(np.asarray(r), np.asarray(c), np.asarray(v, float))
+            self.rows_i.append(r.ravel() + base)
+            self.rows_j.append(c.ravel())
+            self.rows_v.append(v.ravel().astype(np.float64))
+        self.row_lo.append(np.broadcast_to(np.asarray(lo, dtype=np.float64), (n,)).copy())
+        self.row_hi.append(np.broadcast_to(np.asarray(hi, dtype=np.float64), (n,)).copy())
+        self.n_row += n
+        idx = np.arange(base, base + n)
+        self.row_groups[name] = idx
+        return idx
+
+    def to_highs_lp(self) -> highspy.HighsLp:
+        lp = highspy.HighsLp()
+        lp.num_col_ = self.n_col
+        lp.num_row_ = self.n_row
+        lp.col_cost_ = np.concatenate(self.cost)
+        lp.col_lower_ = np.concatenate(self.lower)
+        lp.col_upper_ = np.concatenate(self.upper)
+        lp.row_lower_ = np.concatenate(self.row_lo) if self.row_lo else np.zeros(0)
+        lp.row_upper_ = np.concatenate(self.row_hi) if self.row_hi else np.zeros(0)
+        i = np.concatenate(self.rows_i)
+        j = np.concatenate(self.rows_j)
+        v = np.concatenate(self.rows_v)
+        keep = v != 0.0
+        i, j, v = i[keep], j[keep], v[keep]
+        order = np.lexsort((i, j))  # column-wise
+        i, j, v = i[order], j[order], v[order]
+        start = np.searchsorted(j, np.arange(self.n_col + 1))
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_ = self.n_col
+        lp.a_matrix_.num_row_ = self.n_row
+        lp.a_matrix_.start_ = start.astype(np.int32)
+        lp.a_matrix_.index_ = i.astype(np.int32)
+        lp.a_matrix_.value_ = v
+        return lp
+
+
+@dataclass
+class DirectModel:
+    """The LP and where each quantity lives in it."""
+
+    lp: highspy.HighsLp
+    capacity_cols: dict[tuple[str, str], int]
+    flow_cols: dict[tuple[str, str], np.ndarray]
+    demand_rows: np.ndarray
+    row_groups: dict[str, np.ndarray]
+    objective_weights: np.ndarray
+
+
+@dataclass
+class LpSolution:
+    """A solved model in plain arrays, whichever engine solved it.
+
+    Attributes
+    ----------
+    capacities
+        ``(site, technology) -> value`` (MW, MWh), for the capacities in the model.
+    flows
+        :data:`FLOWS` name -> array ``(n_snapshots, n_sites)``; gas backup is electric output.
+    hydrogen_price_eur_per_mwh
+        Dual of the demand balance per snapshot divided by its objective weight.
+    objective
+        Objective value, EUR/a.
+    """
+
+    capacities: dict[tuple[str, str], float]
+    flows: dict[str, np.ndarray]
+    hydrogen_price_eur_per_mwh: np.ndarray
+    objective: float
+
+
+def previous_snapshot(time: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+    """Index of the snapshot before each one, cyclic within each calendar year.
+
+    The storage level before a year's first snapshot is that year's last level, so
+    every weather year balances its own storage (none is carried between years).
+    """
+    years = pd.DatetimeIndex(time).year.to_numpy()
+    n = len(years)
+    prev = np.arange(n) - 1
+    starts = np.flatnonzero(np.r_[True, years[1:] != years[:-1]])
+    ends = np.r_[starts[1:], n] - 1
+    prev[starts] = ends
+    return prev
+
+
+def build_direct_model(sn: SizingNetwork) -> DirectModel:
+    """Assemble the LP of a planned sizing network (no PyPSA objects needed)."""
+    sc = sn.scenario
+    inputs = sn.inputs
+    T = len(inputs.time)
+    t = np.arange(T)
+    w = sn.weights_h
+    ow = w / sn.n_years
+    prev = previous_snapshot(inputs.time)
+    c = sn.costs
+    tech = sc.technology
+    eff_el = tech.electrolysis.efficiency
+    eff_bat = tech.battery.charge_efficiency
+    eff_gas = tech.gas_backup.efficiency
+    hydrogen_fired = sc.operation.gas_backup_fuel == "hydrogen"
+    price = inputs.price_eur_per_mwh
+    b = _Builder()
+    cap_cols: dict[tuple[str, str], int] = {}
+    flow: dict[tuple[str, str], np.ndarray] = {}
+
+    def capacity(site: str, fld: str, unit_cost: float) -> Bounds:
+        bd = sn.bounds[(site, fld)]
+        if bd.extendable:
+            cap_cols[(site, fld)] = int(b.cols(1, bd.lo, bd.hi, unit_cost)[0])
+        return bd
+
+    def limited_flow(site: str, fld: str, name: str, unit_cost: float, pu: object,
+                     cost: object) -> np.ndarray:
+        """Flow ≥ 0 limited by pu × capacity: a bound when fixed, rows when sized."""
+        bd = capacity(site, fld, unit_cost)
+        pu_arr = np.broadcast_to(np.asarray(pu, dtype=np.float64), (T,))
+        if bd.extendable:
+            cols = b.cols(T, 0.0, INF, cost)
+            b.rows(f"{name}_limit {site}", T,
+                   [(t, cols, 1.0), (t, cap_cols[(site, fld)], -pu_arr)], -INF, 0.0)
+        else:
+            cols = b.cols(T, 0.0, pu_arr * bd.lo, cost)
+        flow[(site, name)] = cols
+        return cols
+
+    pipe_cols: list[np.ndarray] = []
+    for i, (site, s) in enumerate(sc.sites.items()):
+        comps = sn.sites[site]
+        el_terms: list[tuple[np.ndarray, np.ndarray, object]] = []
+        h2_terms: list[tuple[np.ndarray, np.ndarray, object]] = []
+        if comps.wind is not None:
+            cols = limited_flow(site, "wind_mw", "wind", c.wind_eur_per_mw_year,
+                                inputs.wind_cf[i], ow * c.wind_vom_eur_per_mwh)
+            el_terms.append((t, cols, 1.0))
+        if comps.pv is not None:
+            cols = limited_flow(site, "pv_mw", "pv", c.pv_eur_per_mw_year, inputs.pv_cf[i],
+                                ow * c.pv_vom_eur_per_mwh)
+            el_terms.append((t, cols, 1.0))
+        if comps.electrolysis is not None:
+            cols = limited_flow(site, "electrolysis_mw", "electrolysis",
+                                c.electrolysis_eur_per_mw_year, 1.0,
+                                ow * c.electrolysis_vom_eur_per_mwh_el)
+            el_terms.append((t, cols, -1.0))
+            h2_terms.append((t, cols, eff_el * w))
+        if comps.pipeline is not None:
+            cols = limited_flow(site, "pipeline_mw", "pipeline",
+                                c.pipeline_eur_per_mw_km_year * float(inputs.pipeline_km[i]),
+                                1.0, 0.0)
+            h2_terms.append((t, cols, -w))
+            pipe_cols.append(cols)
+        if comps.hydrogen_storage is not None:
+            cols = limited_flow(site, "hydrogen_storage_mwh", "hydrogen_storage_level",
+                                c.hydrogen_storage_eur_per_mwh_year, 1.0, 0.0)
+            # w·(production - pipeline - fuel) = level_t - level_{t-1}
+            h2_terms += [(t, cols, -1.0), (t, cols[prev], 1.0)]
+        if comps.gas_generator is not None or comps.gas_link is not None:
+            cost = (ow * c.gas_backup_eur_per_mwh_el if not hydrogen_fired
+                    else ow * c.gas_vom_eur_per_mwh_el)
+            cols = limited_flow(site, "gas_backup_mw", "gas_backup",
+                                c.gas_backup_eur_per_mw_year, 1.0, cost)
+            el_terms.append((t, cols, 1.0))
+            if hydrogen_fired:
+                h2_terms.append((t, cols, -w / eff_gas))
+        if comps.battery_unit is not None or comps.battery_store is not None:
+            bp = capacity(site, "battery_mw", c.battery_power_eur_per_mw_year)
+            be = capacity(site, "battery_mwh", c.battery_energy_eur_per_mwh_year)
+            min_soc = tech.battery.min_soc_fraction
+            if bp.extendable:
+                ch, dis = b.cols(T), b.cols(T)
+                for name, cols in (("battery_charge", ch), ("battery_discharge", dis)):
+                    b.rows(f"{name}_limit {site}", T,
+                           [(t, cols, 1.0), (t, cap_cols[(site, "battery_mw")], -1.0)],
+                           -INF, 0.0)
+            else:
+                ch, dis = b.cols(T, 0.0, bp.lo), b.cols(T, 0.0, bp.lo)
+            if be.extendable:
+                lvl = b.cols(T)
+                col = cap_cols[(site, "battery_mwh")]
+                b.rows(f"battery_level_limit {site}", T, [(t, lvl, 1.0), (t, col, -1.0)],
+                       -INF, 0.0)
+                if min_soc > 0:
+                    b.rows(f"battery_level_min {site}", T,
+                           [(t, lvl, 1.0), (t, col, -min_soc)], 0.0, INF)
+            else:
+                lvl = b.cols(T, min_soc * be.lo, be.lo)
+            b.rows(f"battery_balance {site}", T,
+                   [(t, lvl, 1.0), (t, lvl[prev], -1.0), (t, ch, -eff_bat * w),
+                    (t, dis, w / eff_bat)], 0.0, 0.0)
+            el_terms += [(t, ch, -1.0), (t, dis, 1.0)]
+            flow[(site, "battery_charge")] = ch
+            flow[(site, "battery_discharge")] = dis
+            flow[(site, "battery_level")] = lvl
+        conn = float(s.grid_connection_mw)
+        if comps.grid is not None:
+            hi = conn if sn.grid_import_allowed else 0.0
+            cols = b.cols(T, -conn, hi, ow * price)
+            el_terms.append((t, cols, 1.0))
+            flow[(site, "grid")] = cols
+        if comps.grid_import is not None:
+            cols = b.cols(T, 0.0, conn, ow * price)
+            el_terms.append((t, cols, 1.0))
+            flow[(site, "grid_import")] = cols
+        if comps.grid_export is not None:
+            cols = b.cols(T, 0.0, conn, -ow * price)
+            el_terms.append((t, cols, -1.0))
+            flow[(site, "grid_export")] = cols
+        local = float(s.local_demand_mw)
+        if el_terms:
+            b.rows(f"electricity_balance {site}", T, el_terms, local, local)
+        elif local > 0:
+            raise ValueError(f"site {site}: local demand but no supply")
+        if h2_terms:
+            b.rows(f"hydrogen_balance {site}", T, h2_terms, 0.0, 0.0)
+
+    demand = inputs.hydrogen_demand_mw
+    demand_rows = b.rows("demand_balance", T, [(t, cols, 1.0) for cols in pipe_cols],
+                         demand, demand)
+    _extra_rows(sn, b, flow, cap_cols, t, w, ow)
+    return DirectModel(
+        lp=b.to_highs_lp(),
+        capacity_cols=cap_cols,
+        flow_cols=flow,
+        demand_rows=demand_rows,
+        row_groups=b.row_groups,
+        objective_weights=ow,
+    )
+
+
+def _extra_rows(
+    sn: SizingNetwork,
+    b: _Builder,
+    flow: dict[tuple[str, str], np.ndarray],
+    cap_cols: dict[tuple[str, str], int],
+    t: np.ndarray,
+    w: np.ndarray,
+    ow: np.ndarray,
+) -> None:
+    """The scenario's constraints beyond the energy system (see :mod:`.model`)."""
+    opt = sn.scenario.optimisation
+    T = len(t)
+    if opt.rfnbo != "none":
+        cheap = cheap_hours(sn).astype(np.float64)
+        monthly = opt.rfnbo == "monthly"
+        if monthly:
+            months = pd.DatetimeIndex(sn.inputs.time).to_period("M")
+            _, month_idx = np.unique(np.asarray(months.astype(str)), return_inverse=True)
+            n_rows, r, scale = int(month_idx.max()) + 1, month_idx, w
+        else:
+            n_rows, r, scale = T, t, np.ones(T)
+        for site in sn.sites:
+            if (site, "electrolysis") not in flow:
+                continue
+            terms = [(r, flow[(site, "electrolysis")], scale)]
+            for name in ("wind", "pv"):
+                if (site, name) in flow:
+                    terms.append((r, flow[(site, name)], -scale))
+            if (site, "grid_import") in flow:
+                terms.append((r, flow[(site, "grid_import")], -scale * cheap))
+            b.rows(f"rfnbo {site}", n_rows, terms, -INF, 0.0)
+    if opt.co2_cap_t_per_year is not None:
+        cols = [flow[(s, "gas_backup")] for s, comps in sn.sites.items()
+                if comps.gas_generator is not None]
+        if cols:
+            co2 = sn.costs.gas_co2_t_per_mwh_el
+            b.rows("co2_cap", 1, [(np.zeros(T, int), cc, ow * co2) for cc in cols],
+                   -INF, opt.co2_cap_t_per_year)
+    if opt.max_grid_import_mwh_per_year is not None:
+        cols = [flow[(s, "grid_import")] for s in sn.sites if (s, "grid_import") in flow]
+        if cols:
+            b.rows("grid_import_cap", 1, [(np.zeros(T, int), cc, ow) for cc in cols],
+                   -INF, opt.max_grid_import_mwh_per_year)
+    if opt.min_storage_share is not None:
+        need = storage_share_requirement_mwh(sn, opt.min_storage_share)
+        fixed = sum(bd.lo for (s, f), bd in sn.bounds.items()
+                    if f == "hydrogen_storage_mwh" and not bd.extendable)
+        cols = [cap_cols[(s, "hydrogen_storage_mwh")] for s in sn.sites
+                if (s, "hydrogen_storage_mwh") in cap_cols]
+        if cols:
+            b.rows("storage_share", 1, [(np.zeros(len(cols), int), np.asarray(cols), 1.0)],
+                   need - fixed, INF)
+
+
+def read_direct_solution(sn: SizingNetwork, dm: DirectModel, h: highspy.Highs) -> LpSolution:
+    """Plain arrays of a solved direct model."""
+    sol = h.getSolution()
+    x = np.asarray(sol.col_value)
+    T = len(sn.inputs.time)
+    sites = list(sn.sites)
+    flows = {name: np.zeros((T, len(sites))) for name in FLOWS}
+    for (site, name), cols in dm.flow_cols.items():
+        j = sites.index(site)
+        v = x[cols]
+        if name == "grid":
+            flows["grid_import"][:, j] = np.maximum(v, 0.0)
+            flows["grid_export"][:, j] = np.maximum(-v, 0.0)
+        elif name == "hydrogen_storage_level":
+            flows[name][:, j] = v
+            # net discharge (MW) = (level_{t-1} - level_t) / hours
+            prev = previous_snapshot(sn.inputs.time)
+            flows["hydrogen_storage_net_discharge"][:, j] = (v[prev] - v) / sn.weights_h
+        else:
+            flows[name][:, j] = v
+    caps = {}
+    for (site, fld), bd in sn.bounds.items():
+        caps[(site, fld)] = float(x[dm.capacity_cols[(site, fld)]]) if (
+            (site, fld) in dm.capacity_cols) else (0.0 if bd.is_zero else bd.lo)
+    duals = np.asarray(sol.row_dual)
+    price = duals[dm.demand_rows] / dm.objective_weights
+    if h.getLp().sense_ == highspy.ObjSense.kMaximize:  # pragma: no cover - never set
+        price = -price
+    return LpSolution(
+        capacities=caps,
+        flows=flows,
+        hydrogen_price_eur_per_mwh=price,
+        objective=float(h.getInfo().objective_function_value),
+    )

@@ -1,0 +1,397 @@
+"""Stage 1 of the optimiser: build a PyPSA network from the scenario's inputs.
+
+Buses per site (electricity, hydrogen, and a battery bus when power and energy
+are sized separately), a hydrogen bus at the demand site, an external grid
+bus.  Components:
+
+* wind and PV: extendable ``Generator`` with the site's hourly capacity factor;
+* grid connection: a ``Link`` between the grid bus and the site, rated at the
+  connection, whose marginal cost is the hour's price (import cost; negative
+  flow = export revenue).  When a constraint needs the gross import (RFNBO,
+  import cap) import and export are two links;
+* battery: a ``StorageUnit`` when power and energy are both fixed, else a
+  ``Store`` with charger and discharger links whose AC ratings are tied
+  (power and energy sized separately);
+* electrolyser: a ``Link`` electricity -> hydrogen with the rated efficiency;
+* hydrogen storage: a cyclic ``Store`` on the site's hydrogen bus;
+* pipeline: a ``Link`` to the demand bus, capital cost by route length;
+* gas backup: a ``Generator`` (natural gas: fuel, CO2 and VOM in the marginal
+  cost) or a ``Link`` from the site's hydrogen bus (hydrogen-fired);
+* hydrogen demand: a ``Load`` at the demand bus, served every hour.
+
+Capacities given as numbers are fixed; ``{min, max}`` ranges become
+``p_nom_min``/``p_nom_max`` of extendable components.  Snapshot weightings
+carry the hours each snapshot stands for (1 at full resolution, the segment
+length in fast mode); the objective weighting is divided by the number of
+weather years so the objective is the mean annual cost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pypsa
+
+from nzv_energy.scenario import Capacity, CapacityRange, Scenario
+from nzv_energy.sizing.costs import TechnologyCosts, technology_costs
+from nzv_energy.system import SystemInputs
+
+logger = logging.getLogger(__name__)
+
+GRID_BUS = "grid"
+GRID_MARKET = "grid market"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """A capacity of the model: fixed (``lo == hi`` and not extendable) or a range."""
+
+    extendable: bool
+    lo: float
+    hi: float
+
+    @classmethod
+    def of(cls, value: Capacity | None, default_hi: float | None = None) -> Bounds:
+        """Bounds of a scenario capacity; ``None`` becomes ``[0, default_hi]``."""
+        if value is None:
+            if default_hi is None:
+                raise ValueError("no default for an unset capacity")
+            return cls(True, 0.0, float(default_hi))
+        if isinstance(value, CapacityRange):
+            return cls(True, float(value.min), float(value.max))
+        return cls(False, float(value), float(value))
+
+    @property
+    def is_zero(self) -> bool:
+        """True when the capacity can only be zero (the component is left out)."""
+        return self.hi <= 0.0
+
+    def scaled(self, factor: float) -> Bounds:
+        """The same bounds multiplied by ``factor`` (e.g. output to input rating)."""
+        return Bounds(self.extendable, self.lo * factor, self.hi * factor)
+
+
+@dataclass(frozen=True)
+class SiteComponents:
+    """Names of one site's components in the network (``None`` = not in the model)."""
+
+    site: str
+    electricity_bus: str
+    hydrogen_bus: str
+    wind: str | None = None
+    pv: str | None = None
+    electrolysis: str | None = None
+    pipeline: str | None = None
+    hydrogen_storage: str | None = None
+    battery_unit: str | None = None
+    battery_store: str | None = None
+    battery_charger: str | None = None
+    battery_discharger: str | None = None
+    gas_generator: str | None = None
+    gas_link: str | None = None
+    grid: str | None = None
+    grid_import: str | None = None
+    grid_export: str | None = None
+    local_demand: str | None = None
+
+
+@dataclass(frozen=True)
+class SizingNetwork:
+    """A built network with the bookkeeping the later stages need.
+
+    Attributes
+    ----------
+    network
+        The PyPSA network (``None`` for a plan not yet built, see :func:`plan_network`).
+    inputs
+        The inputs the network was built from (hourly or aggregated).
+    weights_h
+        Hours each snapshot stands for.
+    n_years
+        Number of weather years in the snapshots.
+    sites
+        Component names per site.
+    bounds
+        ``(site, technology) -> Bounds`` of every capacity in the model.
+    costs
+        Unit costs used.
+    grid_import_allowed
+        Whether the sites may buy grid power (``operation.grid_import``).
+    demand_bus, demand_load
+        Names of the demand bus and load.
+    """
+
+    network: pypsa.Network | None
+    inputs: SystemInputs
+    weights_h: np.ndarray
+    n_years: int
+    sites: dict[str, SiteComponents]
+    bounds: dict[tuple[str, str], Bounds]
+    costs: TechnologyCosts
+    grid_import_allowed: bool
+    demand_bus: str
+    demand_load: str
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario of the inputs."""
+        return self.inputs.scenario
+
+
+def needs_gross_import(scenario: Scenario) -> bool:
+    """Whether a constraint refers to the gross grid import (so import and export are split)."""
+    opt = scenario.optimisation
+    return scenario.operation.grid_import and (
+        opt.rfnbo != "none" or opt.max_grid_import_mwh_per_year is not None
+    )
+
+
+def capacity_bounds(scenario: Scenario, inputs: SystemInputs) -> dict[tuple[str, str], Bounds]:
+    """Bounds of every capacity of the scenario, by ``(site, field name)``.
+
+    A pipeline left unset is sized between zero and the demand peak (no pipeline
+    ever carries more than the whole demand).
+    """
+    peak = float(np.max(inputs.hydrogen_demand_mw)) if inputs.hydrogen_demand_mw.size else 0.0
+    out: dict[tuple[str, str], Bounds] = {}
+    for name, site in scenario.sites.items():
+        for fld in ("wind_mw", "pv_mw", "battery_mw", "battery_mwh", "electrolysis_mw",
+                    "gas_backup_mw"):
+            out[(name, fld)] = Bounds.of(getattr(site, fld))
+        out[(name, "pipeline_mw")] = Bounds.of(site.pipeline_mw, default_hi=peak)
+        out[(name, "hydrogen_storage_mwh")] = Bounds.of(
+            scenario.hydrogen.storage_mwh.get(name, 0.0)
+        )
+    return out
+
+
+def _nom(b: Bounds, attr: str = "p") -> dict[str, object]:
+    if b.extendable:
+        return {
+            f"{attr}_nom_extendable": True,
+            f"{attr}_nom_min": b.lo,
+            f"{attr}_nom_max": b.hi,
+            f"{attr}_nom": b.lo,
+        }
+    return {f"{attr}_nom": b.lo, f"{attr}_nom_extendable": False}
+
+
+def _site_components(
+    scenario: Scenario, bounds: dict[tuple[str, str], Bounds], split_grid: bool
+) -> dict[str, SiteComponents]:
+    """Names of the components each site gets (``None`` where a capacity can only be zero)."""
+    import_allowed = scenario.operation.grid_import
+    hydrogen_fired = scenario.operation.gas_backup_fuel == "hydrogen"
+    min_soc = scenario.technology.battery.min_soc_fraction
+    out = {}
+    for name, site in scenario.sites.items():
+
+        def has(fld: str, name: str = name) -> bool:
+            return not bounds[(name, fld)].is_zero
+
+        names: dict[str, str | None] = {
+            "wind": f"{name} wind" if has("wind_mw") else None,
+            "pv": f"{name} solar" if has("pv_mw") else None,
+            "electrolysis": f"{name} electrolysis" if has("electrolysis_mw") else None,
+            "pipeline": f"{name} pipeline" if has("pipeline_mw") else None,
+            "hydrogen_storage": (
+                f"{name} hydrogen storage" if has("hydrogen_storage_mwh") else None
+            ),
+        }
+        if has("gas_backup_mw"):
+            names["gas_link" if hydrogen_fired else "gas_generator"] = f"{name} gas backup"
+        bp, be = bounds[(name, "battery_mw")], bounds[(name, "battery_mwh")]
+        if not (bp.is_zero or be.is_zero):
+            if not bp.extendable and not be.extendable and min_soc == 0.0:
+                names["battery_unit"] = f"{name} battery"
+            else:
+                names["battery_store"] = f"{name} battery"
+                names["battery_charger"] = f"{name} battery charger"
+                names["battery_discharger"] = f"{name} battery discharger"
+        if site.grid_connection_mw > 0:
+            if split_grid:
+                if import_allowed:
+                    names["grid_import"] = f"{name} grid import"
+                names["grid_export"] = f"{name} grid export"
+            else:
+                names["grid"] = f"{name} grid"
+        if site.local_demand_mw > 0:
+            names["local_demand"] = f"{name} local demand"
+        out[name] = SiteComponents(site=name, electricity_bus=f"{name} electricity",
+                                   hydrogen_bus=f"{name} hydrogen", **names)  # type: ignore[arg-type]
+    return out
+
+
+def plan_network(inputs: SystemInputs, weights_h: np.ndarray | None = None) -> SizingNetwork:
+    """Everything about the model except the PyPSA objects: bounds, costs, component names.
+
+    Parameters
+    ----------
+    inputs
+        Hourly inputs (or the aggregated inputs of fast mode).
+    weights_h
+        Hours each time step stands for; ones when ``None``.
+    """
+    scenario = inputs.scenario
+    n_t = len(inputs.time)
+    weights = np.ones(n_t) if weights_h is None else np.asarray(weights_h, dtype=np.float64)
+    if weights.shape != (n_t,):
+        raise ValueError(f"weights_h: shape {weights.shape}, expected ({n_t},)")
+    bounds = capacity_bounds(scenario, inputs)
+    demand_site = scenario.hydrogen.demand.site
+    return SizingNetwork(
+        network=None,
+        inputs=inputs,
+        weights_h=weights,
+        n_years=len(inputs.years),
+        sites=_site_components(scenario, bounds, needs_gross_import(scenario)),
+        bounds=bounds,
+        costs=technology_costs(scenario),
+        grid_import_allowed=scenario.operation.grid_import,
+        demand_bus=f"{demand_site} hydrogen",
+        demand_load=f"{demand_site} hydrogen demand",
+    )
+
+
+def build_network(inputs: SystemInputs, weights_h: np.ndarray | None = None) -> SizingNetwork:
+    """Build the sizing network of a scenario as PyPSA components.
+
+    Parameters
+    ----------
+    inputs
+        Hourly inputs (or the aggregated inputs of fast mode).
+    weights_h
+        Hours each time step stands for; ones when ``None``.
+
+    Returns
+    -------
+    SizingNetwork
+        The plan with its PyPSA network.
+    """
+    plan = plan_network(inputs, weights_h)
+    return dataclasses.replace(plan, network=pypsa_network(plan))
+
+
+def pypsa_network(plan: SizingNetwork) -> pypsa.Network:
+    """The PyPSA network of a plan (see the module docstring for the components)."""
+    inputs, scenario, costs, bounds = plan.inputs, plan.scenario, plan.costs, plan.bounds
+    tech = scenario.technology
+    weights = plan.weights_h
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        n = pypsa.Network(name=scenario.name)
+    snapshots = pd.DatetimeIndex(inputs.time, name="snapshot")
+    n.set_snapshots(snapshots)
+    n.snapshot_weightings["objective"] = weights / plan.n_years
+    n.snapshot_weightings["stores"] = weights
+    n.snapshot_weightings["generators"] = weights
+
+    n.add(
+        "Carrier",
+        ["electricity", "hydrogen", "battery", "wind", "solar", "grid", "electrolysis",
+         "pipeline", "hydrogen storage", "gas backup"],
+    )
+    n.add("Carrier", "natural gas", co2_emissions=tech.gas_backup.natural_gas_co2_t_per_mwh)
+    n.add("Bus", plan.demand_bus, carrier="hydrogen")
+    n.add("Load", plan.demand_load, bus=plan.demand_bus, carrier="hydrogen",
+          p_set=pd.Series(inputs.hydrogen_demand_mw, index=snapshots))
+
+    price = pd.Series(inputs.price_eur_per_mwh, index=snapshots)
+    total_connection = sum(s.grid_connection_mw for s in scenario.sites.values())
+    if total_connection > 0:
+        n.add("Bus", GRID_BUS, carrier="electricity")
+        n.add("Generator", GRID_MARKET, bus=GRID_BUS, carrier="grid", p_nom=total_connection,
+              p_min_pu=-1.0, p_max_pu=1.0)
+
+    eff_el = tech.electrolysis.efficiency
+    eff_bat = tech.battery.charge_efficiency
+    eff_gas = tech.gas_backup.efficiency
+    for i, (name, site) in enumerate(scenario.sites.items()):
+        c = plan.sites[name]
+        el_bus, h2_bus = c.electricity_bus, c.hydrogen_bus
+        n.add("Bus", el_bus, carrier="electricity")
+        n.add("Bus", h2_bus, carrier="hydrogen")
+        for comp, fld, carrier, cf, cost, vom in (
+            (c.wind, "wind_mw", "wind", inputs.wind_cf[i], costs.wind_eur_per_mw_year,
+             costs.wind_vom_eur_per_mwh),
+            (c.pv, "pv_mw", "solar", inputs.pv_cf[i], costs.pv_eur_per_mw_year,
+             costs.pv_vom_eur_per_mwh),
+        ):
+            if comp is not None:
+                n.add("Generator", comp, bus=el_bus, carrier=carrier,
+                      p_max_pu=pd.Series(cf, index=snapshots), capital_cost=cost,
+                      marginal_cost=vom, **_nom(bounds[(name, fld)]))
+        if c.electrolysis is not None:
+            n.add("Link", c.electrolysis, bus0=el_bus, bus1=h2_bus, carrier="electrolysis",
+                  efficiency=eff_el, capital_cost=costs.electrolysis_eur_per_mw_year,
+                  marginal_cost=costs.electrolysis_vom_eur_per_mwh_el,
+                  **_nom(bounds[(name, "electrolysis_mw")]))
+        if c.pipeline is not None:
+            n.add("Link", c.pipeline, bus0=h2_bus, bus1=plan.demand_bus, carrier="pipeline",
+                  capital_cost=costs.pipeline_eur_per_mw_km_year * float(inputs.pipeline_km[i]),
+                  **_nom(bounds[(name, "pipeline_mw")]))
+        if c.hydrogen_storage is not None:
+            n.add("Store", c.hydrogen_storage, bus=h2_bus, carrier="hydrogen storage",
+                  e_cyclic=True, capital_cost=costs.hydrogen_storage_eur_per_mwh_year,
+                  **_nom(bounds[(name, "hydrogen_storage_mwh")], "e"))
+        _add_battery(n, c, bounds, costs, eff_bat, tech.battery.min_soc_fraction)
+        gas_b = bounds[(name, "gas_backup_mw")]
+        if c.gas_link is not None:
+            n.add("Link", c.gas_link, bus0=h2_bus, bus1=el_bus, carrier="gas backup",
+                  efficiency=eff_gas, capital_cost=costs.gas_backup_eur_per_mw_year * eff_gas,
+                  marginal_cost=costs.gas_vom_eur_per_mwh_el * eff_gas,
+                  **_nom(gas_b.scaled(1.0 / eff_gas)))
+        if c.gas_generator is not None:
+            n.add("Generator", c.gas_generator, bus=el_bus, carrier="natural gas",
+                  capital_cost=costs.gas_backup_eur_per_mw_year,
+                  marginal_cost=costs.gas_backup_eur_per_mwh_el, **_nom(gas_b))
+        conn = float(site.grid_connection_mw)
+        if c.grid_import is not None:
+            n.add("Link", c.grid_import, bus0=GRID_BUS, bus1=el_bus, carrier="grid", p_nom=conn,
+                  marginal_cost=price)
+        if c.grid_export is not None:
+            n.add("Link", c.grid_export, bus0=el_bus, bus1=GRID_BUS, carrier="grid", p_nom=conn,
+                  marginal_cost=-price)
+        if c.grid is not None:
+            n.add("Link", c.grid, bus0=GRID_BUS, bus1=el_bus, carrier="grid", p_nom=conn,
+                  p_min_pu=-1.0, p_max_pu=1.0 if plan.grid_import_allowed else 0.0,
+                  marginal_cost=price)
+        if c.local_demand is not None:
+            n.add("Load", c.local_demand, bus=el_bus, carrier="electricity",
+                  p_set=site.local_demand_mw)
+    logger.debug("built network: %d snapshots, %d sites", len(snapshots), len(plan.sites))
+    return n
+
+
+def _add_battery(
+    n: pypsa.Network,
+    c: SiteComponents,
+    bounds: dict[tuple[str, str], Bounds],
+    costs: TechnologyCosts,
+    eff: float,
+    min_soc: float,
+) -> None:
+    """Add a site's battery (a StorageUnit when fixed, else Store + charger + discharger)."""
+    bp, be = bounds[(c.site, "battery_mw")], bounds[(c.site, "battery_mwh")]
+    if c.battery_unit is not None:
+        n.add("StorageUnit", c.battery_unit, bus=c.electricity_bus, carrier="battery",
+              p_nom=bp.lo, max_hours=be.lo / bp.lo, efficiency_store=eff,
+              efficiency_dispatch=eff, cyclic_state_of_charge=True)
+        return
+    if c.battery_store is None:
+        return
+    bat_bus = f"{c.site} battery"
+    n.add("Bus", bat_bus, carrier="battery")
+    n.add("Store", c.battery_store, bus=bat_bus, carrier="battery", e_cyclic=True,
+          e_min_pu=min_soc, capital_cost=costs.battery_energy_eur_per_mwh_year, **_nom(be, "e"))
+    n.add("Link", c.battery_charger, bus0=c.electricity_bus, bus1=bat_bus, carrier="battery",
+          efficiency=eff, capital_cost=costs.battery_power_eur_per_mw_year, **_nom(bp))
+    # The discharger's rating is on its battery side: AC output rating / efficiency.
+    n.add("Link", c.battery_discharger, bus0=bat_bus, bus1=c.electricity_bus, carrier="battery",
+          efficiency=eff, **_nom(bp.scaled(1.0 / eff)))

@@ -1,0 +1,366 @@
+"""The sizing optimiser as one call: :func:`optimise`.
+
+Stages (each a function of its own module, callable and testable alone):
+precheck -> (fast mode: aggregate time) -> build network -> create model ->
+solve -> read solution into a NEW sized scenario, costs, LCOH, duals and the
+hourly dataset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pypsa
+import xarray as xr
+
+from nzv_energy.scenario import Scenario
+from nzv_energy.sizing import solution as sol
+from nzv_energy.sizing.aggregation import Method, Segmentation, segment
+from nzv_energy.sizing.lp import build_direct_model
+from nzv_energy.sizing.model import ExtraFunctionality, create_model
+from nzv_energy.sizing.network import SizingNetwork, build_network, plan_network
+from nzv_energy.sizing.precheck import precheck
+from nzv_energy.sizing.solve import (
+    EXACT_OPTIONS,
+    FAST_OPTIONS,
+    SolveReport,
+    SolverLimitError,
+    SolveStatus,
+    solve,
+    solve_direct,
+)
+from nzv_energy.system import SystemInputs
+from nzv_energy.technology import HYDROGEN_LHV_KWH_PER_KG
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["exact", "fast"]
+#: ``direct``: the LP assembled as a sparse matrix for HiGHS (fast, default);
+#: ``pypsa``: PyPSA's own linopy model of the same network (reference, and the
+#: engine that takes an ``extra_functionality`` hook).
+Engine = Literal["direct", "pypsa"]
+
+
+@dataclass(frozen=True)
+class SizingResult:
+    """Everything the optimiser found.
+
+    Attributes
+    ----------
+    scenario
+        The NEW sized scenario (every range replaced by its optimal value).
+    input_scenario
+        The scenario that was sized (unchanged).
+    capacities
+        Table: site, technology, value, unit, min, max, sized.
+    costs
+        Mean annual cost: site, component, kind, eur_per_year (all assets, fixed ones too).
+    lcoh_eur_per_kg
+        Total annual cost / hydrogen delivered (LHV 33.33 kWh/kg).
+    hydrogen_price_eur_per_mwh
+        Marginal price of hydrogen at the demand site per hour (dual of its
+        balance), EUR/MWh_H2.
+    objective_eur_per_year
+        LP objective: mean annual cost of what the optimiser could change
+        (capital of sized assets + operation of all).
+    total_cost_eur_per_year
+        Mean annual cost of the whole system.
+    status
+        Solver outcome.
+    dataset
+        Hourly LP dispatch in the results schema (:mod:`nzv_energy.schema`).
+    network
+        The solved PyPSA network (built on first access for the direct engine).
+    mode
+        ``exact`` or ``fast``.
+    kpis
+        Headline figures (see :func:`kpi_table`).
+    timings_s
+        Seconds per stage.
+    solve_report
+        Details of the HiGHS run.
+    segmentation
+        Fast mode's time segments (``None`` in exact mode).
+    """
+
+    scenario: Scenario
+    input_scenario: Scenario
+    capacities: pd.DataFrame
+    costs: pd.DataFrame
+    lcoh_eur_per_kg: float
+    hydrogen_price_eur_per_mwh: pd.Series
+    objective_eur_per_year: float
+    total_cost_eur_per_year: float
+    status: SolveStatus
+    dataset: xr.Dataset
+    network_factory: Callable[[], pypsa.Network] = field(repr=False, compare=False)
+    mode: Mode = "exact"
+    engine: Engine = "direct"
+    kpis: dict[str, float] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    solve_report: SolveReport | None = None
+    segmentation: Segmentation | None = None
+
+    @functools.cached_property
+    def network(self) -> pypsa.Network:
+        """The solved PyPSA network (e.g. for ``export_to_netcdf``)."""
+        return self.network_factory()
+
+    def capacity(self, site: str, technology: str) -> float:
+        """Optimal capacity of one site and technology (e.g. ``"boxberg", "wind_mw"``)."""
+        df = self.capacities
+        row = df[(df.site == site) & (df.technology == technology)]
+        if row.empty:
+            raise KeyError(f"no capacity {site}.{technology}")
+        return float(row["value"].iloc[0])
+
+
+def _inputs_for(scenario: Scenario, inputs: SystemInputs) -> SystemInputs:
+    if inputs.scenario is scenario or inputs.scenario == scenario:
+        return inputs
+    if tuple(scenario.sites) != inputs.site_names:
+        raise ValueError("inputs were built for other sites than the scenario's")
+    return dataclasses.replace(inputs, scenario=scenario)
+
+
+def optimise(
+    scenario: Scenario,
+    inputs: SystemInputs,
+    mode: Mode | None = None,
+    time_limit_s: float | None = None,
+    *,
+    extra_functionality: ExtraFunctionality | None = None,
+    aggregation: Method = "adaptive",
+    segment_hours: int | None = None,
+    solver_options: dict[str, object] | None = None,
+    run_precheck: bool = True,
+    engine: Engine | None = None,
+) -> SizingResult:
+    """Size every capacity range of a scenario at least cost.
+
+    Parameters
+    ----------
+    scenario
+        The validated scenario (its ranges are sized; numbers stay fixed).
+    inputs
+        Hourly inputs of the scenario (:func:`nzv_energy.system.build_inputs`);
+        all weather years in them are optimised together.
+    mode
+        ``exact`` (every hour) or ``fast`` (ordered time segments); the
+        scenario's ``optimisation.mode`` when ``None``.
+    time_limit_s
+        HiGHS time limit; the scenario's ``optimisation.time_limit_s`` when ``None``.
+    extra_functionality
+        Hook ``f(sizing_network, linopy_model)`` adding constraints (implies the
+        ``pypsa`` engine).
+    aggregation
+        Fast mode's segmentation method (``adaptive`` or ``blocks``).
+    segment_hours
+        Fast mode's mean segment length; the scenario's when ``None``.
+    solver_options
+        HiGHS options replacing the mode's defaults.
+    run_precheck
+        Run the cheap feasibility checks first.
+    engine
+        ``direct`` (default) or ``pypsa`` (default when a hook is given).
+
+    Returns
+    -------
+    SizingResult
+
+    Raises
+    ------
+    ModelInfeasibleError
+        No system within the ranges serves the demand (message in scenario terms).
+    SolverLimitError
+        Time limit reached without a feasible solution in fast mode.  In exact
+        mode a time limit without a feasible point falls back to the fast mode
+        (status ``TIME_LIMIT``, a warning logged, ``mode == "fast"`` in the result).
+    """
+    inputs = _inputs_for(scenario, inputs)
+    opt = scenario.optimisation
+    mode = mode or opt.mode
+    limit = time_limit_s if time_limit_s is not None else opt.time_limit_s
+    kwargs = dict(extra_functionality=extra_functionality, aggregation=aggregation,
+                  segment_hours=segment_hours, solver_options=solver_options, engine=engine)
+    try:
+        return _optimise(inputs, mode, limit, run_precheck=run_precheck, **kwargs)
+    except SolverLimitError as exc:
+        if mode != "exact":
+            raise
+        logger.warning(
+            "%s. Falling back to the fast mode (ordered segments) for a feasible sizing: "
+            "the result is NOT the exact optimum", exc,
+        )
+        fast = _optimise(inputs, "fast", None, run_precheck=False, **kwargs)
+        kpis = {**fast.kpis, "exact_time_limit_s": float(limit or 0.0)}
+        return dataclasses.replace(fast, status=SolveStatus.TIME_LIMIT, kpis=kpis)
+
+
+def _optimise(
+    inputs: SystemInputs,
+    mode: Mode,
+    limit: float | None,
+    *,
+    extra_functionality: ExtraFunctionality | None,
+    aggregation: Method,
+    segment_hours: int | None,
+    solver_options: dict[str, object] | None,
+    run_precheck: bool,
+    engine: Engine | None,
+) -> SizingResult:
+    """One optimisation in one mode (see :func:`optimise`)."""
+    scenario = inputs.scenario
+    timings: dict[str, float] = {}
+    if scenario.economics.hydrogen_value_eur_per_mwh > 0:
+        logger.warning("economics.hydrogen_value_eur_per_mwh is not used by the optimiser")
+
+    t0 = time.perf_counter()
+    if run_precheck:
+        precheck(inputs)
+    t1 = time.perf_counter()
+    timings["precheck"] = t1 - t0
+    segmentation = None
+    model_inputs, weights = inputs, None
+    if mode == "fast":
+        segmentation = segment(inputs, segment_hours, method=aggregation)
+        model_inputs, weights = segmentation.inputs, segmentation.weights_h
+        logger.info("fast mode: %d hours -> %d segments (%s)", len(inputs.time),
+                    len(weights), aggregation)
+    t2 = time.perf_counter()
+    timings["aggregate"] = t2 - t1
+    engine = engine or ("pypsa" if extra_functionality is not None else "direct")
+    if engine == "direct" and extra_functionality is not None:
+        raise ValueError("extra_functionality needs engine='pypsa'")
+    options = dict(solver_options or (EXACT_OPTIONS if mode == "exact" else FAST_OPTIONS))
+    if engine == "direct":
+        sn = plan_network(model_inputs, weights)
+        dm = build_direct_model(sn)
+        t3 = time.perf_counter()
+        timings["build_model"] = t3 - t2
+        report, lps = solve_direct(sn, dm, options=options, time_limit_s=limit)
+        t5 = time.perf_counter()
+        timings["solve"] = t5 - t3
+        plan = sn
+        factory: Callable[[], pypsa.Network] = functools.partial(
+            sol.network_with_solution, plan, lps
+        )
+    else:
+        sn = build_network(model_inputs, weights)
+        m = create_model(sn, extra_functionality)
+        t3 = time.perf_counter()
+        timings["build_model"] = t3 - t2
+        report = solve(sn, m, options=options, time_limit_s=limit)
+        t5 = time.perf_counter()
+        timings["solve"] = t5 - t3
+        lps = sol.solution_from_network(sn)
+        network = sn.network
+        assert network is not None
+        factory = functools.partial(_same, network)
+    result = read_result(sn, report, lps, factory, mode, engine, segmentation, inputs)
+    timings["read_solution"] = time.perf_counter() - t5
+    timings["total"] = time.perf_counter() - t0
+    return dataclasses.replace(result, timings_s=timings)
+
+
+def _same(network: pypsa.Network) -> pypsa.Network:
+    return network
+
+
+def read_result(
+    sn: SizingNetwork,
+    report: SolveReport,
+    lps: sol.LpSolution,
+    network_factory: Callable[[], pypsa.Network],
+    mode: Mode,
+    engine: Engine,
+    segmentation: Segmentation | None,
+    hourly_inputs: SystemInputs,
+) -> SizingResult:
+    """Turn a solved model into a :class:`SizingResult`."""
+    values = sol.capacity_values(sn, lps)
+    capacities = sol.capacities_table(sn, values)
+    arrays = sol.dispatch_arrays(sn, lps)
+    costs = sol.cost_breakdown(sn, values, arrays, lps)
+    total = float(costs["eur_per_year"].sum())
+    h2_mwh = sol.annual_hydrogen_mwh(sn)
+    lcoh = sol.lcoh_eur_per_kg(total, h2_mwh)
+    price = pd.Series(lps.hydrogen_price_eur_per_mwh, index=pd.DatetimeIndex(sn.inputs.time),
+                      name="hydrogen_price_eur_per_mwh")
+    objective = lps.objective
+    note = f"(capacities sized by nzv optimise, {mode} mode, objective {objective:,.0f} EUR/a)"
+    sized = sol.sized_scenario(sn.scenario, values, note)
+    attrs = {
+        "model": "nzv_energy.sizing (PyPSA + HiGHS linear optimisation)",
+        "mode": mode,
+        "engine": engine,
+        "scenario": sn.scenario.name,
+        "time_resolution": (
+            "hourly" if segmentation is None
+            else f"{len(segmentation.weights_h)} ordered segments, values repeated per hour"
+        ),
+    }
+    dataset = sol.hourly_dataset(sn, arrays, segmentation, hourly_inputs.time, attrs)
+    if segmentation is not None:
+        price_hourly = pd.Series(segmentation.expand(price.to_numpy()), index=hourly_inputs.time,
+                                 name=price.name)
+    else:
+        price_hourly = pd.Series(price.to_numpy(), index=hourly_inputs.time, name=price.name)
+    w = sn.weights_h / sn.n_years
+    demand = sn.inputs.hydrogen_demand_mw
+    kpis = {
+        "objective_eur_per_year": objective,
+        "total_cost_eur_per_year": total,
+        "fixed_capital_eur_per_year": sol.fixed_capital_cost(sn, values),
+        "hydrogen_delivered_mwh_per_year": h2_mwh,
+        "hydrogen_delivered_t_per_year": h2_mwh / HYDROGEN_LHV_KWH_PER_KG,
+        "lcoh_eur_per_kg": lcoh,
+        "lcoh_eur_per_mwh": total / h2_mwh if h2_mwh > 0 else float("nan"),
+        "hydrogen_marginal_price_mean_eur_per_mwh": (
+            float(np.sum(price.to_numpy() * demand * w) / np.sum(demand * w))
+            if np.sum(demand) > 0 else float("nan")
+        ),
+        "grid_import_mwh_per_year": float(np.sum(arrays["grid_import_mw"].sum(1) * w)),
+        "grid_export_mwh_per_year": float(np.sum(arrays["grid_export_mw"].sum(1) * w)),
+        "gas_backup_mwh_per_year": float(np.sum(arrays["gas_backup_mw"].sum(1) * w)),
+        "co2_t_per_year": float(
+            np.sum(arrays["gas_backup_mw"].sum(1) * w) * sn.costs.gas_co2_t_per_mwh_el
+        ),
+        "curtailment_share": _share(arrays["curtailment_mw"], arrays["wind_mw"] + arrays["pv_mw"]),
+        "rfnbo_share": _share(arrays["rfnbo_hydrogen_mw"], arrays["hydrogen_output_mw"]),
+        "lp_delivered_share": _share(arrays["hydrogen_delivered_mw"][:, None],
+                                     demand[:, None]),
+        "n_snapshots": float(len(sn.inputs.time)),
+        "solve_time_s": report.solve_time_s,
+    }
+    return SizingResult(
+        scenario=sized,
+        input_scenario=sn.scenario,
+        capacities=capacities,
+        costs=costs,
+        lcoh_eur_per_kg=lcoh,
+        hydrogen_price_eur_per_mwh=price_hourly,
+        objective_eur_per_year=objective,
+        total_cost_eur_per_year=total,
+        status=report.status,
+        dataset=dataset,
+        network_factory=network_factory,
+        mode=mode,
+        engine=engine,
+        kpis=kpis,
+        solve_report=report,
+        segmentation=segmentation,
+    )
+
+
+def _share(part: np.ndarray, whole: np.ndarray) -> float:
+    total = float(np.sum(whole))
+    return float(np.sum(part)) / total if total > 0 else float("nan")

@@ -1,0 +1,436 @@
+"""Stage 4 of the optimiser: read the solved network into results.
+
+Nothing is written back into the input scenario: :func:`sized_scenario`
+returns a NEW scenario with every range replaced by its optimal value.
+Costs are recomputed from the capacities and the dispatch with the same unit
+costs the model used, for every asset (fixed ones too), so the total annual
+cost and the LCOH cover the whole system while the LP objective covers only
+what the optimiser could change.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+import pypsa
+import xarray as xr
+
+from nzv_energy.scenario import CapacityRange, Scenario
+from nzv_energy.schema import make_dataset
+from nzv_energy.sizing.aggregation import Segmentation
+from nzv_energy.sizing.lp import FLOWS, LpSolution
+from nzv_energy.sizing.model import cheap_hours
+from nzv_energy.sizing.network import SizingNetwork
+from nzv_energy.technology import HYDROGEN_LHV_KWH_PER_KG
+
+logger = logging.getLogger(__name__)
+
+#: Capacities of the results table, in order, with units.
+TECHNOLOGIES: dict[str, str] = {
+    "wind_mw": "MW",
+    "pv_mw": "MW",
+    "battery_mw": "MW",
+    "battery_mwh": "MWh",
+    "electrolysis_mw": "MW_el",
+    "gas_backup_mw": "MW_el",
+    "pipeline_mw": "MW_H2",
+    "hydrogen_storage_mwh": "MWh_H2",
+}
+
+#: Decimals kept in the sized scenario (MW / MWh): 1 kW.
+SIZED_DECIMALS = 3
+
+
+def _value(df: pd.DataFrame, name: str | None, col: str) -> float:
+    if name is None:
+        return 0.0
+    return float(df.at[name, col])
+
+
+def _series(df: pd.DataFrame, name: str | None, n_t: int) -> np.ndarray:
+    if name is None or name not in df.columns:
+        return np.zeros(n_t)
+    return df[name].to_numpy(dtype=np.float64)
+
+
+def solution_from_network(sn: SizingNetwork) -> LpSolution:
+    """Plain arrays of a network solved by PyPSA (the linopy engine)."""
+    n = sn.network
+    assert n is not None
+    eff_gas = sn.scenario.technology.gas_backup.efficiency
+    T = len(n.snapshots)
+    gp, lp0, lp1 = n.generators_t.p, n.links_t.p0, n.links_t.p1
+    caps: dict[tuple[str, str], float] = {}
+    cols: dict[str, list[np.ndarray]] = {name: [] for name in FLOWS}
+    for site, c in sn.sites.items():
+        vals = {
+            "wind_mw": _value(n.generators, c.wind, "p_nom_opt"),
+            "pv_mw": _value(n.generators, c.pv, "p_nom_opt"),
+            "electrolysis_mw": _value(n.links, c.electrolysis, "p_nom_opt"),
+            "pipeline_mw": _value(n.links, c.pipeline, "p_nom_opt"),
+            "hydrogen_storage_mwh": _value(n.stores, c.hydrogen_storage, "e_nom_opt"),
+            "gas_backup_mw": (
+                _value(n.generators, c.gas_generator, "p_nom_opt")
+                + _value(n.links, c.gas_link, "p_nom_opt") * eff_gas
+            ),
+        }
+        if c.battery_unit is not None:
+            p = _value(n.storage_units, c.battery_unit, "p_nom_opt")
+            vals["battery_mw"] = p
+            vals["battery_mwh"] = p * _value(n.storage_units, c.battery_unit, "max_hours")
+            ch = _series(n.storage_units_t.p_store, c.battery_unit, T)
+            dis = _series(n.storage_units_t.p_dispatch, c.battery_unit, T)
+            lvl = _series(n.storage_units_t.state_of_charge, c.battery_unit, T)
+        else:
+            vals["battery_mw"] = _value(n.links, c.battery_charger, "p_nom_opt")
+            vals["battery_mwh"] = _value(n.stores, c.battery_store, "e_nom_opt")
+            ch = _series(lp0, c.battery_charger, T)
+            dis = -_series(lp1, c.battery_discharger, T)
+            lvl = _series(n.stores_t.e, c.battery_store, T)
+        caps.update({(site, k): v for k, v in vals.items()})
+        if c.grid is not None:
+            g = _series(lp0, c.grid, T)
+            imp, exp = np.maximum(g, 0.0), np.maximum(-g, 0.0)
+        else:
+            imp, exp = _series(lp0, c.grid_import, T), _series(lp0, c.grid_export, T)
+        gas = _series(gp, c.gas_generator, T) - _series(lp1, c.gas_link, T)
+        values = {
+            "wind": _series(gp, c.wind, T),
+            "pv": _series(gp, c.pv, T),
+            "electrolysis": _series(lp0, c.electrolysis, T),
+            "pipeline": _series(lp0, c.pipeline, T),
+            "hydrogen_storage_level": _series(n.stores_t.e, c.hydrogen_storage, T),
+            "hydrogen_storage_net_discharge": _series(n.stores_t.p, c.hydrogen_storage, T),
+            "battery_charge": ch,
+            "battery_discharge": dis,
+            "battery_level": lvl,
+            "gas_backup": gas,
+            "grid_import": imp,
+            "grid_export": exp,
+        }
+        for name in FLOWS:
+            cols[name].append(values[name])
+    mp = n.buses_t.marginal_price
+    price = (mp[sn.demand_bus].to_numpy(dtype=np.float64) if sn.demand_bus in mp.columns
+             else np.full(T, np.nan))
+    return LpSolution(
+        capacities=caps,
+        flows={k: np.column_stack(v) for k, v in cols.items()},
+        hydrogen_price_eur_per_mwh=price,
+        objective=float(n.objective),
+    )
+
+
+def capacity_values(sn: SizingNetwork, lps: LpSolution) -> dict[tuple[str, str], float]:
+    """Optimal capacity of every (site, technology), clipped to its scenario bounds."""
+    out = {}
+    for key, b in sn.bounds.items():
+        v = lps.capacities.get(key, 0.0)
+        out[key] = 0.0 if b.is_zero else float(np.clip(v, b.lo, b.hi))
+    return out
+
+
+def capacities_table(sn: SizingNetwork, values: dict[tuple[str, str], float]) -> pd.DataFrame:
+    """Capacities as a table: site, technology, value, unit, min, max, sized."""
+    rows = []
+    for site in sn.sites:
+        for fld, unit in TECHNOLOGIES.items():
+            b = sn.bounds[(site, fld)]
+            rows.append({
+                "site": site, "technology": fld, "value": values[(site, fld)], "unit": unit,
+                "min": b.lo, "max": b.hi, "sized": b.extendable,
+            })
+    return pd.DataFrame(rows)
+
+
+def sized_scenario(scenario: Scenario, values: dict[tuple[str, str], float],
+                   note: str = "") -> Scenario:
+    """A new scenario with every range (and unset pipeline) replaced by its optimal value.
+
+    Parameters
+    ----------
+    scenario
+        The input scenario (left unchanged).
+    values
+        ``(site, technology) -> value`` from :func:`capacity_values`.
+    note
+        Appended to the description.
+    """
+    def pick(value: object, site: str, fld: str) -> object:
+        if value is None or isinstance(value, CapacityRange):
+            v = round(values[(site, fld)], SIZED_DECIMALS)
+            if isinstance(value, CapacityRange):
+                v = min(max(v, value.min), value.max)
+            return v
+        return value
+
+    sites = {}
+    for name, site in scenario.sites.items():
+        update = {
+            fld: pick(getattr(site, fld), name, fld)
+            for fld in ("wind_mw", "pv_mw", "battery_mw", "battery_mwh", "electrolysis_mw",
+                        "gas_backup_mw", "pipeline_mw")
+        }
+        sites[name] = site.model_copy(update=update)
+    storage = {
+        name: pick(value, name, "hydrogen_storage_mwh")
+        for name, value in scenario.hydrogen.storage_mwh.items()
+    }
+    data = scenario.model_dump(mode="python")
+    data["sites"] = {k: v.model_dump(mode="python") for k, v in sites.items()}
+    data["hydrogen"]["storage_mwh"] = storage
+    data["name"] = f"{scenario.name}_sized"
+    text = scenario.description.strip()
+    data["description"] = (text + " " if text else "") + note
+    return Scenario.model_validate(data)
+
+
+def dispatch_arrays(sn: SizingNetwork, lps: LpSolution) -> dict[str, np.ndarray]:
+    """Per-snapshot flows in the results schema (site variables shaped (time, site))."""
+    inputs = sn.inputs
+    T = len(inputs.time)
+    eff_el = sn.scenario.technology.electrolysis.efficiency
+    eff_gas = sn.scenario.technology.gas_backup.efficiency
+    hydrogen_fired = sn.scenario.operation.gas_backup_fuel == "hydrogen"
+    cheap = cheap_hours(sn)[:, None]
+    f = lps.flows
+    sites = list(sn.sites)
+    wind_cap = np.array([lps.capacities.get((s, "wind_mw"), 0.0) for s in sites])
+    pv_cap = np.array([lps.capacities.get((s, "pv_mw"), 0.0) for s in sites])
+    wind_av = inputs.wind_cf.T * wind_cap
+    pv_av = inputs.pv_cf.T * pv_cap
+    local = np.tile([sn.scenario.sites[s].local_demand_mw for s in sites], (T, 1)).astype(float)
+    elec = f["electrolysis"]
+    gas = f["gas_backup"]
+    net = f["hydrogen_storage_net_discharge"]
+    renewable = f["wind"] + f["pv"] + cheap * f["grid_import"]
+    out = {
+        "wind_mw": wind_av,
+        "pv_mw": pv_av,
+        "curtailment_mw": np.maximum(wind_av + pv_av - f["wind"] - f["pv"], 0.0),
+        "local_demand_mw": local,
+        "electrolysis_input_mw": elec,
+        "hydrogen_output_mw": elec * eff_el,
+        "electrolysis_on": (elec > 1e-6).astype(np.float64),
+        "battery_charge_mw": f["battery_charge"],
+        "battery_discharge_mw": f["battery_discharge"],
+        "battery_soc_mwh": f["battery_level"],
+        "grid_import_mw": f["grid_import"],
+        "grid_export_mw": f["grid_export"],
+        "gas_backup_mw": gas,
+        "gas_backup_fuel_mw": gas / eff_gas,
+        "gas_backup_hydrogen_fuel_mw": gas / eff_gas if hydrogen_fired else np.zeros_like(gas),
+        "hydrogen_storage_charge_mw": np.maximum(-net, 0.0),
+        "hydrogen_storage_discharge_mw": np.maximum(net, 0.0),
+        "hydrogen_storage_mwh": f["hydrogen_storage_level"],
+        "pipeline_flow_mw": f["pipeline"],
+        "rfnbo_hydrogen_mw": np.minimum(elec, np.maximum(renewable, 0.0)) * eff_el,
+    }
+    demand = inputs.hydrogen_demand_mw.astype(np.float64)
+    delivered = out["pipeline_flow_mw"].sum(axis=1)
+    out["hydrogen_demand_mw"] = demand
+    out["hydrogen_delivered_mw"] = delivered
+    out["unserved_hydrogen_mw"] = np.maximum(demand - delivered, 0.0)
+    out["price_eur_per_mwh"] = inputs.price_eur_per_mwh.astype(np.float64)
+    return out
+
+
+def hourly_dataset(
+    sn: SizingNetwork,
+    arrays: dict[str, np.ndarray],
+    segmentation: Segmentation | None,
+    hourly_time: pd.DatetimeIndex,
+    attrs: dict[str, object] | None = None,
+) -> xr.Dataset:
+    """The results-schema dataset at hourly resolution (segments repeated in fast mode)."""
+    data = dict(arrays)
+    if segmentation is not None:
+        # every hour of a segment gets the segment's flows (and its mean inputs), so
+        # the balances of the schema hold hour by hour
+        data = {k: segmentation.expand(v) for k, v in data.items()}
+    return make_dataset(np.asarray(hourly_time), list(sn.sites), data, attrs)
+
+
+def cost_breakdown(sn: SizingNetwork, values: dict[tuple[str, str], float],
+                   arrays: dict[str, np.ndarray], lps: LpSolution) -> pd.DataFrame:
+    """Mean annual cost by site, component and kind (capital, variable O&M, fuel, CO2, grid).
+
+    Capital = annuity + fixed O&M of every asset, fixed ones included.
+    Columns: site, component, kind, eur_per_year.
+    """
+    c = sn.costs
+    w = sn.weights_h / sn.n_years  # hours per year each snapshot stands for
+    price = sn.inputs.price_eur_per_mwh
+    rows: list[tuple[str, str, str, float]] = []
+    km = dict(zip(sn.sites, sn.inputs.pipeline_km, strict=True))
+    for i, site in enumerate(sn.sites):
+        v = {fld: values[(site, fld)] for fld in TECHNOLOGIES}
+
+        def energy(var: str, i: int = i) -> float:
+            return float(np.sum(arrays[var][:, i] * w))
+
+        rows += [
+            (site, "wind", "capital", v["wind_mw"] * c.wind_eur_per_mw_year),
+            (site, "pv", "capital", v["pv_mw"] * c.pv_eur_per_mw_year),
+            (site, "battery", "capital", v["battery_mw"] * c.battery_power_eur_per_mw_year
+             + v["battery_mwh"] * c.battery_energy_eur_per_mwh_year),
+            (site, "electrolysis", "capital",
+             v["electrolysis_mw"] * c.electrolysis_eur_per_mw_year),
+            (site, "hydrogen_storage", "capital",
+             v["hydrogen_storage_mwh"] * c.hydrogen_storage_eur_per_mwh_year),
+            (site, "pipeline", "capital",
+             v["pipeline_mw"] * c.pipeline_eur_per_mw_km_year * km[site]),
+            (site, "gas_backup", "capital", v["gas_backup_mw"] * c.gas_backup_eur_per_mw_year),
+        ]
+        rows += [
+            (site, "wind", "variable_om",
+             float(np.sum(lps.flows["wind"][:, i] * w)) * c.wind_vom_eur_per_mwh),
+            (site, "pv", "variable_om",
+             float(np.sum(lps.flows["pv"][:, i] * w)) * c.pv_vom_eur_per_mwh),
+            (site, "electrolysis", "variable_om",
+             energy("electrolysis_input_mw") * c.electrolysis_vom_eur_per_mwh_el),
+            (site, "gas_backup", "variable_om", energy("gas_backup_mw") * c.gas_vom_eur_per_mwh_el),
+            (site, "gas_backup", "fuel", energy("gas_backup_mw") * c.gas_fuel_eur_per_mwh_el),
+            (site, "gas_backup", "co2", energy("gas_backup_mw") * c.gas_co2_eur_per_mwh_el),
+            (site, "grid", "import",
+             float(np.sum(arrays["grid_import_mw"][:, i] * price * w))),
+            (site, "grid", "export_revenue",
+             -float(np.sum(arrays["grid_export_mw"][:, i] * price * w))),
+        ]
+    return pd.DataFrame(rows, columns=["site", "component", "kind", "eur_per_year"])
+
+
+def fixed_capital_cost(sn: SizingNetwork, values: dict[tuple[str, str], float]) -> float:
+    """Capital cost of the capacities the optimiser could not change (not in the LP objective)."""
+    c = sn.costs
+    km = dict(zip(sn.sites, sn.inputs.pipeline_km, strict=True))
+    unit = {
+        "wind_mw": c.wind_eur_per_mw_year,
+        "pv_mw": c.pv_eur_per_mw_year,
+        "battery_mw": c.battery_power_eur_per_mw_year,
+        "battery_mwh": c.battery_energy_eur_per_mwh_year,
+        "electrolysis_mw": c.electrolysis_eur_per_mw_year,
+        "gas_backup_mw": c.gas_backup_eur_per_mw_year,
+        "hydrogen_storage_mwh": c.hydrogen_storage_eur_per_mwh_year,
+    }
+    total = 0.0
+    for (site, fld), b in sn.bounds.items():
+        if b.extendable or b.is_zero:
+            continue
+        cost = c.pipeline_eur_per_mw_km_year * km[site] if fld == "pipeline_mw" else unit[fld]
+        total += values[(site, fld)] * cost
+    return total
+
+
+def annual_hydrogen_mwh(sn: SizingNetwork) -> float:
+    """Mean annual hydrogen demand served, MWh_H2."""
+    return float(np.sum(sn.inputs.hydrogen_demand_mw * sn.weights_h)) / sn.n_years
+
+
+def lcoh_eur_per_kg(total_cost_eur_per_year: float, hydrogen_mwh_per_year: float) -> float:
+    """Levelised cost of hydrogen: total annual cost / hydrogen delivered, EUR/kg (LHV)."""
+    if hydrogen_mwh_per_year <= 0:
+        return math.nan
+    kg = hydrogen_mwh_per_year * 1000.0 / HYDROGEN_LHV_KWH_PER_KG
+    return total_cost_eur_per_year / kg
+
+
+def network_with_solution(sn: SizingNetwork, lps: LpSolution) -> pypsa.Network:
+    """The PyPSA network of ``sn`` with a solution written into its output tables.
+
+    Used for the direct engine, whose LP is solved without PyPSA: the exported
+    network then reads like one PyPSA optimised itself (``p_nom_opt``, ``_t.p``,
+    ``stores_t.e``, the demand bus's ``marginal_price``, ``objective``).
+    """
+    from nzv_energy.sizing.network import pypsa_network
+
+    n = sn.network if sn.network is not None else pypsa_network(sn)
+    snapshots = n.snapshots
+    sites = list(sn.sites)
+    eff_el = sn.scenario.technology.electrolysis.efficiency
+    eff_bat = sn.scenario.technology.battery.charge_efficiency
+    eff_gas = sn.scenario.technology.gas_backup.efficiency
+    f = lps.flows
+
+    def frame(data: dict[str, np.ndarray]) -> pd.DataFrame:
+        return pd.DataFrame(data, index=snapshots) if data else pd.DataFrame(index=snapshots)
+
+    gen_p: dict[str, np.ndarray] = {}
+    link_p0: dict[str, np.ndarray] = {}
+    link_p1: dict[str, np.ndarray] = {}
+    store_e: dict[str, np.ndarray] = {}
+    store_p: dict[str, np.ndarray] = {}
+    for j, site in enumerate(sites):
+        c = sn.sites[site]
+        cap = lps.capacities
+
+        def setcap(df: pd.DataFrame, name: str | None, attr: str, value: float) -> None:
+            if name is not None:
+                df.loc[name, attr] = value
+
+        setcap(n.generators, c.wind, "p_nom_opt", cap.get((site, "wind_mw"), 0.0))
+        setcap(n.generators, c.pv, "p_nom_opt", cap.get((site, "pv_mw"), 0.0))
+        setcap(n.links, c.electrolysis, "p_nom_opt", cap.get((site, "electrolysis_mw"), 0.0))
+        setcap(n.links, c.pipeline, "p_nom_opt", cap.get((site, "pipeline_mw"), 0.0))
+        setcap(n.stores, c.hydrogen_storage, "e_nom_opt",
+               cap.get((site, "hydrogen_storage_mwh"), 0.0))
+        gas_mw = cap.get((site, "gas_backup_mw"), 0.0)
+        setcap(n.generators, c.gas_generator, "p_nom_opt", gas_mw)
+        setcap(n.links, c.gas_link, "p_nom_opt", gas_mw / eff_gas)
+        for name, key in ((c.wind, "wind"), (c.pv, "pv"), (c.gas_generator, "gas_backup")):
+            if name is not None:
+                gen_p[name] = f[key][:, j]
+        if c.electrolysis is not None:
+            link_p0[c.electrolysis] = f["electrolysis"][:, j]
+            link_p1[c.electrolysis] = -f["electrolysis"][:, j] * eff_el
+        if c.pipeline is not None:
+            link_p0[c.pipeline] = f["pipeline"][:, j]
+            link_p1[c.pipeline] = -f["pipeline"][:, j]
+        if c.gas_link is not None:
+            link_p0[c.gas_link] = f["gas_backup"][:, j] / eff_gas
+            link_p1[c.gas_link] = -f["gas_backup"][:, j]
+        net = f["grid_import"][:, j] - f["grid_export"][:, j]
+        for name, p in ((c.grid, net), (c.grid_import, f["grid_import"][:, j]),
+                        (c.grid_export, -f["grid_export"][:, j])):
+            if name is not None:
+                link_p0[name] = p if name != c.grid_export else -p
+                link_p1[name] = -link_p0[name]
+        if c.hydrogen_storage is not None:
+            store_e[c.hydrogen_storage] = f["hydrogen_storage_level"][:, j]
+            store_p[c.hydrogen_storage] = f["hydrogen_storage_net_discharge"][:, j]
+        if c.battery_unit is not None:
+            n.storage_units.loc[c.battery_unit, "p_nom_opt"] = cap.get((site, "battery_mw"), 0.0)
+            ch, dis = f["battery_charge"][:, j], f["battery_discharge"][:, j]
+            n.storage_units_t.p_store[c.battery_unit] = ch
+            n.storage_units_t.p_dispatch[c.battery_unit] = dis
+            n.storage_units_t.p[c.battery_unit] = dis - ch
+            n.storage_units_t.state_of_charge[c.battery_unit] = f["battery_level"][:, j]
+        elif c.battery_store is not None:
+            bp = cap.get((site, "battery_mw"), 0.0)
+            n.links.loc[c.battery_charger, "p_nom_opt"] = bp
+            n.links.loc[c.battery_discharger, "p_nom_opt"] = bp / eff_bat
+            n.stores.loc[c.battery_store, "e_nom_opt"] = cap.get((site, "battery_mwh"), 0.0)
+            ch, dis = f["battery_charge"][:, j], f["battery_discharge"][:, j]
+            link_p0[c.battery_charger], link_p1[c.battery_charger] = ch, -ch * eff_bat
+            link_p0[c.battery_discharger] = dis / eff_bat
+            link_p1[c.battery_discharger] = -dis
+            store_e[c.battery_store] = f["battery_level"][:, j]
+            store_p[c.battery_store] = (ch * eff_bat - dis / eff_bat) * -1.0
+    n.generators_t.p = frame(gen_p)
+    n.links_t.p0 = frame(link_p0)
+    n.links_t.p1 = frame(link_p1)
+    n.stores_t.e = frame(store_e)
+    n.stores_t.p = frame(store_p)
+    fixed_gen = n.generators.index[~n.generators.p_nom_extendable]
+    n.generators.loc[fixed_gen, "p_nom_opt"] = n.generators.loc[fixed_gen, "p_nom"]
+    fixed_link = n.links.index[~n.links.p_nom_extendable]
+    n.links.loc[fixed_link, "p_nom_opt"] = n.links.loc[fixed_link, "p_nom"]
+    fixed_store = n.stores.index[~n.stores.e_nom_extendable]
+    n.stores.loc[fixed_store, "e_nom_opt"] = n.stores.loc[fixed_store, "e_nom"]
+    n.buses_t.marginal_price = frame({sn.demand_bus: lps.hydrogen_price_eur_per_mwh})
+    n._objective = lps.objective
+    n._objective_constant = 0.0
+    return n

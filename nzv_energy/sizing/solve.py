@@ -1,0 +1,256 @@
+"""Stage 3 of the optimiser: solve the linopy model with HiGHS.
+
+Statuses are an enum (:class:`SolveStatus`), mapped from HiGHS's own model
+status.  An infeasible or unbounded model raises
+:class:`~nzv_energy.errors.ModelInfeasibleError` (exit status 3) with a
+diagnosis in scenario terms; a time limit returns the best feasible point
+HiGHS has, with a warning, or raises :class:`SolverLimitError` when it has none.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import highspy
+import linopy
+
+from nzv_energy.errors import EXIT_INFEASIBLE, ModelInfeasibleError, NzvError
+from nzv_energy.sizing.diagnose import explain_direct_infeasibility, explain_infeasibility
+from nzv_energy.sizing.lp import DirectModel, LpSolution, read_direct_solution
+from nzv_energy.sizing.network import SizingNetwork
+
+logger = logging.getLogger(__name__)
+
+
+class SolveStatus(enum.StrEnum):
+    """Outcome of a solve."""
+
+    OPTIMAL = "optimal"
+    """Proven optimal."""
+    TIME_LIMIT = "time_limit"
+    """Stopped at the time limit with a feasible, not proven optimal, solution."""
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    INFEASIBLE_OR_UNBOUNDED = "infeasible_or_unbounded"
+    NO_SOLUTION = "no_solution"
+    """Stopped by a limit before any feasible solution was found."""
+    ERROR = "error"
+
+
+class SolverLimitError(NzvError):
+    """The solver stopped at its time limit without a feasible solution (exit status 3)."""
+
+    exit_code = EXIT_INFEASIBLE
+
+
+_HIGHS_STATUS: dict[highspy.HighsModelStatus, SolveStatus] = {
+    highspy.HighsModelStatus.kOptimal: SolveStatus.OPTIMAL,
+    highspy.HighsModelStatus.kInfeasible: SolveStatus.INFEASIBLE,
+    highspy.HighsModelStatus.kUnbounded: SolveStatus.UNBOUNDED,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: SolveStatus.INFEASIBLE_OR_UNBOUNDED,
+    highspy.HighsModelStatus.kTimeLimit: SolveStatus.TIME_LIMIT,
+    highspy.HighsModelStatus.kIterationLimit: SolveStatus.TIME_LIMIT,
+    highspy.HighsModelStatus.kInterrupt: SolveStatus.TIME_LIMIT,
+}
+
+#: HiGHS options of the exact mode: dual simplex after presolve, default pricing
+#: (measured fastest on the hourly model against IPX, primal simplex, presolve off,
+#: other scaling and Devex pricing, see docs/PERFORMANCE.md); default tolerances, so
+#: the optimum matches a default-settings solve.
+EXACT_OPTIONS: dict[str, Any] = {"solver": "simplex", "presolve": "on"}
+#: HiGHS options of the fast mode (aggregated time steps): dual simplex with Devex
+#: pricing, measured about twice as fast as the default steepest edge on the one-site
+#: segmented model and as fast on the 3-site one (docs/PERFORMANCE.md); the optimum
+#: is the same.
+FAST_OPTIONS: dict[str, Any] = {
+    "solver": "simplex",
+    "presolve": "on",
+    "simplex_dual_edge_weight_strategy": 1,
+}
+
+
+@dataclass(frozen=True)
+class SolveReport:
+    """What the solver did.
+
+    Attributes
+    ----------
+    status
+        Outcome.
+    objective
+        Objective value (mean annual cost of the extendable assets and operation), EUR/a.
+    solve_time_s
+        Wall time of the HiGHS call.
+    highs_status
+        HiGHS's own model-status text.
+    iterations
+        Simplex and interior-point iteration counts.
+    options
+        The HiGHS options used.
+    """
+
+    status: SolveStatus
+    objective: float
+    solve_time_s: float
+    highs_status: str
+    iterations: dict[str, int] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def classify(model_status: highspy.HighsModelStatus, primal_feasible: bool) -> SolveStatus:
+    """Map HiGHS's model status (and whether it holds a feasible point) to :class:`SolveStatus`."""
+    status = _HIGHS_STATUS.get(model_status, SolveStatus.ERROR)
+    if status is SolveStatus.TIME_LIMIT and not primal_feasible:
+        return SolveStatus.NO_SOLUTION
+    return status
+
+
+def _run(
+    h: highspy.Highs, opts: dict[str, Any], time_limit_s: float | None
+) -> tuple[SolveReport, bool]:
+    """Run HiGHS on a loaded model; returns the report and whether a feasible point exists."""
+    t0 = time.perf_counter()
+    h.run()
+    elapsed = time.perf_counter() - t0
+    return _report(h, opts, elapsed, time_limit_s)
+
+
+def _report(
+    h: highspy.Highs, opts: dict[str, Any], elapsed: float, time_limit_s: float | None
+) -> tuple[SolveReport, bool]:
+    info = h.getInfo()
+    model_status = h.getModelStatus()
+    feasible = int(info.primal_solution_status) == int(
+        highspy.SolutionStatus.kSolutionStatusFeasible
+    )
+    report = SolveReport(
+        status=classify(model_status, feasible),
+        objective=float(info.objective_function_value) if feasible else float("nan"),
+        solve_time_s=elapsed,
+        highs_status=h.modelStatusToString(model_status),
+        iterations={
+            "simplex": int(info.simplex_iteration_count),
+            "ipm": int(info.ipm_iteration_count),
+            "crossover": int(info.crossover_iteration_count),
+        },
+        options=opts,
+    )
+    logger.info("HiGHS: %s in %.1f s (%s)", report.highs_status, elapsed, report.iterations)
+    return report, feasible
+
+
+def _options(options: dict[str, Any] | None, time_limit_s: float | None) -> dict[str, Any]:
+    opts = dict(EXACT_OPTIONS if options is None else options)
+    if time_limit_s is not None:
+        opts["time_limit"] = float(time_limit_s)
+    opts.setdefault("output_flag", logger.isEnabledFor(logging.DEBUG))
+    return opts
+
+
+def _raise_for_status(
+    sn: SizingNetwork, report: SolveReport, time_limit_s: float | None, reason: Callable[[], str]
+) -> None:
+    status = report.status
+    if status in (SolveStatus.INFEASIBLE, SolveStatus.UNBOUNDED,
+                  SolveStatus.INFEASIBLE_OR_UNBOUNDED):
+        why = reason()
+        raise ModelInfeasibleError(
+            f"scenario {sn.scenario.name!r}: the sizing model is {status.value.replace('_', ' ')}"
+            + (f": {why}" if why else "")
+        )
+    if status is SolveStatus.NO_SOLUTION:
+        raise SolverLimitError(
+            f"scenario {sn.scenario.name!r}: HiGHS stopped after {report.solve_time_s:.0f} s "
+            f"(time limit {time_limit_s} s) without a feasible solution; raise the time "
+            "limit or use --mode fast"
+        )
+    if status is SolveStatus.ERROR:
+        raise NzvError(f"HiGHS failed: {report.highs_status}")
+    if status is SolveStatus.TIME_LIMIT:
+        logger.warning(
+            "HiGHS stopped at the time limit (%.0f s): the capacities are feasible but NOT "
+            "proven optimal", report.solve_time_s,
+        )
+
+
+def solve_direct(
+    sn: SizingNetwork,
+    dm: DirectModel,
+    *,
+    options: dict[str, Any] | None = None,
+    time_limit_s: float | None = None,
+    diagnose: bool = True,
+) -> tuple[SolveReport, LpSolution]:
+    """Solve the directly built LP (:func:`nzv_energy.sizing.lp.build_direct_model`).
+
+    Parameters and errors as :func:`solve`; returns the report and the solution.
+    """
+    opts = _options(options, time_limit_s)
+    h = highspy.Highs()
+    for key, value in opts.items():
+        h.setOptionValue(key, value)
+    h.passModel(dm.lp)
+    report, _ = _run(h, opts, time_limit_s)
+    _raise_for_status(
+        sn, report, time_limit_s,
+        lambda: explain_direct_infeasibility(sn, dm, h) if diagnose else "",
+    )
+    return report, read_direct_solution(sn, dm, h)
+
+
+def solve(
+    sn: SizingNetwork,
+    m: linopy.Model,
+    *,
+    options: dict[str, Any] | None = None,
+    time_limit_s: float | None = None,
+    diagnose: bool = True,
+) -> SolveReport:
+    """Solve the linopy model and write the solution into ``sn.network``.
+
+    Parameters
+    ----------
+    sn
+        The network the model was created from.
+    m
+        The linopy model (:func:`nzv_energy.sizing.model.create_model`).
+    options
+        HiGHS options; :data:`EXACT_OPTIONS` when ``None``.
+    time_limit_s
+        Stop after this many seconds with the best feasible point found.
+    diagnose
+        On infeasibility, look for the cause in scenario terms (an irreducible
+        infeasible subset of constraints for small models).
+
+    Returns
+    -------
+    SolveReport
+
+    Raises
+    ------
+    ModelInfeasibleError
+        The model is infeasible or unbounded; the message says why.
+    SolverLimitError
+        The time limit ran out before a feasible solution was found.
+    """
+    opts = _options(options, time_limit_s)
+    t0 = time.perf_counter()
+    m.solve(solver_name="highs", io_api="direct", **opts)
+    elapsed = time.perf_counter() - t0
+    h: highspy.Highs = m.solver_model
+    report, _ = _report(h, opts, elapsed, time_limit_s)
+    _raise_for_status(
+        sn, report, time_limit_s,
+        lambda: explain_infeasibility(sn, m, report.status.value) if diagnose else "",
+    )
+    n = sn.network
+    assert n is not None
+    n.optimize.assign_solution()
+    n.optimize.assign_duals(False)
+    n.optimize.post_processing()
+    return report

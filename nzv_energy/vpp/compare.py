@@ -1,0 +1,242 @@
+"""Optimised schedule vs rule-based dispatch: one table, the same formulas for both.
+
+Energy, KPI and LCOH figures come from :func:`nzv_energy.dispatch.compute_kpis`
+(the project's single definition); the operating profit is the VPP objective
+(without the end-of-window storage values) evaluated on each schedule, so the
+two columns differ only by how the hours were dispatched.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from nzv_energy.dispatch import compute_kpis
+from nzv_energy.system import SystemInputs
+from nzv_energy.vpp.dataset import FALLBACK_VARIABLE
+from nzv_energy.vpp.model import Portfolio
+
+#: Output above which a gas unit counts as running, MW.
+GAS_ON_MW = 1e-6
+
+#: Rows of the comparison table, with their units.
+METRICS: dict[str, str] = {
+    "operating_profit_eur": "EUR",
+    "market_revenue_eur": "EUR",
+    "grid_export_revenue_eur": "EUR",
+    "grid_import_cost_eur": "EUR",
+    "natural_gas_cost_eur": "EUR",
+    "co2_cost_eur": "EUR",
+    "variable_om_eur": "EUR",
+    "start_cost_eur": "EUR",
+    "battery_cycle_cost_eur": "EUR",
+    "unserved_hydrogen_penalty_eur": "EUR",
+    "unserved_electricity_penalty_eur": "EUR",
+    "hydrogen_delivered_mwh": "MWh_H2",
+    "unserved_hydrogen_mwh": "MWh_H2",
+    "unserved_electricity_mwh": "MWh",
+    "demand_met_share": "1",
+    "rfnbo_share": "1",
+    "electrolysis_starts": "1",
+    "gas_backup_starts": "1",
+    "battery_equivalent_cycles": "1",
+    "co2_emissions_t": "t",
+    "grid_export_mwh": "MWh",
+    "grid_import_mwh": "MWh",
+    "gas_backup_mwh": "MWh",
+    "curtailment_mwh": "MWh",
+    "battery_storage_change_mwh": "MWh",
+    "hydrogen_storage_change_mwh": "MWh_H2",
+    "lcoh_eur_per_kg": "EUR/kg",
+    "fallback_hours": "h",
+}
+
+_SUMMED_KPIS = (
+    "grid_export_revenue_eur",
+    "grid_import_cost_eur",
+    "hydrogen_delivered_mwh",
+    "hydrogen_demand_mwh",
+    "unserved_hydrogen_mwh",
+    "unserved_electricity_mwh",
+    "electrolysis_starts",
+    "battery_discharge_mwh",
+    "co2_emissions_t",
+    "grid_export_mwh",
+    "grid_import_mwh",
+    "gas_backup_mwh",
+    "gas_backup_natural_gas_mwh",
+    "curtailment_mwh",
+    "hydrogen_output_mwh",
+    "rfnbo_hydrogen_mwh",
+    "system_cost_eur",
+    "hydrogen_delivered_t",
+)
+
+
+def gas_starts(ds: xr.Dataset) -> int:
+    """Off-to-on transitions of the gas units (each weather year starts off)."""
+    on = ds["gas_backup_mw"].transpose("time", "site").values > GAS_ON_MW
+    years = pd.DatetimeIndex(ds["time"].values).year
+    total = 0
+    for year in np.unique(years):
+        part = on[years == year]
+        prev = np.vstack([np.zeros((1, part.shape[1]), bool), part[:-1]])
+        total += int((part & ~prev).sum())
+    return total
+
+
+def _storage_change(ds: xr.Dataset, variable: str, state_key: str) -> float:
+    """Sum over weather years of (level at the end - level at the start)."""
+    raw = ds.attrs.get("dispatch_start_state")
+    starts = json.loads(raw) if raw else {}
+    level = ds[variable].transpose("time", "site").values
+    years = pd.DatetimeIndex(ds["time"].values).year
+    sites = [str(s) for s in ds["site"].values]
+    change = 0.0
+    for year in np.unique(years):
+        idx = np.flatnonzero(years == year)
+        start = starts.get(str(year), {})
+        first = np.array([start.get(s, {}).get(state_key, np.nan) for s in sites])
+        change += float(np.nansum(level[idx[-1]] - first))
+    return change
+
+
+def renewable_vom_eur(ds: xr.Dataset, portfolio: Portfolio) -> float:
+    """Variable O&M of the renewable generation used (curtailment taken from wind first)."""
+    wind = ds["wind_mw"].values
+    pv = ds["pv_mw"].values
+    curt = ds["curtailment_mw"].values
+    wind_curt = np.minimum(curt, wind)
+    pv_curt = curt - wind_curt
+    return float(
+        portfolio.wind_vom_eur_per_mwh * (wind - wind_curt).sum()
+        + portfolio.pv_vom_eur_per_mwh * (pv - pv_curt).sum()
+    )
+
+
+def schedule_metrics(ds: xr.Dataset, inputs: SystemInputs, portfolio: Portfolio) -> pd.Series:
+    """The :data:`METRICS` of one hourly results dataset.
+
+    Parameters
+    ----------
+    ds
+        Hourly results (schema variables; ``vpp_fallback`` optional).
+    inputs
+        Inputs the dataset was computed from (scenario, pipeline lengths).
+    portfolio
+        Assets and VPP cost constants (start costs, penalty) applied to the schedule.
+    """
+    kpis = compute_kpis(ds, inputs)
+    tot = kpis[list(_SUMMED_KPIS)].sum()
+    p = portfolio
+    rating = pd.Series(p.electrolysis_mw, index=list(p.sites))
+    on = ds["electrolysis_on"].transpose("time", "site").values > 0.5
+    raw = ds.attrs.get("dispatch_start_state")
+    starts_attr = json.loads(raw) if raw else {}
+    years = pd.DatetimeIndex(ds["time"].values).year
+    el_start_mw = 0.0
+    for year in np.unique(years):
+        part = on[years == year]
+        prior = np.array(
+            [
+                starts_attr.get(str(year), {}).get(s, {}).get("electrolysis_on", 0.0) > 0.5
+                for s in p.sites
+            ]
+        )
+        prev = np.vstack([prior[None, :], part[:-1]])
+        el_start_mw += float(((part & ~prev) * rating.values[None, :]).sum())
+    gas_on = ds["gas_backup_mw"].transpose("time", "site").values > GAS_ON_MW
+    gas_start_mw = 0.0
+    for year in np.unique(years):
+        part = gas_on[years == year]
+        prev = np.vstack([np.zeros((1, part.shape[1]), bool), part[:-1]])
+        gas_start_mw += float(((part & ~prev) * p.gas_backup_mw[None, :]).sum())
+    start_cost = (
+        p.electrolysis_start_cost_eur_per_mw * el_start_mw
+        + p.gas_start_cost_eur_per_mw * gas_start_mw
+    )
+    natural_gas_cost = tot["gas_backup_natural_gas_mwh"] * p.gas_price_eur_per_mwh
+    co2_cost = tot["co2_emissions_t"] * p.co2_price_eur_per_t
+    vom = (
+        renewable_vom_eur(ds, p)
+        + p.gas_vom_eur_per_mwh * tot["gas_backup_mwh"]
+        + p.electrolysis_vom_eur_per_mwh_h2 * tot["hydrogen_output_mwh"]
+    )
+    penalty_price = p.unserved_hydrogen_penalty_eur_per_mwh
+    penalty = (
+        float("nan") if penalty_price is None else penalty_price * tot["unserved_hydrogen_mwh"]
+    )
+    lost_load = p.unserved_electricity_penalty_eur_per_mwh * tot["unserved_electricity_mwh"]
+    wear = p.battery_cycle_cost_eur_per_mwh * tot["battery_discharge_mwh"]
+    market = tot["grid_export_revenue_eur"] - tot["grid_import_cost_eur"]
+    profit = market - natural_gas_cost - co2_cost - vom - start_cost - wear - lost_load - (
+        0.0 if penalty_price is None else penalty
+    )
+    fallback = int(ds[FALLBACK_VARIABLE].sum()) if FALLBACK_VARIABLE in ds else 0
+    demand = tot["hydrogen_demand_mwh"]
+    out = {
+        "operating_profit_eur": profit,
+        "market_revenue_eur": market,
+        "grid_export_revenue_eur": tot["grid_export_revenue_eur"],
+        "grid_import_cost_eur": tot["grid_import_cost_eur"],
+        "natural_gas_cost_eur": natural_gas_cost,
+        "co2_cost_eur": co2_cost,
+        "variable_om_eur": vom,
+        "start_cost_eur": start_cost,
+        "battery_cycle_cost_eur": wear,
+        "unserved_hydrogen_penalty_eur": penalty,
+        "unserved_electricity_penalty_eur": lost_load,
+        "hydrogen_delivered_mwh": tot["hydrogen_delivered_mwh"],
+        "unserved_hydrogen_mwh": tot["unserved_hydrogen_mwh"],
+        "unserved_electricity_mwh": tot["unserved_electricity_mwh"],
+        "demand_met_share": tot["hydrogen_delivered_mwh"] / demand if demand > 0 else np.nan,
+        "rfnbo_share": (
+            tot["rfnbo_hydrogen_mwh"] / tot["hydrogen_output_mwh"]
+            if tot["hydrogen_output_mwh"] > 0
+            else np.nan
+        ),
+        "electrolysis_starts": tot["electrolysis_starts"],
+        "gas_backup_starts": float(gas_starts(ds)),
+        "battery_equivalent_cycles": (
+            tot["battery_discharge_mwh"] / p.battery_mwh.sum() if p.battery_mwh.sum() > 0
+            else np.nan
+        ),
+        "co2_emissions_t": tot["co2_emissions_t"],
+        "grid_export_mwh": tot["grid_export_mwh"],
+        "grid_import_mwh": tot["grid_import_mwh"],
+        "gas_backup_mwh": tot["gas_backup_mwh"],
+        "curtailment_mwh": tot["curtailment_mwh"],
+        "battery_storage_change_mwh": _storage_change(ds, "battery_soc_mwh", "battery_soc_mwh"),
+        "hydrogen_storage_change_mwh": _storage_change(
+            ds, "hydrogen_storage_mwh", "hydrogen_storage_mwh"
+        ),
+        "lcoh_eur_per_kg": (
+            tot["system_cost_eur"] / (tot["hydrogen_delivered_t"] * 1000.0)
+            if tot["hydrogen_delivered_t"] > 0
+            else np.nan
+        ),
+        "fallback_hours": float(fallback),
+    }
+    return pd.Series({k: float(out[k]) for k in METRICS}, name=ds.attrs.get("model", ""))
+
+
+def comparison_table(
+    optimised: xr.Dataset,
+    rule_based: xr.Dataset,
+    inputs: SystemInputs,
+    portfolio: Portfolio,
+) -> pd.DataFrame:
+    """Side-by-side metrics: ``optimised``, ``rule_based``, their ``difference`` and ``unit``.
+
+    Index ``metric`` (:data:`METRICS`); difference = optimised - rule_based.
+    """
+    a = schedule_metrics(optimised, inputs, portfolio)
+    b = schedule_metrics(rule_based, inputs, portfolio)
+    table = pd.DataFrame({"optimised": a, "rule_based": b})
+    table["difference"] = table["optimised"] - table["rule_based"]
+    table["unit"] = pd.Series(METRICS)
+    table.index.name = "metric"
+    return table

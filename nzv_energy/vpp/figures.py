@@ -1,0 +1,201 @@
+"""Figures of a VPP run: schedule against price, profit comparison, storage, solve times.
+
+Built on :class:`matplotlib.figure.Figure` without pyplot and saved through
+:func:`nzv_energy.report.figures.save_figures` (fixed metadata, same style as
+the project's other figures).  File stems:
+
+``vpp_price_schedule``
+    The week with the widest price range: price, and the optimised and
+    rule-based schedules (net export, battery, electrolysis, gas) below it.
+``vpp_profit_comparison``
+    Operating profit and its components, optimised vs rule-based.
+``vpp_storage``
+    Hydrogen storage and battery energy of all sites, optimised vs rule-based.
+``vpp_windows``
+    Solve time of every window; fallback windows marked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+
+from nzv_energy.report.figures import DPI, build_figures, save_figures
+
+COLOURS = {
+    "optimised": "#1a9e77",
+    "rule_based": "#8c8c8c",
+    "price": "#333333",
+    "export": "#4a5a6a",
+    "battery": "#7e57c2",
+    "electrolysis": "#1a9e77",
+    "gas": "#c0392b",
+    "fallback": "#c0392b",
+}
+
+#: Components of the operating profit drawn in the comparison (sign: + adds to profit).
+PROFIT_PARTS: tuple[tuple[str, str, float], ...] = (
+    ("grid_export_revenue_eur", "Export revenue", 1.0),
+    ("grid_import_cost_eur", "Import cost", -1.0),
+    ("natural_gas_cost_eur", "Natural gas", -1.0),
+    ("co2_cost_eur", "CO2", -1.0),
+    ("variable_om_eur", "Variable O&M", -1.0),
+    ("start_cost_eur", "Start costs", -1.0),
+    ("battery_cycle_cost_eur", "Battery wear", -1.0),
+    ("unserved_hydrogen_penalty_eur", "Unserved H2 penalty", -1.0),
+    ("unserved_electricity_penalty_eur", "Lost load", -1.0),
+    ("operating_profit_eur", "Operating profit", 1.0),
+)
+
+
+def _date_axis(ax: object) -> None:
+    locator = AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)  # type: ignore[attr-defined]
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[attr-defined]
+
+
+def widest_price_week(price: np.ndarray, hours: int = 168) -> slice:
+    """The ``hours``-long slice (starting at midnight) with the largest price range."""
+    n = len(price)
+    if n <= hours:
+        return slice(0, n)
+    best, best_range = 0, -np.inf
+    for start in range(0, n - hours + 1, 24):
+        part = price[start:start + hours]
+        spread = float(np.max(part) - np.min(part))
+        if spread > best_range:
+            best, best_range = start, spread
+    return slice(best, best + hours)
+
+
+def _total(ds: xr.Dataset, name: str, window: slice) -> np.ndarray:
+    return ds[name].isel(time=window).sum("site").values
+
+
+def price_schedule_figure(optimised: xr.Dataset, rule_based: xr.Dataset) -> Figure:
+    """Price and both schedules over the week with the widest price range."""
+    price = optimised["price_eur_per_mwh"].values
+    window = widest_price_week(price)
+    time = pd.DatetimeIndex(optimised["time"].values[window])
+    fig = Figure(figsize=(13.0, 8.0), dpi=DPI, layout="constrained")
+    axes = fig.subplots(3, 1, sharex=True, height_ratios=[1, 2, 2])
+    axes[0].step(time, price[window], where="post", color=COLOURS["price"])
+    axes[0].axhline(0, color="black", linewidth=0.6)
+    axes[0].set_ylabel("EUR/MWh")
+    axes[0].set_title("Day-ahead price")
+    for ax, ds, label in (
+        (axes[1], optimised, "Optimised schedule"),
+        (axes[2], rule_based, "Rule-based dispatch"),
+    ):
+        net_export = _total(ds, "grid_export_mw", window) - _total(ds, "grid_import_mw", window)
+        battery = _total(ds, "battery_discharge_mw", window) - _total(
+            ds, "battery_charge_mw", window
+        )
+        ax.step(time, net_export, where="post", color=COLOURS["export"], label="Net export")
+        ax.step(time, battery, where="post", color=COLOURS["battery"],
+                label="Battery (discharge +)")
+        ax.step(time, -_total(ds, "electrolysis_input_mw", window), where="post",
+                color=COLOURS["electrolysis"], label="Electrolysis (-)")
+        ax.step(time, _total(ds, "gas_backup_mw", window), where="post",
+                color=COLOURS["gas"], label="Gas backup")
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_ylabel("MW")
+        ax.set_title(label)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), borderaxespad=0.0)
+    if "vpp_fallback" in optimised:
+        marks = optimised["vpp_fallback"].values[window] > 0
+        if marks.any():
+            axes[1].fill_between(time, 0, 1, where=marks, step="post", alpha=0.15,
+                                 color=COLOURS["fallback"], transform=axes[1].get_xaxis_transform(),
+                                 label="Fallback hours")
+    _date_axis(axes[2])
+    return fig
+
+
+def profit_comparison_figure(table: pd.DataFrame) -> Figure:
+    """Operating profit and its parts (sign as they enter the profit), both schedules."""
+    fig = Figure(figsize=(11.0, 5.0), dpi=DPI, layout="constrained")
+    ax = fig.subplots()
+    names = [n for n, _, _ in PROFIT_PARTS if n in table.index]
+    labels = [lbl for n, lbl, _ in PROFIT_PARTS if n in table.index]
+    signs = np.array([s for n, _, s in PROFIT_PARTS if n in table.index])
+    x = np.arange(len(names))
+    width = 0.38
+    for offset, column, label in ((-width / 2, "optimised", "Optimised"),
+                                  (width / 2, "rule_based", "Rule-based")):
+        values = np.nan_to_num(table.loc[names, column].to_numpy(float)) * signs / 1e6
+        ax.bar(x + offset, values, width, label=label, color=COLOURS[column])
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.set_xticks(x, labels, rotation=20, ha="right")
+    ax.set_ylabel("million EUR")
+    ax.set_title("Operating profit: optimised schedule vs rule-based dispatch (same prices)")
+    ax.legend()
+    return fig
+
+
+def storage_figure(optimised: xr.Dataset, rule_based: xr.Dataset) -> Figure:
+    """Hydrogen storage and battery energy summed over sites, both schedules."""
+    fig = Figure(figsize=(12.0, 6.0), dpi=DPI, layout="constrained")
+    axes = fig.subplots(2, 1, sharex=True)
+    time = pd.DatetimeIndex(optimised["time"].values)
+    for ax, name, unit in ((axes[0], "hydrogen_storage_mwh", "MWh_H2"),
+                           (axes[1], "battery_soc_mwh", "MWh")):
+        for ds, column, label in ((optimised, "optimised", "Optimised"),
+                                  (rule_based, "rule_based", "Rule-based")):
+            ax.plot(time, ds[name].sum("site").values, color=COLOURS[column], label=label,
+                    linewidth=0.9)
+        ax.set_ylabel(unit)
+        ax.legend(loc="upper right")
+    axes[0].set_title("Hydrogen storage, all sites")
+    axes[1].set_title("Battery state of charge, all sites")
+    _date_axis(axes[1])
+    return fig
+
+
+def windows_figure(windows: pd.DataFrame) -> Figure:
+    """Solve time per window, fallback windows in red."""
+    fig = Figure(figsize=(12.0, 4.0), dpi=DPI, layout="constrained")
+    ax = fig.subplots()
+    x = np.arange(len(windows))
+    failed = windows["fallback"].to_numpy(bool)
+    colours = np.where(failed, COLOURS["fallback"], COLOURS["optimised"])
+    ax.bar(x, windows["solve_time_s"].to_numpy(float), color=colours, width=1.0)
+    ax.set_xlabel("window")
+    ax.set_ylabel("solve time, s")
+    ax.set_title(
+        f"{len(windows)} windows, {windows['solve_time_s'].sum():.1f} s solving, "
+        f"{int(failed.sum())} fallback"
+    )
+    return fig
+
+
+def draw_vpp_figures(
+    optimised: xr.Dataset,
+    rule_based: xr.Dataset,
+    table: pd.DataFrame,
+    windows: pd.DataFrame,
+    out_dir: Path,
+    formats: tuple[str, ...] = ("png",),
+) -> list[Path]:
+    """Write the VPP figures and the project's standard figures of the optimised schedule.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files.
+    """
+    figures = build_figures(optimised, None, None, None)
+    figures.update(
+        {
+            "vpp_price_schedule": price_schedule_figure(optimised, rule_based),
+            "vpp_profit_comparison": profit_comparison_figure(table),
+            "vpp_storage": storage_figure(optimised, rule_based),
+            "vpp_windows": windows_figure(windows),
+        }
+    )
+    return save_figures(figures, out_dir, formats)

@@ -1,0 +1,445 @@
+"""Rolling-horizon scheduling: solve a window, commit its first hours, carry the state on.
+
+Window ``k`` covers hours ``[k * commit_h, k * commit_h + horizon_h)``; its
+first ``commit_h`` hours are committed and the state at the end of them
+(battery state of charge, hydrogen storage levels, electrolyser and gas on/off,
+stack operating hours) starts window ``k + 1``.  The last windows are shorter
+when the data ends (one model is built per distinct window length).
+
+With a forecast error the window is first solved on noisy prices and capacity
+factors (the day-ahead schedule); the on/off decisions are then fixed and the
+window is re-dispatched with the actual values of the committed hours, so the
+committed schedule balances on the real data.
+
+A window that cannot be solved (infeasible, time limit without a schedule,
+solver error) is logged with its dates and replaced by the fallback dispatch
+(normally the rule-based kernel) started from the same state; its hours are
+marked in :attr:`RollingResult.fallback`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from nzv_energy.errors import ModelInfeasibleError
+from nzv_energy.scenario import Scenario
+from nzv_energy.schema import SITE_VARIABLES, SYSTEM_VARIABLES
+from nzv_energy.vpp.model import (
+    Portfolio,
+    SiteState,
+    WindowData,
+    build_model,
+    fix_binaries,
+    fix_commitment,
+    forbid_simultaneous_battery_use,
+    free_commitment,
+    read_schedule,
+    release,
+    set_window,
+)
+from nzv_energy.vpp.solve import SolveResult, SolveStatus, WindowSolver
+
+log = logging.getLogger(__name__)
+
+#: Output at or below this counts as "off" for units whose on-state is not a variable, MW.
+ON_THRESHOLD_MW = 1e-6
+
+#: Charging and discharging a battery in the same hour above this counts as simultaneous, MW.
+SIMULTANEOUS_MW = 1e-6
+#: At most this many re-solves to remove simultaneous battery charging and discharging.
+MAX_BATTERY_ROUNDS = 5
+
+#: ``fallback(start, stop, state)`` -> schedule arrays of hours ``[start, stop)``
+#: (site variables ``(n_sites, n)``, system variables ``(n,)``), starting from ``state``.
+Fallback = Callable[[int, int, SiteState], dict[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class RollingOptions:
+    """Options of the rolling horizon (see :class:`nzv_energy.scenario.Vpp`)."""
+
+    horizon_h: int = 48
+    commit_h: int = 24
+    mip_gap: float = 0.005
+    time_limit_s: float | None = 30.0
+    forecast_error_std_fraction: float = 0.0
+    seed: int = 0
+    storage_value: str = "window_median_price"
+    import_policy: str = "operation"
+    grid_import: bool = False
+    import_price_threshold_eur_per_mwh: float = 20.0
+    relax_lookahead: bool = False
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> RollingOptions:
+        """Options of a scenario's ``vpp`` and ``operation`` sections."""
+        v = scenario.vpp
+        return cls(
+            horizon_h=v.horizon_h,
+            commit_h=v.commit_h,
+            mip_gap=v.mip_gap,
+            time_limit_s=v.time_limit_s,
+            forecast_error_std_fraction=v.forecast_error_std_fraction,
+            seed=v.seed,
+            storage_value=v.storage_value,
+            import_policy=v.import_policy,
+            relax_lookahead=v.relax_lookahead,
+            grid_import=scenario.operation.grid_import,
+            import_price_threshold_eur_per_mwh=(
+                scenario.operation.import_price_threshold_eur_per_mwh
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class HourlyInputs:
+    """Actual hourly inputs of the whole period.
+
+    Attributes
+    ----------
+    time
+        Hourly time stamps, length ``n``.
+    price_eur_per_mwh, hydrogen_demand_mw
+        Shape ``(n,)``.
+    wind_cf, pv_cf
+        Shape ``(n_sites, n)``.
+    """
+
+    time: pd.DatetimeIndex
+    price_eur_per_mwh: np.ndarray
+    wind_cf: np.ndarray
+    pv_cf: np.ndarray
+    hydrogen_demand_mw: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+
+@dataclass
+class RollingResult:
+    """Committed schedule of the whole period.
+
+    Attributes
+    ----------
+    schedule
+        Results-schema arrays: site variables ``(n_sites, n)``, system variables ``(n,)``.
+    fallback
+        True for hours dispatched by the fallback, shape ``(n,)``.
+    windows
+        One row per window: dates, status, solve time, objective.
+    final_state
+        State at the end of the period.
+    """
+
+    schedule: dict[str, np.ndarray]
+    fallback: np.ndarray
+    windows: pd.DataFrame
+    final_state: SiteState
+    solve_seconds: float = 0.0
+
+
+def import_limits(
+    portfolio: Portfolio, price_eur_per_mwh: np.ndarray, options: RollingOptions
+) -> np.ndarray:
+    """Purchases allowed beyond own standby and load, MW, shape ``(n_sites, n)``.
+
+    ``market``: the connection rating in every hour.  ``operation``: the
+    rating in hours priced at or below the threshold when the operating policy
+    allows grid imports, else zero (the rule-based dispatch's policy).
+    """
+    price = np.asarray(price_eur_per_mwh, float)
+    rating = portfolio.grid_connection_mw[:, None]
+    if options.import_policy == "market":
+        allowed = np.ones(price.shape, bool)
+    elif options.import_policy == "operation":
+        allowed = (price <= options.import_price_threshold_eur_per_mwh) & options.grid_import
+    else:
+        raise ValueError(f"unknown import policy {options.import_policy!r}")
+    return rating * allowed[None, :]
+
+
+def storage_values(
+    portfolio: Portfolio, price_eur_per_mwh: np.ndarray, rule: str
+) -> tuple[float, float]:
+    """End-of-window value of stored energy, EUR per MWh: ``(battery, hydrogen)``.
+
+    ``window_median_price``: a battery MWh is worth the window's median price
+    times the discharge efficiency (what it sells for later); a hydrogen MWh is
+    worth the median price divided by the rated electrolyser efficiency (the
+    electricity it saves), capped at the unserved-hydrogen penalty.  ``none``:
+    zero (storage is emptied by the end of each window).
+    """
+    if rule == "none":
+        return 0.0, 0.0
+    if rule != "window_median_price":
+        raise ValueError(f"unknown storage value rule {rule!r}")
+    median = max(float(np.median(price_eur_per_mwh)), 0.0)
+    battery = median * portfolio.battery_discharge_efficiency
+    hydrogen = median / portfolio.electrolysis_efficiency
+    cap = portfolio.unserved_hydrogen_penalty_eur_per_mwh
+    if cap is not None:
+        hydrogen = min(hydrogen, cap)
+    return battery, hydrogen
+
+
+def perturb(
+    rng: np.random.Generator, price: np.ndarray, wind_cf: np.ndarray, pv_cf: np.ndarray,
+    std_fraction: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Forecasts: ``x * (1 + std * e)`` with independent standard normal ``e``.
+
+    Prices get ``p + std * |p| * e``; capacity factors are clipped to [0, 1].
+    """
+    if std_fraction <= 0:
+        return price, wind_cf, pv_cf
+    p = price + std_fraction * np.abs(price) * rng.standard_normal(price.shape)
+    w = np.clip(wind_cf * (1 + std_fraction * rng.standard_normal(wind_cf.shape)), 0, 1)
+    s = np.clip(pv_cf * (1 + std_fraction * rng.standard_normal(pv_cf.shape)), 0, 1)
+    return p, w, s
+
+
+def next_state(
+    portfolio: Portfolio, state: SiteState, schedule: dict[str, np.ndarray], n: int
+) -> SiteState:
+    """State after the first ``n`` hours of ``schedule`` starting from ``state``.
+
+    Storage levels are clipped to their bounds (removing solver round-off);
+    a stack that reaches its lifetime is replaced (its hours restart).
+    """
+    p = portfolio
+    soc = np.clip(
+        schedule["battery_soc_mwh"][:, n - 1],
+        p.battery_min_soc_fraction * p.battery_mwh,
+        p.battery_mwh,
+    )
+    level = np.clip(schedule["hydrogen_storage_mwh"][:, n - 1], 0.0, p.hydrogen_storage_mwh)
+    on = schedule["electrolysis_on"][:, :n] > 0.5
+    if "gas_on" in schedule:
+        gas_on = schedule["gas_on"][:, n - 1] > 0.5
+    else:
+        gas_on = schedule["gas_backup_mw"][:, n - 1] > ON_THRESHOLD_MW
+    hours = state.stack_hours + on.sum(axis=1)
+    life = p.electrolysis_stack_lifetime_hours
+    hours = np.where(hours >= life, hours - life, hours)
+    return SiteState(
+        battery_soc_mwh=soc,
+        hydrogen_storage_mwh=level,
+        electrolysis_on=on[:, -1].copy(),
+        gas_on=gas_on,
+        stack_hours=hours,
+    )
+
+
+class _Models:
+    """One window model and persistent solver per window length."""
+
+    def __init__(self, portfolio: Portfolio, options: RollingOptions) -> None:
+        self.portfolio = portfolio
+        self.options = options
+        self._cache: dict[int, WindowSolver] = {}
+
+    def get(self, n_hours: int) -> WindowSolver:
+        if n_hours not in self._cache:
+            integer = self.options.commit_h if self.options.relax_lookahead else None
+            model = build_model(self.portfolio, n_hours, integer_hours=integer)
+            self._cache[n_hours] = WindowSolver(
+                model, self.options.mip_gap, self.options.time_limit_s
+            )
+        return self._cache[n_hours]
+
+
+def _window_data(
+    portfolio: Portfolio, options: RollingOptions, price: np.ndarray, wind: np.ndarray,
+    pv: np.ndarray, demand: np.ndarray, value_price: np.ndarray,
+) -> WindowData:
+    battery_value, hydrogen_value = storage_values(portfolio, value_price, options.storage_value)
+    return WindowData(
+        price_eur_per_mwh=price,
+        wind_cf=wind,
+        pv_cf=pv,
+        hydrogen_demand_mw=demand,
+        import_limit_mw=import_limits(portfolio, price, options),
+        battery_value_eur_per_mwh=battery_value,
+        hydrogen_value_eur_per_mwh=hydrogen_value,
+    )
+
+
+def _solve(solver: WindowSolver, portfolio: Portfolio, data: WindowData) -> SolveResult:
+    """Solve the window and polish the schedule.
+
+    Where a battery charges and discharges in the same hour its mode is made
+    binary and the window solved again.  Then the on/off decisions are fixed and
+    the LP of the continuous decisions is solved to optimality: the MIP stops
+    within ``mip_gap`` of the best bound, and that slack should not show up as
+    e.g. hydrogen left unserved next to a full store.
+    """
+    result = solver.solve()
+    total = result.solve_time_s
+    for _ in range(MAX_BATTERY_ROUNDS):
+        if not result.status.has_solution:
+            break
+        sched = read_schedule(solver.model, portfolio, data)
+        both = (
+            np.minimum(sched["battery_charge_mw"], sched["battery_discharge_mw"])
+            > SIMULTANEOUS_MW
+        )
+        if not forbid_simultaneous_battery_use(solver.model, both):
+            break
+        result = solver.solve()
+        total += result.solve_time_s
+    if not result.status.has_solution:
+        return replace(result, solve_time_s=total)
+    fixed = fix_binaries(solver.model)
+    try:
+        polished = solver.solve()
+    finally:
+        release(fixed)
+    total += polished.solve_time_s
+    if not polished.status.has_solution:  # pragma: no cover - the MIP point is feasible
+        log.warning("polishing LP failed (%s); keeping the MIP schedule", polished.termination)
+        result = solver.solve()
+        return replace(result, solve_time_s=total + result.solve_time_s)
+    return replace(result, objective_eur=polished.objective_eur, solve_time_s=total)
+
+
+def _solve_window(
+    models: _Models, portfolio: Portfolio, options: RollingOptions, inputs: HourlyInputs,
+    start: int, stop: int, n_commit: int, state: SiteState, rng: np.random.Generator,
+) -> tuple[SolveResult, dict[str, np.ndarray] | None, SolveResult | None]:
+    """Solve one window; returns (first solve, schedule or None, re-dispatch solve)."""
+    sl = slice(start, stop)
+    price, wind, pv = inputs.price_eur_per_mwh[sl], inputs.wind_cf[:, sl], inputs.pv_cf[:, sl]
+    demand = inputs.hydrogen_demand_mw[sl]
+    f_price, f_wind, f_pv = perturb(rng, price, wind, pv, options.forecast_error_std_fraction)
+    forecast = _window_data(portfolio, options, f_price, f_wind, f_pv, demand, f_price)
+    solver = models.get(stop - start)
+    set_window(solver.model, portfolio, forecast, state)
+    first = _solve(solver, portfolio, forecast)
+    if not first.status.has_solution:
+        return first, None, None
+    if options.forecast_error_std_fraction <= 0:
+        return first, read_schedule(solver.model, portfolio, forecast), None
+    # re-dispatch on the actual values of the committed hours, on/off decisions fixed
+    planned = read_schedule(solver.model, portfolio, forecast)
+    c = n_commit
+    mixed = _window_data(
+        portfolio,
+        options,
+        np.concatenate([price[:c], f_price[c:]]),
+        np.concatenate([wind[:, :c], f_wind[:, c:]], axis=1),
+        np.concatenate([pv[:, :c], f_pv[:, c:]], axis=1),
+        demand,
+        f_price,
+    )
+    fix_commitment(solver.model, planned["electrolysis_on"], planned["gas_on"], c)
+    set_window(solver.model, portfolio, mixed, state)
+    try:
+        second = _solve(solver, portfolio, mixed)
+    finally:
+        free_commitment(solver.model)
+    if not second.status.has_solution:
+        return first, None, second
+    return first, read_schedule(solver.model, portfolio, mixed), second
+
+
+def _empty_schedule(n_sites: int, n: int) -> dict[str, np.ndarray]:
+    out = {name: np.zeros((n_sites, n)) for name in SITE_VARIABLES}
+    out.update({name: np.zeros(n) for name in SYSTEM_VARIABLES})
+    return out
+
+
+def run_rolling(
+    portfolio: Portfolio,
+    inputs: HourlyInputs,
+    options: RollingOptions,
+    initial_state: SiteState,
+    fallback: Fallback | None = None,
+) -> RollingResult:
+    """Schedule the whole period window by window.
+
+    Parameters
+    ----------
+    portfolio
+        Assets and constants.
+    inputs
+        Actual hourly inputs.
+    options
+        Horizon, commitment, solver and forecast options.
+    initial_state
+        State before the first hour.
+    fallback
+        Dispatch used for windows the solver cannot schedule; None = such a
+        window raises :class:`~nzv_energy.errors.ModelInfeasibleError`.
+
+    Returns
+    -------
+    RollingResult
+        The committed schedule, fallback marks and per-window records.
+    """
+    if options.commit_h > options.horizon_h:
+        raise ValueError("commit_h must not exceed horizon_h")
+    n_total, ns = len(inputs), portfolio.n_sites
+    out = _empty_schedule(ns, n_total)
+    fallback_mask = np.zeros(n_total, bool)
+    models = _Models(portfolio, options)
+    rng = np.random.default_rng(options.seed)
+    state = initial_state
+    rows = []
+    step = pd.Timedelta(hours=1)
+    for k, start in enumerate(range(0, n_total, options.commit_h)):
+        stop_commit = min(start + options.commit_h, n_total)
+        stop = min(start + options.horizon_h, n_total)
+        c = stop_commit - start
+        first, schedule, second = _solve_window(
+            models, portfolio, options, inputs, start, stop, c, state, rng
+        )
+        failed = second if second is not None else first
+        used_fallback = schedule is None
+        dates = f"{inputs.time[start]} .. {inputs.time[stop - 1] + step}"
+        if used_fallback:
+            if fallback is None:
+                raise ModelInfeasibleError(
+                    f"window {k} ({dates}): HiGHS returned {failed.status.value} "
+                    f"({failed.termination}) and no fallback dispatch is configured"
+                )
+            log.warning(
+                "window %d (%s): %s (%s); committed hours dispatched by the fallback",
+                k, dates, failed.status.value, failed.termination,
+            )
+            schedule = fallback(start, stop_commit, state)
+        elif failed.status is SolveStatus.FEASIBLE:
+            log.warning("window %d (%s): stopped early (%s), using the best schedule found",
+                        k, dates, failed.termination)
+        for name, values in out.items():
+            if name in schedule:
+                values[..., start:stop_commit] = schedule[name][..., :c]
+        fallback_mask[start:stop_commit] = used_fallback
+        state = next_state(portfolio, state, schedule, c)
+        rows.append(
+            {
+                "window": k,
+                "start": inputs.time[start],
+                "commit_end": inputs.time[stop_commit - 1] + step,
+                "horizon_end": inputs.time[stop - 1] + step,
+                "status": first.status.value,
+                "termination": first.termination,
+                "redispatch_status": second.status.value if second is not None else "",
+                "fallback": used_fallback,
+                "solve_time_s": first.solve_time_s + (second.solve_time_s if second else 0.0),
+                "objective_eur": first.objective_eur,
+                "bound_eur": first.bound_eur,
+            }
+        )
+    windows = pd.DataFrame(rows)
+    return RollingResult(
+        schedule=out,
+        fallback=fallback_mask,
+        windows=windows,
+        final_state=state,
+        solve_seconds=float(windows["solve_time_s"].sum()) if len(windows) else 0.0,
+    )

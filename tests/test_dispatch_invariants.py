@@ -1,0 +1,95 @@
+"""Property tests: every hour and site the dispatch balances and stays within its limits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from nzv_energy.dispatch.checks import assert_invariants, invariant_violations
+from nzv_energy.dispatch.parameters import DISPATCH_INDEX, dispatch_parameter_vector
+from nzv_energy.dispatch.simulate import simulate_arrays
+from nzv_energy.kernels import dispatch as kd
+from nzv_energy.scenario_file import load_scenario
+from tests.conftest import SCENARIOS
+
+BASE_PAR = dispatch_parameter_vector(load_scenario(SCENARIOS / "single_site_quick.yaml"))
+
+power = st.one_of(st.just(0.0), st.floats(0.5, 2000.0))
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    n_s = draw(st.integers(1, 3))
+    n_h = draw(st.integers(1, 72))
+    unit = st.floats(0.0, 1.0)
+    wind = draw(arrays(np.float64, (n_h, n_s), elements=unit))
+    pv = draw(arrays(np.float64, (n_h, n_s), elements=unit))
+    price = draw(arrays(np.float64, (n_h,), elements=st.floats(-80.0, 300.0)))
+    demand = draw(arrays(np.float64, (n_h,), elements=st.floats(0.0, 800.0)))
+    cap = np.array(
+        [[draw(power) for _ in range(kd.N_CAP)] for _ in range(n_s)], dtype=np.float64
+    )
+    par = BASE_PAR.copy()
+    for name in ("grid_import", "gas_backup_hydrogen_fuel", "rfnbo_monthly", "cyclic"):
+        par[DISPATCH_INDEX[name]] = float(draw(st.booleans()))
+    for name, lo, hi in (
+        ("electrolysis_min_load_fraction", 0.0, 0.9),
+        ("battery_min_soc_fraction", 0.0, 0.5),
+        ("initial_soc_fraction", 0.0, 1.0),
+        ("initial_hydrogen_storage_fraction", 0.0, 1.0),
+        ("electrolysis_standby_fraction", 0.0, 0.1),
+        ("import_price_threshold_eur_per_mwh", -50.0, 250.0),
+        ("gas_backup_marginal_cost_eur_per_mwh", 0.0, 300.0),
+        ("initial_stack_hours", 0.0, 89_990.0),
+    ):
+        par[DISPATCH_INDEX[name]] = draw(st.floats(lo, hi))
+    par[DISPATCH_INDEX["stack_lifetime_hours"]] = draw(st.sampled_from([5.0, 90_000.0]))
+    return wind, pv, price, demand, cap, par
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_every_hour_and_site_balances_and_respects_limits(case: tuple[np.ndarray, ...]) -> None:
+    wind, pv, price, demand, cap, par = case
+    ds, _ = simulate_arrays(wind, pv, price, demand, cap, par)
+    assert_invariants(ds, cap, par, tol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cases())
+def test_kernel_totals_equal_sums_of_hourly_outputs(case: tuple[np.ndarray, ...]) -> None:
+    wind, pv, price, demand, cap, par = case
+    ds, run = simulate_arrays(wind, pv, price, demand, cap, par)
+    for col, name in (
+        (kd.K_WIND_MWH, "wind_mw"),
+        (kd.K_HYDROGEN_OUTPUT_MWH, "hydrogen_output_mw"),
+        (kd.K_GRID_IMPORT_MWH, "grid_import_mw"),
+        (kd.K_PIPELINE_FLOW_MWH, "pipeline_flow_mw"),
+        (kd.K_RFNBO_HYDROGEN_MWH, "rfnbo_hydrogen_mw"),
+        (kd.K_HYDROGEN_STORAGE_DISCHARGE_MWH, "hydrogen_storage_discharge_mw"),
+    ):
+        np.testing.assert_allclose(
+            run.sums[:, col], ds[name].sum("time").values, rtol=1e-12, atol=1e-9
+        )
+    np.testing.assert_allclose(
+        run.sys_sums[kd.Z_UNSERVED_HYDROGEN_MWH], float(ds["unserved_hydrogen_mw"].sum()),
+        rtol=1e-12, atol=1e-9,
+    )
+
+
+def test_invariant_check_detects_a_broken_balance() -> None:
+    rng = np.random.default_rng(1)
+    cap = np.array([[100.0, 50, 20, 40, 30, 10, 20, 50, 80, 5]])
+    ds, _ = simulate_arrays(
+        rng.random((24, 1)), rng.random((24, 1)), rng.normal(40, 30, 24),
+        np.full(24, 15.0), cap, BASE_PAR,
+    )
+    assert_invariants(ds, cap, BASE_PAR)
+    broken = ds.copy(deep=True)
+    broken["grid_export_mw"][5, 0] += 1.0
+    assert invariant_violations(broken, cap, BASE_PAR)["electric_balance"] == pytest.approx(1.0)
+    with pytest.raises(AssertionError, match="electric_balance"):
+        assert_invariants(broken, cap, BASE_PAR)

@@ -1,0 +1,113 @@
+"""Compiled kernels and the same functions run as Python (NUMBA_DISABLE_JIT=1) agree exactly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from nzv_energy.dispatch.parameters import DISPATCH_INDEX, dispatch_parameter_vector
+from nzv_energy.kernels import dispatch as kd
+from nzv_energy.kernels import ensemble as ke
+from nzv_energy.scenario_file import load_scenario
+from tests.conftest import ROOT, SCENARIOS
+
+N_HOURS = 24 * 40  # crosses a month boundary (monthly matching)
+
+
+def small_case() -> tuple[np.ndarray, ...]:
+    """A small deterministic case that exercises grid import, gas, storage and monthly RFNBO."""
+    rng = np.random.default_rng(7)
+    n_s = 2
+    hours = np.arange(N_HOURS)
+    wind = np.clip(0.15 + 0.35 * np.sin(hours / 17.0)[:, None] + 0.1 * rng.random((N_HOURS, n_s)),
+                   0, 1)
+    pv = np.clip(np.sin((hours % 24 - 6) / 12 * np.pi), 0, None)[:, None] * np.array([0.7, 0.6])
+    price = 45 + 40 * np.sin(hours / 9.0) + 10 * rng.standard_normal(N_HOURS)
+    demand = np.full(N_HOURS, 70.0)
+    month = ((hours // 24) >= 31).astype(np.int64)  # January, then February
+    cap = np.array(
+        [
+            [150.0, 120, 30, 90, 100, 20, 80, 600, 120, 30],
+            [60.0, 80, 10, 20, 50, 15, 40, 0, 90, 15],
+        ]
+    )
+    par = dispatch_parameter_vector(load_scenario(SCENARIOS / "single_site_quick.yaml"))
+    par[DISPATCH_INDEX["grid_import"]] = 1.0
+    par[DISPATCH_INDEX["import_price_threshold_eur_per_mwh"]] = 50.0
+    par[DISPATCH_INDEX["rfnbo_monthly"]] = 1.0
+    par[DISPATCH_INDEX["gas_backup_hydrogen_fuel"]] = 1.0
+    par[DISPATCH_INDEX["stack_lifetime_hours"]] = 100.0
+    par[DISPATCH_INDEX["gas_backup_marginal_cost_eur_per_mwh"]] = 60.0  # gas before dear grid
+    return (np.ascontiguousarray(wind), np.ascontiguousarray(pv), price, demand, month, cap,
+            par)
+
+
+def run_all() -> dict[str, np.ndarray]:
+    """simulate_year (cyclic and not) and both ensemble kernels on the small case."""
+    wind, pv, price, demand, month, cap, par = small_case()
+    n_s = cap.shape[0]
+    results: dict[str, np.ndarray] = {}
+    for cyclic in (0.0, 1.0):
+        p = par.copy()
+        p[kd.P_CYCLIC] = cyclic
+        out = np.zeros((kd.N_OUT, N_HOURS, n_s))
+        sys_out = np.zeros((kd.N_SYS_OUT, N_HOURS))
+        sums = np.zeros((n_s, kd.N_SUM))
+        sys_sums = np.zeros(kd.N_SYS_SUM)
+        start = np.zeros((n_s, kd.N_STATE))
+        end = np.zeros((n_s, kd.N_STATE))
+        kd.simulate_year(wind, pv, price, demand, month, cap, p, out, sys_out, sums, sys_sums,
+                        start, end, True)
+        for name, arr in (("out", out), ("sys_out", sys_out), ("sums", sums),
+                          ("sys_sums", sys_sums), ("start", start), ("end", end)):
+            results[f"{name}_{int(cyclic)}"] = arr
+    m = 3
+    year_start = np.array([0, N_HOURS // 2, N_HOURS], dtype=np.int64)
+    year_index = np.array([0, 1, 0], dtype=np.int64)
+    caps = np.stack([cap, cap * 0.5, cap * 1.5])
+    pars = np.stack([par, par, par])
+    pars[1, kd.P_GRID_IMPORT] = 0.0
+    for name, kernel in (("serial", ke.run_members_serial), ("parallel", ke.run_members_parallel)):
+        sums = np.zeros((m, n_s, kd.N_SUM))
+        sys_sums = np.zeros((m, kd.N_SYS_SUM))
+        args = (wind, pv, price, demand, month, year_start, year_index, caps, pars,
+                np.zeros((m, kd.N_OUT, 0, n_s)), np.zeros((m, kd.N_SYS_OUT, 0)), sums, sys_sums,
+                np.zeros((m, n_s, kd.N_STATE)), np.zeros((m, n_s, kd.N_STATE)))
+        if name == "serial":
+            kernel(0, m, *args)
+        else:
+            kernel(*args)
+        results[f"ensemble_{name}_sums"] = sums
+        results[f"ensemble_{name}_sys_sums"] = sys_sums
+    return results
+
+
+def test_compiled_and_python_kernels_agree_exactly(tmp_path: Path) -> None:
+    compiled = run_all()
+    target = tmp_path / "python.npz"
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1", "PYTHONPATH": str(ROOT)}
+    code = (
+        "import numpy as np, numba, sys; assert numba.config.DISABLE_JIT; "
+        "from tests.test_dispatch_jit import run_all; "
+        f"np.savez({str(target)!r}, **run_all())"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT, timeout=600)
+    python = dict(np.load(target))
+    assert sorted(python) == sorted(compiled)
+    # the case must exercise the rules whose code paths differ most
+    sums = compiled["sums_0"]
+    assert sums[:, kd.K_GRID_IMPORT_MWH].sum() > 0
+    assert sums[:, kd.K_GAS_BACKUP_HYDROGEN_FUEL_MWH].sum() > 0
+    assert sums[:, kd.K_STACK_REPLACEMENTS].sum() > 0
+    assert sums[:, kd.K_STARTS].sum() > 0
+    assert compiled["sys_sums_0"][kd.Z_UNSERVED_HYDROGEN_MWH] > 0
+    for key, value in compiled.items():
+        np.testing.assert_array_equal(python[key], value, err_msg=key)
+    # the ensemble members equal single runs of the same inputs
+    np.testing.assert_array_equal(
+        compiled["ensemble_serial_sums"], compiled["ensemble_parallel_sums"]
+    )

@@ -1,0 +1,86 @@
+"""``run.py optimise``: the results folder, its files and their round trips."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pypsa
+import pytest
+import xarray as xr
+
+from nzv_energy.cli import main
+from nzv_energy.scenario_file import load_scenario
+from nzv_energy.schema import VARIABLES
+from tests.conftest import SCENARIOS
+
+FILES = ("capacities.csv", "costs.csv", "kpis.csv", "scenario_sized.yaml", "dispatch.nc",
+         "network.nc", "resimulation.csv")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results") / "single"
+    status = main(["-q", "optimise", str(SCENARIOS / "single_site_sizing.yaml"), "--mode", "fast",
+                   "--out", str(out)])
+    return status, out
+
+
+def test_writes_every_file(run):
+    status, out = run
+    assert status == 0
+    for name in FILES:
+        assert (out / name).stat().st_size > 0, name
+    assert not list(out.parent.glob(".*tmp*"))  # no temporary folder left
+
+
+def test_files_agree_with_each_other(run):
+    _, out = run
+    caps = pd.read_csv(out / "capacities.csv")
+    value = caps.set_index(["site", "technology"])["value"]
+    sized = load_scenario(out / "scenario_sized.yaml")
+    assert sized.ranges() == {}
+    assert sized.sites["boxberg"].electrolysis_mw == pytest.approx(
+        value[("boxberg", "electrolysis_mw")], abs=1e-3)
+    n = pypsa.Network(str(out / "network.nc"))
+    assert n.generators.at["boxberg wind", "p_nom_opt"] == pytest.approx(
+        value[("boxberg", "wind_mw")], rel=1e-9)
+    assert n.links.at["boxberg electrolysis", "p_nom_opt"] == pytest.approx(
+        value[("boxberg", "electrolysis_mw")], rel=1e-9)
+    kpis = pd.read_csv(out / "kpis.csv").set_index("metric")["value"]
+    costs = pd.read_csv(out / "costs.csv")
+    assert float(kpis["total_cost_eur_per_year"]) == pytest.approx(costs.eur_per_year.sum())
+    assert float(kpis["lp_delivered_share"]) == pytest.approx(1.0)
+    resim = pd.read_csv(out / "resimulation.csv", index_col=0)
+    assert list(resim.index) == ["2019", "P90", "mean"]
+    assert 0.0 < resim.loc["2019", "demand_met_share"] <= 1.0
+    assert float(kpis["resimulation_demand_met_share_p90"]) == pytest.approx(
+        resim.loc["P90", "demand_met_share"])
+
+
+def test_dispatch_nc_schema_and_provenance(run):
+    _, out = run
+    with xr.open_dataset(out / "dispatch.nc") as ds:
+        ds.load()
+    assert set(VARIABLES) <= set(ds.data_vars)
+    for name, var in VARIABLES.items():
+        assert ds[name].attrs["units"] == var.units
+    assert ds.sizes["time"] == 8760
+    for key in ("scenario_yaml", "scenario_sha256", "input_sha256", "package_versions",
+                "created_utc", "command", "sizing_mode"):
+        assert key in ds.attrs, key
+    assert ds.attrs["sizing_mode"] == "fast"
+    caps = json.loads(ds.attrs["capacities_json"])
+    assert caps["boxberg.pipeline_mw"] == pytest.approx(40.0, rel=1e-6)
+    np.testing.assert_allclose(ds.hydrogen_delivered_mw, ds.hydrogen_demand_mw, atol=1e-5)
+
+
+def test_existing_folder_needs_force(run, capsys):
+    _, out = run
+    before = (out / "capacities.csv").read_text()
+    status = main(["optimise", str(SCENARIOS / "single_site_sizing.yaml"), "--mode", "fast",
+                   "--out", str(out)])
+    assert status == 2
+    assert "--force" in capsys.readouterr().err
+    assert (out / "capacities.csv").read_text() == before
