@@ -284,3 +284,20 @@ def test_status_mapping() -> None:
     assert map_status(tc.error, ss.noSolution) is SolveStatus.ERROR
     assert not SolveStatus.TIME_LIMIT.has_solution
     assert SolveStatus.FEASIBLE.has_solution
+
+
+def test_lookahead_relaxation_keeps_committed_hours_binary() -> None:
+    p = make_portfolio(electrolysis_mw=10, gas_backup_mw=10, battery_mw=1, battery_mwh=1,
+                       grid_connection_mw=10)
+    relaxed = build_model(p, 6, integer_hours=2)
+    exact = build_model(p, 6)
+    for t in range(6):
+        assert relaxed.el_on[0, t].is_binary() == (t < 2)
+        assert relaxed.gas_on[0, t].is_binary() == (t < 2)
+        assert exact.el_on[0, t].is_binary()
+    # battery mode: binary only in committed hours priced at or below 1 EUR/MWh
+    set_window(relaxed, p, make_window(p, [-5.0, 30.0, -5.0, 0.5, 30.0, 30.0]),
+               SiteState.initial(p, 0, 0))
+    assert [relaxed.bat_mode[0, t].is_binary() for t in range(6)] == [
+        True, False, False, False, False, False,
+    ]

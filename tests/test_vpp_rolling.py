@@ -249,3 +249,13 @@ def test_each_weather_year_starts_from_the_initial_state(
         assert start[year]["boxberg"]["stack_hours"] == 0.0
     cap = capacity_array(fixed_capacities(scenario), scenario.site_names)
     assert_invariants(run.dataset, cap, dispatch_parameter_vector(scenario), tol=TOL)
+
+
+def test_time_limit_without_a_schedule_falls_back(lausitz: SystemInputs) -> None:
+    options = replace(RollingOptions.from_scenario(lausitz.scenario), time_limit_s=1e-6)
+    run = schedule(lausitz, days=2, options=options)
+    assert run.windows["status"].tolist() == ["time_limit", "time_limit"]
+    assert run.windows["termination"].tolist() == ["maxTimeLimit", "maxTimeLimit"]
+    assert run.dataset["vpp_fallback"].values.tolist() == [1] * 48
+    cap = capacity_array(fixed_capacities(lausitz.scenario), lausitz.scenario.site_names)
+    assert_invariants(run.dataset, cap, dispatch_parameter_vector(lausitz.scenario), tol=TOL)

@@ -300,8 +300,8 @@ def _solve(solver: WindowSolver, portfolio: Portfolio, data: WindowData) -> Solv
     finally:
         release(fixed)
     total += polished.solve_time_s
-    if not polished.status.has_solution:  # pragma: no cover - the MIP point is feasible
-        log.warning("polishing LP failed (%s); keeping the MIP schedule", polished.termination)
+    if not polished.status.has_solution:  # the time limit can stop even this LP
+        log.warning("polishing LP failed (%s); solving the MIP again", polished.termination)
         result = solver.solve()
         return replace(result, solve_time_s=total + result.solve_time_s)
     return replace(result, objective_eur=polished.objective_eur, solve_time_s=total)
@@ -348,7 +348,7 @@ def _solve_window(
 
 
 def _empty_schedule(n_sites: int, n: int) -> dict[str, np.ndarray]:
-    out = {name: np.zeros((n_sites, n)) for name in SITE_VARIABLES}
+    out: dict[str, np.ndarray] = {name: np.zeros((n_sites, n)) for name in SITE_VARIABLES}
     out.update({name: np.zeros(n) for name in SYSTEM_VARIABLES})
     return out
 
@@ -395,13 +395,18 @@ def run_rolling(
         stop_commit = min(start + options.commit_h, n_total)
         stop = min(start + options.horizon_h, n_total)
         c = stop_commit - start
-        first, schedule, second = _solve_window(
+        first, solved, second = _solve_window(
             models, portfolio, options, inputs, start, stop, c, state, rng
         )
         failed = second if second is not None else first
-        used_fallback = schedule is None
+        used_fallback = solved is None
         dates = f"{inputs.time[start]} .. {inputs.time[stop - 1] + step}"
-        if used_fallback:
+        if solved is not None:
+            schedule = solved
+            if failed.status is SolveStatus.FEASIBLE:
+                log.warning("window %d (%s): stopped early (%s), using the best schedule found",
+                            k, dates, failed.termination)
+        else:
             if fallback is None:
                 raise ModelInfeasibleError(
                     f"window {k} ({dates}): HiGHS returned {failed.status.value} "
@@ -412,9 +417,6 @@ def run_rolling(
                 k, dates, failed.status.value, failed.termination,
             )
             schedule = fallback(start, stop_commit, state)
-        elif failed.status is SolveStatus.FEASIBLE:
-            log.warning("window %d (%s): stopped early (%s), using the best schedule found",
-                        k, dates, failed.termination)
         for name, values in out.items():
             if name in schedule:
                 values[..., start:stop_commit] = schedule[name][..., :c]
