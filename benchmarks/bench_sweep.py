@@ -10,7 +10,8 @@ steps.  Prints, from one run:
   of ``--repeats`` runs each, alternating; cluster start and the workers' first
   kernel load are timed separately), and the cores each run actually obtained
   (CPU seconds / wall seconds), which shows when other jobs share the machine.
-  Both runs must give identical KPIs.
+  Both runs must give identical KPIs.  A plain ``ProcessPoolExecutor`` over the
+  same batches is timed alongside as the parallelism the machine offers at the time.
 * The whole command (``execute``: validation, inputs, Dask run, dataset,
   figures, CSV) at 10,000 and 100,000 members, each in a fresh process: wall
   time, members per second and the peak memory of the process tree (this
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +76,20 @@ def _warm(shared: object) -> float:
     return time.perf_counter() - t0
 
 
+_POOL: dict[str, object] = {}
+
+
+def _pool_init(shared: object, table: object) -> None:
+    _POOL["shared"], _POOL["table"] = shared, table
+    _warm(shared)
+
+
+def _pool_batch(bounds: tuple[int, int]) -> int:
+    start, stop = bounds
+    evaluate_batch(_POOL["shared"], _POOL["table"].batch(start, stop))  # type: ignore[arg-type, attr-defined]
+    return stop - start
+
+
 def speed(members: int, workers: int, repeats: int, folder: Path) -> dict[str, float]:
     """Serial and Dask-local runs of the same batches, side by side."""
     spec, table = prepare(write_sweep(folder, members))
@@ -83,7 +99,10 @@ def speed(members: int, workers: int, repeats: int, folder: Path) -> dict[str, f
     serial_s, dask_s = [], []
     serial_kpis = dask_kpis = None
     t0 = time.perf_counter()
-    with dask_client(None, workers) as client:
+    pool = ProcessPoolExecutor(workers, initializer=_pool_init, initargs=(shared, table))
+    list(pool.map(_pool_batch, bounds[:workers]))  # start and warm the processes
+    pool_s = []
+    with pool, dask_client(None, workers) as client:
         start_s = time.perf_counter() - t0
         fut = client.scatter(shared, broadcast=True, hash=False)
         warm_s = max(
@@ -110,6 +129,9 @@ def speed(members: int, workers: int, repeats: int, folder: Path) -> dict[str, f
             dask_s.append(rep.seconds)
             dask_kpis = store.read_all(bounds, table.n_members)
             store.remove()
+            t1 = time.perf_counter()
+            assert sum(pool.map(_pool_batch, bounds)) == table.n_members
+            pool_s.append(time.perf_counter() - t1)
     assert serial_kpis is not None and dask_kpis is not None
     for name, values in serial_kpis[0].items():
         if not np.array_equal(values, dask_kpis[0][name], equal_nan=True):
@@ -124,6 +146,7 @@ def speed(members: int, workers: int, repeats: int, folder: Path) -> dict[str, f
         "dask_s": min(dask_s),
         "serial_all_s": serial_s,
         "dask_all_s": dask_s,
+        "pool_s": min(pool_s),
         "serial_cores": serial_cores[int(np.argmin(serial_s))],
         "dask_cores": dask_cores[int(np.argmin(dask_s))],
     }
@@ -225,6 +248,10 @@ def main() -> None:
         f"  dask local: {s['dask_s']:7.2f} s  {n / s['dask_s']:8.0f} members/s  "
         f"cores obtained {s['dask_cores']:.2f}  "
         f"(runs: {', '.join(f'{x:.2f}' for x in s['dask_all_s'])})"
+    )
+    print(
+        f"  reference, plain process pool ({args.workers} processes, same batches, results "
+        f"discarded): {s['pool_s']:.2f} s, {s['serial_s'] / s['pool_s']:.2f}x serial"
     )
     ratio = s["serial_s"] / s["dask_s"]
     print(

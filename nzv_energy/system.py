@@ -77,8 +77,8 @@ class SystemInputs:
 
     @property
     def years(self) -> tuple[int, ...]:
-        """Weather years in order."""
-        return tuple(self.scenario.weather.years)
+        """Weather years present in :attr:`time`, in order."""
+        return tuple(int(y) for y in dict.fromkeys(self.time.year))
 
     def year_slices(self) -> dict[int, slice]:
         """Index range of each weather year in :attr:`time`."""

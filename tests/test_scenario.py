@@ -110,3 +110,17 @@ def test_field_reference_is_generated_from_the_definitions() -> None:
     from nzv_energy.docgen import DOC, render
 
     assert DOC.read_text(encoding="utf-8") == render(), "run: python -m nzv_energy.docgen"
+
+
+def test_selecting_one_weather_year_keeps_only_that_year() -> None:
+    from nzv_energy.system import build_inputs
+
+    path = SCENARIOS / "single_site_quick.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw["weather"]["years"] = [2018, 2019]
+    inputs = build_inputs(scenario_from_mapping(raw), base_dir=SCENARIOS)
+    assert inputs.years == (2018, 2019)
+    one = inputs.select_year(2019)
+    assert one.years == (2019,)
+    assert len(one.time) == 8760
+    assert one.wind_cf.shape == (1, 8760)
