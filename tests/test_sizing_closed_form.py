@@ -160,3 +160,26 @@ def test_cheaper_site_first_until_its_electrolysis_limit():
     np.testing.assert_allclose(
         r.hydrogen_price_eur_per_mwh.sum(), per_mw_h2[1] + vom * HOURS, rtol=1e-6
     )
+
+
+def test_several_weather_years_give_the_mean_annual_cost():
+    """Two weather years of the same constant weather cost what one year costs (mean, not sum)."""
+    import dataclasses
+
+    scenario = make_scenario(ONE_SITE, weather={"source": "entsoe_de", "years": [2018, 2019]})
+    full = build_inputs(scenario)
+    idx = np.r_[np.arange(HOURS), 8760 + np.arange(HOURS)]  # a day of each year
+    two = dataclasses.replace(
+        full, time=full.time[idx], wind_cf=full.wind_cf[:, idx], pv_cf=full.pv_cf[:, idx],
+        price_eur_per_mwh=full.price_eur_per_mwh[idx],
+        hydrogen_demand_mw=full.hydrogen_demand_mw[idx])
+    two = with_profiles(two, wind_cf=0.3, pv_cf=0.0, hydrogen_demand_mw=DEMAND_MW)
+    eff = scenario.technology.electrolysis.efficiency
+    c = unit_costs(scenario, float(two.pipeline_km[0]))
+    wind, el = DEMAND_MW / (eff * 0.3), DEMAND_MW / eff
+    vom = scenario.technology.wind.vom_eur_per_mwh * el * HOURS  # (2 × HOURS) / 2 years
+    expected = wind * c["wind"] + el * c["el"] + DEMAND_MW * c["pipe"] + vom
+    for engine in ("direct", "pypsa"):
+        r = optimise(scenario, two, mode="exact", engine=engine)
+        assert r.objective_eur_per_year == pytest.approx(expected, rel=1e-7)
+        assert r.kpis["hydrogen_delivered_mwh_per_year"] == pytest.approx(DEMAND_MW * HOURS)

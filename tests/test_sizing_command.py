@@ -16,7 +16,7 @@ from nzv_energy.schema import VARIABLES
 from tests.conftest import SCENARIOS
 
 FILES = ("capacities.csv", "costs.csv", "kpis.csv", "scenario_sized.yaml", "dispatch.nc",
-         "network.nc", "resimulation.csv")
+         "network.nc", "resimulation.csv", "hydrogen_price.csv")
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +52,10 @@ def test_files_agree_with_each_other(run):
     costs = pd.read_csv(out / "costs.csv")
     assert float(kpis["total_cost_eur_per_year"]) == pytest.approx(costs.eur_per_year.sum())
     assert float(kpis["lp_delivered_share"]) == pytest.approx(1.0)
+    price = pd.read_csv(out / "hydrogen_price.csv", index_col=0, parse_dates=True)
+    assert len(price) == 8760
+    assert float(kpis["hydrogen_marginal_price_mean_eur_per_mwh"]) == pytest.approx(
+        price["hydrogen_price_eur_per_mwh"].mean(), rel=1e-6)  # flat demand: plain mean
     resim = pd.read_csv(out / "resimulation.csv", index_col=0)
     assert list(resim.index) == ["2019", "P90", "mean"]
     assert 0.0 < resim.loc["2019", "demand_met_share"] <= 1.0

@@ -121,3 +121,11 @@ def test_fast_mode_dataset_is_hourly(solved):
     assert r.dataset.sizes["time"] == len(inputs.time)
     assert r.kpis["n_snapshots"] < len(inputs.time)
     _check_balances(r.dataset)
+
+
+def test_p90_is_the_level_met_in_nine_years_of_ten():
+    from nzv_energy.sizing.resimulate import p90
+
+    # sorted 0.7, 0.8, 0.9, 1.0: the 10th percentile lies 30 % of the way from 0.7 to 0.8
+    assert p90(np.array([0.9, 0.8, 0.7, 1.0])) == pytest.approx(0.73)
+    assert p90(np.array([0.95])) == pytest.approx(0.95)

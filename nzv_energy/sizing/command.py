@@ -10,6 +10,8 @@ Writes, atomically, into ``results/<scenario name>/`` (or ``--out``):
 ``network.nc``          the solved PyPSA network (``pypsa.Network("network.nc")``)
 ``resimulation.csv``    share of demand the rule-based dispatch meets with the sized
                         capacities, per weather year, plus P90 and mean
+``hydrogen_price.csv``  hourly marginal price of hydrogen at the demand site (dual of
+                        its balance), EUR/MWh_H2
 """
 
 from __future__ import annotations
@@ -74,6 +76,9 @@ def write_results(
         result.network.export_to_netcdf(folder / "network.nc")
     if resim is not None:
         resim.to_csv(folder / "resimulation.csv")
+    price = result.hydrogen_price_eur_per_mwh.rename("hydrogen_price_eur_per_mwh")
+    price.index.name = "time"
+    price.to_csv(folder / "hydrogen_price.csv")
 
 
 def command(args: argparse.Namespace) -> int:

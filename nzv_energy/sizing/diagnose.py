@@ -14,9 +14,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
+import highspy
 import linopy
 import pandas as pd
 
+from nzv_energy.sizing.lp import DirectModel
 from nzv_energy.sizing.network import SizingNetwork
 
 logger = logging.getLogger(__name__)
@@ -184,20 +186,17 @@ def describe_direct_row_group(sn: SizingNetwork, group: str) -> str:
                            rfnbo=opt.rfnbo, **fields)
 
 
-def explain_direct_infeasibility(sn: SizingNetwork, dm: object, h: object) -> str:
+def explain_direct_infeasibility(sn: SizingNetwork, dm: DirectModel, h: highspy.Highs) -> str:
     """Scenario-level explanation of an infeasible direct LP from HiGHS's IIS."""
-    import highspy
-
     hint = (
         "the capacity ranges cannot serve the hydrogen demand every hour under the "
         "scenario's constraints; widen the ranges (max electrolysis, wind, PV, hydrogen "
         "storage, pipelines) or relax optimisation.* constraints"
     )
-    groups: dict[str, object] = getattr(dm, "row_groups", {})
-    n_rows = sum(len(v) for v in groups.values())  # type: ignore[arg-type]
+    groups = dm.row_groups
+    n_rows = sum(len(v) for v in groups.values())
     if n_rows > MAX_IIS_ROWS:
         return hint + f" (model too large, {n_rows:,} rows, for a conflict analysis)"
-    assert isinstance(h, highspy.Highs)
     try:
         h.setOptionValue(
             "iis_strategy",
@@ -212,7 +211,7 @@ def explain_direct_infeasibility(sn: SizingNetwork, dm: object, h: object) -> st
         return hint
     owner: dict[int, tuple[str, int]] = {}
     for name, rows in groups.items():
-        for k, r in enumerate(rows):  # type: ignore[attr-defined]
+        for k, r in enumerate(rows):
             owner[int(r)] = (name, k)
     found: dict[str, list[int]] = defaultdict(list)
     for r in iis.row_index_:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -136,7 +136,6 @@ class SizingNetwork:
     grid_import_allowed: bool
     demand_bus: str
     demand_load: str
-    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def scenario(self) -> Scenario:

@@ -11,6 +11,7 @@ idealisations.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -62,8 +63,7 @@ def resimulate(
     dataset
         The hourly dispatch dataset of the re-simulation.
     """
-    import dataclasses
-
+    # imported here: the LP part of the package does not need the numba kernels
     from nzv_energy.dispatch import compute_kpis, simulate
 
     sized_inputs = dataclasses.replace(inputs, scenario=sized)
