@@ -207,8 +207,8 @@ def _build_inputs(scenario: Scenario, base_dir: Path | None) -> SystemInputs:
         ]
     )
     files = [
-        *profile_files(scenario.weather.source),
-        *price_files(scenario.economics.electricity_price),
+        *profile_files(scenario.weather.source, base_dir),
+        *price_files(scenario.economics.electricity_price, base_dir),
         *demand_files,
     ]
     hashes = {Path(f).name: file_sha256(Path(f)) for f in files}

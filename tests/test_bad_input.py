@@ -150,3 +150,18 @@ def test_real_process_prints_no_traceback(write_scenario) -> None:
     assert "Traceback" not in proc.stderr
     assert "sites.boxberg.battery_mwh" in proc.stderr
     assert proc.stdout == ""
+
+
+def test_relative_profile_csv_is_hashed_from_the_scenario_folder(tmp_path, monkeypatch) -> None:
+    from nzv_energy.scenario_file import load_scenario
+    from nzv_energy.system import build_inputs
+
+    csv = _profile_csv(tmp_path, lambda f: f)
+    path = tmp_path / "rel.yaml"
+    path.write_text(
+        f"extends: {SCENARIOS / 'single_site_quick.yaml'}\n"
+        "weather: {source: profile.csv, years: [2019]}\n"
+    )
+    monkeypatch.chdir(ROOT)  # the CSV is not in the working directory
+    inputs = build_inputs(load_scenario(path), scenario_file=path)
+    assert "profile.csv" in inputs.input_hashes
