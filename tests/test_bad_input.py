@@ -156,7 +156,7 @@ def test_relative_profile_csv_is_hashed_from_the_scenario_folder(tmp_path, monke
     from nzv_energy.scenario_file import load_scenario
     from nzv_energy.system import build_inputs
 
-    csv = _profile_csv(tmp_path, lambda f: f)
+    _profile_csv(tmp_path, lambda f: f)  # writes tmp_path/profile.csv
     path = tmp_path / "rel.yaml"
     path.write_text(
         f"extends: {SCENARIOS / 'single_site_quick.yaml'}\n"
