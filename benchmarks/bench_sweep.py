@@ -258,6 +258,8 @@ def main() -> None:
         f"  speed-up dask/serial: {ratio:.2f}x on {args.workers} workers (identical KPIs); "
         f"per core obtained: {ratio * s['serial_cores'] / s['dask_cores']:.2f}"
     )
+    medians = float(np.median(s["serial_all_s"]) / np.median(s["dask_all_s"]))
+    print(f"  speed-up of the median runs: {medians:.2f}x")
     print(
         "  (cores obtained = CPU seconds of the run's processes / wall seconds: below the "
         "worker count when other jobs share the machine)"

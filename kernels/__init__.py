@@ -7,3 +7,9 @@
 
 The kernels trust their arguments; call them through :mod:`nzv_energy.dispatch`.
 """
+
+from ._cache import drop_stale_cache
+
+# numba's on-disk cache checks only the file that defines a function, so the ensemble
+# kernels' cached machine code would outlive a change of the dispatch loop they inline.
+drop_stale_cache()

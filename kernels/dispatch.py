@@ -72,7 +72,8 @@ P_INITIAL_HYDROGEN_STORAGE_FRACTION = 20
 P_CYCLIC = 21
 P_PRICE_SCALE = 22
 P_DEMAND_SCALE = 23
-N_PAR = 24
+P_BATTERY_TO_ELECTROLYSIS = 24
+N_PAR = 25
 
 # --- state columns ---------------------------------------------------------------------------
 S_BATTERY_SOC_MWH = 0
@@ -268,6 +269,7 @@ def dispatch_pass(
     monthly = par[P_RFNBO_MONTHLY] > 0.5
     price_scale = par[P_PRICE_SCALE]
     demand_scale = par[P_DEMAND_SCALE]
+    battery_to_ely = par[P_BATTERY_TO_ELECTROLYSIS] > 0.5
     keep_unmatched = write and monthly
 
     flow = np.zeros(n_s)
@@ -323,10 +325,22 @@ def dispatch_pass(
                         gap = p_cap - ren_ely
                         grid_ely = gap if gap < grid_mw else grid_mw
                     p_el = ren_ely + grid_ely
+                    if battery_to_ely and soc > soc_min and p_el < p_cap:
+                        # rule 2b: the battery fills the rest of the electrolyser's sink,
+                        # keeping what the site's own load needs this hour
+                        local_deficit = load - gen if load > gen else 0.0
+                        bat_ely = (soc - soc_min) * eta_dis - local_deficit
+                        if bat_ely > bat_mw - local_deficit:
+                            bat_ely = bat_mw - local_deficit
+                        if bat_ely > p_cap - p_el:
+                            bat_ely = p_cap - p_el
+                        if bat_ely < 0.0:
+                            bat_ely = 0.0
+                        p_el += bat_ely
                     if p_el < p_min:
                         need = p_min - p_el
                         bat_avail = 0.0
-                        if was_on and soc > soc_min:
+                        if was_on and soc > soc_min and not battery_to_ely:
                             bat_avail = (soc - soc_min) * eta_dis
                             if bat_avail > bat_mw:
                                 bat_avail = bat_mw
@@ -337,6 +351,7 @@ def dispatch_pass(
                             p_el = 0.0
                             ren_ely = 0.0
                             grid_ely = 0.0
+                            bat_ely = 0.0
             on = p_el > 0.0
             standby = standby_fraction * rating if (not on and rating > 0.0) else 0.0
             h2 = hydrogen_from_power(p_el, rating, knee, eta_knee, slope, factor) if on else 0.0

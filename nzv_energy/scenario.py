@@ -183,6 +183,13 @@ class Operation(_Frozen):
     initial_soc_fraction: float = Field(
         default=0.5, ge=0, le=1, description="Battery state of charge at the start, fraction"
     )
+    battery_to_electrolysis: bool = Field(
+        default=True,
+        description=(
+            "Batteries feed the electrolyser after renewable and cheap grid power, as far as "
+            "its hydrogen has a sink (false: they only hold a running stack at minimum load)"
+        ),
+    )
 
 
 class Optimisation(_Frozen):

@@ -111,8 +111,13 @@ def decide_electrolyser(
     renewable_left: float,
     hydrogen_room: float,
     cheap_grid: bool,
+    local_shortfall: float,
 ) -> dict[str, float]:
-    """Rule 2: how much power the electrolyser takes and where it comes from."""
+    """Rule 2: how much power the electrolyser takes and where it comes from.
+
+    ``local_shortfall``: what the site's own load lacks from its renewables this hour
+    (the battery keeps that much for it before feeding the electrolyser).
+    """
     none = {"renewable": 0.0, "grid": 0.0, "battery": 0.0}
     rating = cap["electrolysis_mw"]
     if rating <= 0:
@@ -124,10 +129,25 @@ def decide_electrolyser(
         return none
     renewable = min(renewable_left, wanted)
     grid = min(wanted - renewable, cap["grid_connection_mw"]) if cheap_grid else 0.0
+    soc_min = p["battery_min_soc_fraction"] * cap["battery_mwh"]
+    if p["battery_to_electrolysis"] > 0.5:
+        # rule 2b: the battery supplies the rest of what the electrolyser can use
+        battery = 0.0
+        if st.soc_mwh > soc_min and renewable + grid < wanted:
+            battery = max(
+                0.0,
+                min(
+                    wanted - (renewable + grid),
+                    cap["battery_mw"] - local_shortfall,
+                    (st.soc_mwh - soc_min) * p["battery_discharge_efficiency"] - local_shortfall,
+                ),
+            )
+        if renewable + grid + battery >= minimum:
+            return {"renewable": renewable, "grid": grid, "battery": battery}
+        return none
     if renewable + grid >= minimum:
         return {"renewable": renewable, "grid": grid, "battery": 0.0}
     # rule 3a: a running electrolyser is kept at minimum load from the battery
-    soc_min = p["battery_min_soc_fraction"] * cap["battery_mwh"]
     battery_can = 0.0
     if st.on and st.soc_mwh > soc_min:
         battery_can = min(
@@ -182,7 +202,9 @@ def run_pass(
             room = min(cap["pipeline_mw"], demand_left) + max(
                 cap["hydrogen_storage_mwh"] - st.hydrogen_mwh, 0.0
             )
-            ely = decide_electrolyser(cap, p, st, renewable_left, room, cheap_grid)
+            ely = decide_electrolyser(
+                cap, p, st, renewable_left, room, cheap_grid, max(load - wind - pv, 0.0)
+            )
             power = ely["renewable"] + ely["grid"] + ely["battery"]
             on = power > 0
             factor = 1.0 - p["degradation_fraction_per_1000h"] * st.stack_hours / 1000.0

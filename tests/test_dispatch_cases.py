@@ -35,6 +35,7 @@ HAND = {
     "cyclic": 0.0,
     "price_scale": 1.0,
     "demand_scale": 1.0,
+    "battery_to_electrolysis": 0.0,
 }
 
 
@@ -115,7 +116,7 @@ def test_below_minimum_load_the_stack_is_off_and_draws_standby() -> None:
     assert run_.sums[0, kd.K_STARTS] == 0
 
 
-def test_battery_keeps_a_running_electrolyser_at_minimum_load() -> None:
+def test_without_battery_feed_the_battery_only_keeps_a_running_stack_at_minimum_load() -> None:
     # hour 0: 50 MW wind, electrolyser runs at 50 MW. hour 1: 4 MW wind < 10 MW minimum load:
     # the battery (40 MWh full, discharge efficiency 0.8) gives 6 MW and takes 6 / 0.8 = 7.5 MWh
     par = params(initial_soc_fraction=1.0)
@@ -126,6 +127,53 @@ def test_battery_keeps_a_running_electrolyser_at_minimum_load() -> None:
     # the same hour starting from off: no support, the stack stays off
     ds_off, _ = run([0.004], site(wind=1000, ely=100, bat_mw=20, bat_mwh=40), par)
     assert float(ds_off["electrolysis_on"][0, 0]) == 0
+
+
+def test_battery_feeds_the_electrolyser_at_night_until_it_is_empty() -> None:
+    # no wind; battery 20 MW / 40 MWh full, discharge efficiency 0.8; electrolyser 100 MW.
+    # hour 0: 20 MW (power limit) -> 20 x 0.6 = 12 MW_H2, SOC 40 - 20 / 0.8 = 15 MWh.
+    # hour 1: 15 x 0.8 = 12 MW >= 10 MW minimum load -> 12 x 0.6 = 7.2 MW_H2, SOC 0.
+    # hour 2: empty -> off (standby 1 MW unserved: no grid import, no gas).
+    par = params(initial_soc_fraction=1.0, battery_to_electrolysis=1.0)
+    ds, _ = run([0.0, 0.0, 0.0], site(ely=100, bat_mw=20, bat_mwh=40), par)
+    np.testing.assert_allclose(ds["electrolysis_input_mw"][:2, 0], [20.0, 12.0])
+    np.testing.assert_allclose(ds["hydrogen_output_mw"][:, 0], [12.0, 7.2, 0.0], rtol=1e-12)
+    np.testing.assert_allclose(ds["battery_soc_mwh"][:, 0], [15.0, 0.0, 0.0], atol=1e-12)
+    assert float(ds["electrolysis_on"][2, 0]) == 0
+    # a stack that was off starts on battery power alone (hour 0 above); without the option
+    # the same night makes no hydrogen
+    ds_old, _ = run([0.0], site(ely=100, bat_mw=20, bat_mwh=40), params(initial_soc_fraction=1.0))
+    assert float(ds_old["hydrogen_output_mw"][0, 0]) == 0
+
+
+def test_battery_keeps_the_site_load_before_feeding_the_electrolyser() -> None:
+    # no wind, 5 MW local load; battery 20 MW / 40 MWh full: 5 MW stay for the load, the
+    # electrolyser gets 15 MW (15 x 0.6 = 9 MW_H2); discharge 20 MW, SOC 40 - 25 = 15 MWh
+    par = params(initial_soc_fraction=1.0, battery_to_electrolysis=1.0)
+    ds, _ = run([0.0], site(ely=100, bat_mw=20, bat_mwh=40, load=5), par)
+    assert float(ds["electrolysis_input_mw"][0, 0]) == pytest.approx(15.0)
+    assert float(ds["local_demand_mw"][0, 0]) == pytest.approx(5.0)
+    assert float(ds["battery_discharge_mw"][0, 0]) == pytest.approx(20.0)
+    assert float(ds["battery_soc_mwh"][0, 0]) == pytest.approx(15.0)
+
+
+def test_battery_feed_stops_where_the_hydrogen_has_no_sink() -> None:
+    # demand 7 MW_H2, no hydrogen storage: the electrolyser needs 7 / 0.6 = 11.67 MW
+    # (below the part-load point); the battery gives exactly that, not its 20 MW
+    par = params(initial_soc_fraction=1.0, battery_to_electrolysis=1.0)
+    ds, _ = run([0.0], site(ely=100, bat_mw=20, bat_mwh=40), par, demand=7.0)
+    assert float(ds["battery_discharge_mw"][0, 0]) == pytest.approx(7.0 / 0.6)
+    assert float(ds["pipeline_flow_mw"][0, 0]) == pytest.approx(7.0)
+
+
+def test_cheap_grid_feeds_the_electrolyser_before_the_battery() -> None:
+    # price 10 <= threshold 20 and grid import allowed: 30 MW of the electrolyser's 100 MW come
+    # from the grid connection (30 MW); the battery fills only the rest (20 MW limit)
+    par = params(initial_soc_fraction=1.0, battery_to_electrolysis=1.0, grid_import=1.0)
+    ds, _ = run([0.0], site(ely=100, bat_mw=20, bat_mwh=40, grid=30), par, price=10.0)
+    assert float(ds["grid_import_mw"][0, 0]) == pytest.approx(30.0)
+    assert float(ds["battery_discharge_mw"][0, 0]) == pytest.approx(20.0)
+    assert float(ds["electrolysis_input_mw"][0, 0]) == pytest.approx(50.0)
 
 
 def test_surplus_charges_the_battery_then_exports_then_curtails() -> None:

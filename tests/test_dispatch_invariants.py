@@ -33,7 +33,13 @@ def cases(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
         [[draw(power) for _ in range(kd.N_CAP)] for _ in range(n_s)], dtype=np.float64
     )
     par = BASE_PAR.copy()
-    for name in ("grid_import", "gas_backup_hydrogen_fuel", "rfnbo_monthly", "cyclic"):
+    for name in (
+        "grid_import",
+        "gas_backup_hydrogen_fuel",
+        "rfnbo_monthly",
+        "cyclic",
+        "battery_to_electrolysis",
+    ):
         par[DISPATCH_INDEX[name]] = float(draw(st.booleans()))
     for name, lo, hi in (
         ("electrolysis_min_load_fraction", 0.0, 0.9),

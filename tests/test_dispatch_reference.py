@@ -72,11 +72,14 @@ GRID = list(
         ["hourly", "monthly"],  # RFNBO matching
         [False, True],  # cyclic
         [0.0, 0.1, 0.6],  # electrolyser minimum load
+        [False, True],  # battery feeds the electrolyser
     )
 )
 
 
-@pytest.mark.parametrize(("grid_import", "fuel", "matching", "cyclic", "min_load"), GRID)
+@pytest.mark.parametrize(
+    ("grid_import", "fuel", "matching", "cyclic", "min_load", "battery_feed"), GRID
+)
 def test_kernel_matches_reference_on_real_inputs(
     lausitz: SystemInputs,
     grid_import: bool,
@@ -84,6 +87,7 @@ def test_kernel_matches_reference_on_real_inputs(
     matching: str,
     cyclic: bool,
     min_load: float,
+    battery_feed: bool,
 ) -> None:
     # three weeks (May-June) of the shipped 2019 profiles and 2018 prices with less wind and
     # PV, a local load, smaller grid connections and demand above supply at times, so that
@@ -98,6 +102,7 @@ def test_kernel_matches_reference_on_real_inputs(
                     "gas_backup_fuel": fuel,
                     "rfnbo_matching": matching,
                     "cyclic": cyclic,
+                    "battery_to_electrolysis": battery_feed,
                     "import_price_threshold_eur_per_mwh": 60.0,
                 }
             )

@@ -52,6 +52,7 @@ DISPATCH_PARAMETER_NAMES: tuple[str, ...] = (
     "cyclic",
     "price_scale",
     "demand_scale",
+    "battery_to_electrolysis",
 )
 assert len(DISPATCH_PARAMETER_NAMES) == kd.N_PAR
 
@@ -153,6 +154,7 @@ def dispatch_parameter_vector(
         "cyclic": 1.0 if op.cyclic else 0.0,
         "price_scale": 1.0,
         "demand_scale": 1.0,
+        "battery_to_electrolysis": 1.0 if op.battery_to_electrolysis else 0.0,
     }
     if base_demand_mean_mw is not None:
         mean = scenario.hydrogen.demand.mean_mw

@@ -189,16 +189,16 @@ def build_direct_model(sn: SizingNetwork) -> DirectModel:
         return bd
 
     def limited_flow(site: str, fld: str, name: str, unit_cost: float, pu: object,
-                     cost: object) -> np.ndarray:
-        """Flow ≥ 0 limited by pu × capacity: a bound when fixed, rows when sized."""
+                     cost: object, flow_max: float = INF) -> np.ndarray:
+        """Flow in [0, flow_max] limited by pu × capacity: a bound when fixed, rows when sized."""
         bd = capacity(site, fld, unit_cost)
         pu_arr = np.broadcast_to(np.asarray(pu, dtype=np.float64), (T,))
         if bd.extendable:
-            cols = b.cols(T, 0.0, INF, cost)
+            cols = b.cols(T, 0.0, flow_max, cost)
             b.rows(f"{name}_limit {site}", T,
                    [(t, cols, 1.0), (t, cap_cols[(site, fld)], -pu_arr)], -INF, 0.0)
         else:
-            cols = b.cols(T, 0.0, pu_arr * bd.lo, cost)
+            cols = b.cols(T, 0.0, np.minimum(pu_arr * bd.lo, flow_max), cost)
         flow[(site, name)] = cols
         return cols
 
@@ -235,8 +235,10 @@ def build_direct_model(sn: SizingNetwork) -> DirectModel:
         if comps.gas_generator is not None or comps.gas_link is not None:
             cost = (ow * c.gas_backup_eur_per_mwh_el if not hydrogen_fired
                     else ow * c.gas_vom_eur_per_mwh_el)
+            # gas backup serves the site's own load only, never the electrolyser
             cols = limited_flow(site, "gas_backup_mw", "gas_backup",
-                                c.gas_backup_eur_per_mw_year, 1.0, cost)
+                                c.gas_backup_eur_per_mw_year, 1.0, cost,
+                                flow_max=float(s.local_demand_mw))
             el_terms.append((t, cols, 1.0))
             if hydrogen_fired:
                 h2_terms.append((t, cols, -w / eff_gas))

@@ -6,6 +6,8 @@ scenario asks for beyond it:
 
 * battery power: discharger and charger share one AC rating when the power
   is sized (:func:`add_battery_power_ties`);
+* gas backup serves only the site's own load, never the electrolyser (as in
+  the dispatch rules; :func:`add_gas_backup_for_local_load`);
 * EU RFNBO compliance (Delegated Act (EU) 2023/1184, temporal correlation):
   each site's electrolyser consumption at most the site's renewable
   generation plus grid power bought in hours priced at or below the
@@ -58,6 +60,7 @@ def create_model(
     m = n.optimize.create_model(consistency_check=False, include_objective_constant=False)
     add_cyclic_per_year(sn, m)
     add_battery_power_ties(sn, m)
+    add_gas_backup_for_local_load(sn, m)
     opt = sn.scenario.optimisation
     if opt.rfnbo != "none":
         add_rfnbo(sn, m, monthly=opt.rfnbo == "monthly")
@@ -133,6 +136,25 @@ def add_battery_power_ties(sn: SizingNetwork, m: linopy.Model) -> None:
             p_nom.sel(name=dis, drop=True) * eff - p_nom.sel(name=ch, drop=True) == 0,
             name=f"battery_power_tie {comps.site}",
         )
+
+
+def add_gas_backup_for_local_load(sn: SizingNetwork, m: linopy.Model) -> None:
+    """Gas backup output at most the site's local load in every snapshot.
+
+    Gas-fired power feeding the electrolyser would make hydrogen that is
+    neither renewable nor cheap (about 0.4 x 0.66 of the fuel); the dispatch
+    rules use the gas backup only for the site's own load, and so does the LP.
+    """
+    eff = sn.scenario.technology.gas_backup.efficiency
+    for comps in sn.sites.values():
+        local = float(sn.scenario.sites[comps.site].local_demand_mw)
+        if comps.gas_generator is not None:
+            p = m.variables["Generator-p"].sel(name=comps.gas_generator, drop=True)
+            m.add_constraints(p <= local, name=f"gas_backup_local_load {comps.site}")
+        if comps.gas_link is not None:
+            # the link's p is its hydrogen input: electric output = p x efficiency
+            p = m.variables["Link-p"].sel(name=comps.gas_link, drop=True)
+            m.add_constraints(p * eff <= local, name=f"gas_backup_local_load {comps.site}")
 
 
 def cheap_hours(sn: SizingNetwork) -> np.ndarray:

@@ -280,9 +280,13 @@ def batch_bounds(n_members: int, batch_size: int) -> list[tuple[int, int]]:
 def default_batch_size(n_members: int) -> int:
     """Members per task when the sweep file does not say.
 
-    Aims at about 64 tasks (enough to balance load on a few dozen workers and
+    Aims at about 32 tasks (enough to balance load on a few dozen workers and
     to resume at fine grain) with 16 to 2,000 members each, so each task runs
-    many kernel calls.  It does not depend on the number of workers, so a
-    sweep resumed with a different cluster finds its finished batches.
+    many kernel calls and the per-task cost on the client (scheduling, the
+    result's transfer, its batch file) stays small next to the kernel work:
+    measured on 2 cores with 10,000 members, 64 tasks took 10-15 % longer
+    than 32 (docs/PERFORMANCE.md).  It does not depend on the number of
+    workers, so a sweep resumed with a different cluster finds its finished
+    batches.
     """
-    return int(min(2000, max(16, -(-n_members // 64))))
+    return int(min(2000, max(16, -(-n_members // 32))))

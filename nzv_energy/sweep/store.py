@@ -29,7 +29,6 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 _BATCH_RE = re.compile(r"^batch_(\d+)_(\d+)\.npz$")
-_KPI_PREFIX = "kpi__"
 
 
 @dataclass
@@ -140,19 +139,27 @@ class BatchStore:
         """Write one batch atomically (temporary name, then rename)."""
         target = self.path(result.start, result.stop)
         tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp.npz")
-        arrays: dict[str, Any] = {
-            f"{_KPI_PREFIX}{k}": np.asarray(v, np.float64) for k, v in result.kpis.items()
-        }
-        arrays["errors"] = np.asarray(result.errors, dtype=str)
-        arrays["seconds"] = np.float64(result.seconds)
-        np.savez(tmp, **arrays)
+        names = list(result.kpis)
+        matrix = np.empty((len(names), len(result)), dtype=np.float64)
+        for row, name in enumerate(names):
+            matrix[row] = result.kpis[name]
+        # Four arrays per file: one KPI matrix rather than one zip entry per KPI
+        # keeps the client's writing cheap while the workers run.
+        np.savez(
+            tmp,
+            kpi_names=np.asarray(names, dtype=str),
+            kpis=matrix,
+            errors=np.asarray(result.errors, dtype=str),
+            seconds=np.float64(result.seconds),
+        )
         os.replace(tmp, target)
         return target
 
     def read(self, start: int, stop: int) -> BatchResult:
         """Read one batch back."""
         with np.load(self.path(start, stop), allow_pickle=False) as data:
-            kpis = {k[len(_KPI_PREFIX) :]: data[k] for k in data.files if k.startswith(_KPI_PREFIX)}
+            matrix = data["kpis"]
+            kpis = {str(name): matrix[row] for row, name in enumerate(data["kpi_names"])}
             return BatchResult(
                 start=start,
                 stop=stop,
