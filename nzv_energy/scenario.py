@@ -202,6 +202,28 @@ class Optimisation(_Frozen):
     max_grid_import_mwh_per_year: float | None = Field(default=None, ge=0)
     min_storage_share: float | None = Field(default=None, ge=0, le=1)
     time_limit_s: float | None = Field(default=None, gt=0)
+    demand_margin_fraction: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description=(
+            "Design margin: the LP sizes for the hydrogen demand times (1 + margin); the "
+            "re-simulation uses the scenario's demand"
+        ),
+    )
+    resimulation_target_share: float | None = Field(
+        default=0.999,
+        gt=0,
+        le=1,
+        description=(
+            "Share of each weather year's hydrogen demand the rule-based re-simulation of the "
+            "sized system must meet; the design margin is raised until it does (null: size "
+            "once, no check)"
+        ),
+    )
+    max_margin_iterations: int = Field(
+        default=3, ge=0, le=10, description="Re-sizings allowed to reach the target share"
+    )
 
 
 class Vpp(_Frozen):

@@ -16,7 +16,7 @@ from nzv_energy.schema import VARIABLES
 from tests.conftest import SCENARIOS
 
 FILES = ("capacities.csv", "costs.csv", "kpis.csv", "scenario_sized.yaml", "dispatch.nc",
-         "network.nc", "resimulation.csv", "hydrogen_price.csv")
+         "network.nc", "resimulation.csv", "hydrogen_price.csv", "sizing_steps.csv")
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,10 @@ def test_dispatch_nc_schema_and_provenance(run):
         assert key in ds.attrs, key
     assert ds.attrs["sizing_mode"] == "fast"
     caps = json.loads(ds.attrs["capacities_json"])
-    assert caps["boxberg.pipeline_mw"] == pytest.approx(40.0, rel=1e-6)
+    # the only site's pipeline carries the flat 40 MW demand plus the design margin the
+    # hour-by-hour check asked for (sizing_steps.csv, last row)
+    margin = float(pd.read_csv(out / "sizing_steps.csv")["margin_fraction"].iloc[-1])
+    assert caps["boxberg.pipeline_mw"] == pytest.approx(40.0 * (1 + margin), rel=1e-6)
     np.testing.assert_allclose(ds.hydrogen_delivered_mw, ds.hydrogen_demand_mw, atol=1e-5)
 
 

@@ -129,11 +129,12 @@ def run_scenario(
     )
 
     sizing = None
+    verified = None
     if scenario.is_fixed:
         sized = scenario
         _step(2, total, "all capacities fixed: no sizing needed")
     else:
-        from nzv_energy.sizing import optimise
+        from nzv_energy.sizing import size_and_verify
 
         _step(
             2,
@@ -141,7 +142,8 @@ def run_scenario(
             f"sizing {len(scenario.ranges())} capacities with PyPSA + HiGHS "
             f"({mode or scenario.optimisation.mode} mode)",
         )
-        sizing = optimise(scenario, inputs, mode=mode)
+        verified = size_and_verify(scenario, inputs, mode=mode)
+        sizing = verified.result
         sized = sizing.scenario
         log.info(
             "      LP optimum: LCOH %.2f EUR/kg, total cost %.1f MEUR/a, status %s",
@@ -162,7 +164,7 @@ def run_scenario(
     kpis = compute_kpis(dispatch, sized_inputs, capacities)
     for year, row in kpis.iterrows():
         log.info(
-            "      %s: demand met %.1f %%, LCOH %.2f EUR/kg, RFNBO share %.1f %%",
+            "      %s: demand met %.2f %%, LCOH %.2f EUR/kg, RFNBO share %.1f %%",
             year,
             100 * row["demand_met_share"],
             row["lcoh_eur_per_kg"],
@@ -188,9 +190,13 @@ def run_scenario(
         )
         lp_summary: dict[str, float] = {}
         lp_costs = None
-        if sizing is not None:
+        if sizing is not None and verified is not None:
             write_sizing_outputs(sizing, tmp, prov)
+            verified.steps_frame().to_csv(tmp / "sizing_steps.csv")
             lp_summary = {
+                "design_margin_fraction": verified.margin_fraction,
+                "target_share": verified.target_share,
+                "target_met": verified.target_met,
                 "total_cost_eur_per_year": sizing.total_cost_eur_per_year,
                 "lcoh_eur_per_kg": sizing.lcoh_eur_per_kg,
                 "hydrogen_price_eur_per_mwh": float(sizing.hydrogen_price_eur_per_mwh.mean()),
@@ -211,6 +217,7 @@ def run_scenario(
             optimised=sizing is not None,
             lp_summary=lp_summary,
             lp_costs=lp_costs,
+            sizing_steps=verified.steps_frame() if verified is not None else None,
             created_utc=prov["created_utc"],
             package_versions=json.loads(prov["package_versions"]),
         )

@@ -29,8 +29,41 @@ class ReportContent:
     optimised: bool
     lp_summary: dict[str, float] = field(default_factory=dict)
     lp_costs: pd.Series | None = None
+    sizing_steps: pd.DataFrame | None = None
     created_utc: str = ""
     package_versions: dict[str, str] = field(default_factory=dict)
+
+
+def _sizing_steps_section(c: ReportContent) -> list[str]:
+    """How the design margin was found: one row per sizing and its re-simulation."""
+    steps = c.sizing_steps
+    assert steps is not None
+    target = c.lp_summary.get("target_share")
+    view = pd.DataFrame(
+        {
+            "design margin on demand, %": 100 * steps["margin_fraction"],
+            "worst weather year, % of demand met": 100 * steps["worst_demand_met_share"],
+            "P90, % of demand met": 100 * steps["p90_demand_met_share"],
+            "total cost, MEUR/a": steps["total_cost_eur_per_year"] / 1e6,
+        }
+    )
+    view.index = pd.Index(range(1, len(view) + 1), name="sizing")
+    if target is None:
+        text = (
+            "The sizing was not checked against a target share "
+            "(`resimulation_target_share: null`)."
+        )
+    else:
+        text = (
+            f"The sizing is accepted when the rule-based re-simulation meets at least "
+            f"{100 * float(target):.1f} % of the hydrogen demand in every weather year "
+            "(`optimisation.resimulation_target_share`); while it falls short, the LP is solved "
+            "again for the demand plus a design margin. The costs above are those of the last "
+            "sizing, at its design demand."
+        )
+        if not c.lp_summary.get("target_met", True):
+            text += " **The target was not reached within `max_margin_iterations`.**"
+    return ["### Design margin", "", text, "", _table(view, "{:,.3f}"), ""]
 
 
 def _table(frame: pd.DataFrame, floatfmt: str = "{:,.1f}") -> str:
@@ -133,6 +166,8 @@ def render_markdown(c: ReportContent) -> str:
             costs = (c.lp_costs / 1e6).to_frame("MEUR per year").round(2)
             costs.index.name = "component"
             parts += [_table(costs, "{:,.2f}"), ""]
+        if c.sizing_steps is not None and len(c.sizing_steps):
+            parts += _sizing_steps_section(c)
     kpi_cols = [k for k in KPI_LABELS if k in c.kpis]
     kpi_view = c.kpis[kpi_cols].rename(columns=KPI_LABELS).T
     kpi_view.index.name = "KPI (rule-based re-simulation)"

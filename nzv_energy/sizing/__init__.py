@@ -4,10 +4,21 @@ Staged as PyPSA's optimiser: :mod:`~nzv_energy.sizing.network` (build the
 network) -> :mod:`~nzv_energy.sizing.model` (linopy model and the scenario's
 extra constraints) -> :mod:`~nzv_energy.sizing.solve` (HiGHS, status enums,
 infeasibility diagnosis) -> :mod:`~nzv_energy.sizing.solution` (a new sized
-scenario, costs, LCOH, duals, hourly dataset).  :func:`optimise` runs them all.
+scenario, costs, LCOH, duals, hourly dataset).  :func:`optimise` runs them all;
+:func:`size_and_verify` (:mod:`~nzv_energy.sizing.verify`) re-simulates the result
+hour by hour with the dispatch kernels and re-sizes with a design margin while
+the rule-based dispatch falls short of the target share.
 """
 
 from nzv_energy.sizing.optimise import SizingResult, optimise
 from nzv_energy.sizing.solve import SolverLimitError, SolveStatus
+from nzv_energy.sizing.verify import VerifiedSizing, size_and_verify
 
-__all__ = ["SizingResult", "SolveStatus", "SolverLimitError", "optimise"]
+__all__ = [
+    "SizingResult",
+    "SolveStatus",
+    "SolverLimitError",
+    "VerifiedSizing",
+    "optimise",
+    "size_and_verify",
+]

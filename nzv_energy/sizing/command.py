@@ -10,6 +10,8 @@ Writes, atomically, into ``results/<scenario name>/`` (or ``--out``):
 ``network.nc``          the solved PyPSA network (``pypsa.Network("network.nc")``)
 ``resimulation.csv``    share of demand the rule-based dispatch meets with the sized
                         capacities, per weather year, plus P90 and mean
+``sizing_steps.csv``    every sizing tried: design margin on the demand, worst and P90
+                        re-simulated share, cost (see :mod:`nzv_energy.sizing.verify`)
 ``hydrogen_price.csv``  hourly marginal price of hydrogen at the demand site (dual of
                         its balance), EUR/MWh_H2
 """
@@ -26,8 +28,8 @@ import pandas as pd
 
 from nzv_energy.results_io import ResultsExistError, atomic_directory, provenance, write_netcdf
 from nzv_energy.scenario_file import load_scenario, scenario_text_and_hash, scenario_to_yaml
-from nzv_energy.sizing.optimise import SizingResult, optimise
-from nzv_energy.sizing.resimulate import resimulate
+from nzv_energy.sizing.optimise import SizingResult
+from nzv_energy.sizing.verify import size_and_verify
 from nzv_energy.system import build_inputs
 
 logger = logging.getLogger(__name__)
@@ -96,16 +98,18 @@ def command(args: argparse.Namespace) -> int:
     mode = args.mode or scenario.optimisation.mode
     logger.info("optimising %s (%s mode, %d weather year(s), %d sites)", scenario.name, mode,
                 len(inputs.years), len(inputs.site_names))
-    result = optimise(scenario, inputs, mode=mode, time_limit_s=args.time_limit)
-    logger.info("objective %.0f EUR/a, total cost %.0f EUR/a, LCOH %.2f EUR/kg (%s, %.1f s)",
+    verified = size_and_verify(scenario, inputs, mode=mode, time_limit_s=args.time_limit)
+    result, resim = verified.result, verified.resimulation
+    logger.info("objective %.0f EUR/a, total cost %.0f EUR/a, LCOH %.2f EUR/kg (%s, %.1f s; "
+                "demand + %.1f %% design margin)",
                 result.objective_eur_per_year, result.total_cost_eur_per_year,
-                result.lcoh_eur_per_kg, result.status.value, result.timings_s["total"])
-    resim, _ = resimulate(result.scenario, inputs)
+                result.lcoh_eur_per_kg, result.status.value, result.timings_s["total"],
+                100 * verified.margin_fraction)
     for year, row in resim.drop(index=["P90", "mean"]).iterrows():
-        logger.info("re-simulation %s: the rule-based dispatch meets %.1f %% of the hydrogen "
+        logger.info("re-simulation %s: the rule-based dispatch meets %.2f %% of the hydrogen "
                     "demand with these capacities (LP: 100 %%)", year,
                     100 * row["demand_met_share"])
-    logger.info("re-simulation over %d weather year(s): P90 %.1f %%, mean %.1f %%",
+    logger.info("re-simulation over %d weather year(s): P90 %.2f %%, mean %.2f %%",
                 len(resim) - 2, 100 * resim.loc["P90", "demand_met_share"],
                 100 * resim.loc["mean", "demand_met_share"])
     attrs = provenance(text, inputs.input_hashes)
@@ -113,5 +117,6 @@ def command(args: argparse.Namespace) -> int:
     attrs["sizing_status"] = result.status.value
     with atomic_directory(out, force=args.force) as tmp:
         write_results(tmp, result, resim, attrs)
+        verified.steps_frame().to_csv(tmp / "sizing_steps.csv")
     logger.info("results written to %s", out)
     return 0

@@ -129,7 +129,8 @@ def capacity_values(sn: SizingNetwork, lps: LpSolution) -> dict[tuple[str, str],
     out = {}
     for key, b in sn.bounds.items():
         v = lps.capacities.get(key, 0.0)
-        out[key] = 0.0 if b.is_zero else float(np.clip(v, b.lo, b.hi))
+        # + 0.0 turns the solver's -0.0 into 0.0 (it would print as "-0.0" in the tables)
+        out[key] = 0.0 if b.is_zero else float(np.clip(v, b.lo, b.hi)) + 0.0
     return out
 
 
