@@ -75,6 +75,7 @@ def plain_pypsa(scenario: Scenario, inputs: SystemInputs) -> tuple[pypsa.Network
     price = pd.Series(inputs.price_eur_per_mwh, sn)
     eff_b = tech.battery.round_trip_efficiency**0.5
     ties = []
+    gas_limits: list[tuple[str, float]] = []
     for i, (name, site) in enumerate(scenario.sites.items()):
         el, h2, bat = f"{name} AC", f"{name} H2", f"{name} battery"
         n.add("Bus", [el, h2, bat])
@@ -84,8 +85,16 @@ def plain_pypsa(scenario: Scenario, inputs: SystemInputs) -> tuple[pypsa.Network
         n.add("Generator", f"{name} pv", bus=el, p_max_pu=pd.Series(inputs.pv_cf[i], sn),
               capital_cost=costs.pv_eur_per_mw_year, marginal_cost=tech.pv.vom_eur_per_mwh,
               **_nom(site.pv_mw))
+        # gas backup serves only the site's own load (the model's rule): a p_max_pu when the
+        # rating is fixed, a constraint on the dispatch when it is sized
+        gas_pu = 1.0
+        if isinstance(site.gas_backup_mw, CapacityRange):
+            gas_limits.append((f"{name} gas", site.local_demand_mw))
+        elif site.gas_backup_mw > 0:
+            gas_pu = min(1.0, site.local_demand_mw / site.gas_backup_mw)
         n.add("Generator", f"{name} gas", bus=el, capital_cost=costs.gas_backup_eur_per_mw_year,
-              marginal_cost=costs.gas_backup_eur_per_mwh_el, **_nom(site.gas_backup_mw))
+              marginal_cost=costs.gas_backup_eur_per_mwh_el, p_max_pu=gas_pu,
+              **_nom(site.gas_backup_mw))
         n.add("Link", f"{name} electrolysis", bus0=el, bus1=h2,
               efficiency=tech.electrolysis.efficiency,
               capital_cost=costs.electrolysis_eur_per_mw_year, **_nom(site.electrolysis_mw))
@@ -112,14 +121,17 @@ def plain_pypsa(scenario: Scenario, inputs: SystemInputs) -> tuple[pypsa.Network
         if site.local_demand_mw > 0:
             n.add("Load", f"{name} load", bus=el, p_set=site.local_demand_mw)
 
-    def tie(n: pypsa.Network, snapshots: object) -> None:
+    def extra(n: pypsa.Network, snapshots: object) -> None:
         p_nom = n.model.variables["Link-p_nom"]
         for ch, dis, eff in ties:
             n.model.add_constraints(p_nom.sel(name=dis) * eff == p_nom.sel(name=ch),
                                     name=f"tie {ch}")
+        for gen, local in gas_limits:
+            n.model.add_constraints(n.model.variables["Generator-p"].sel(name=gen) <= local,
+                                    name=f"gas local load {gen}")
 
     t1 = time.perf_counter()
-    n.optimize(solver_name="highs", extra_functionality=tie if ties else None,
+    n.optimize(solver_name="highs", extra_functionality=extra if ties or gas_limits else None,
                log_to_console=False)
     t2 = time.perf_counter()
     return n, t1 - t0, t2 - t1

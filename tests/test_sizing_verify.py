@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import numpy as np
@@ -43,7 +44,7 @@ def test_short_sizing_is_resized_until_every_year_meets_the_target(base):
     steps = v.steps
     assert steps[0].margin_fraction == 0.0
     assert steps[0].worst_demand_met_share < 0.999  # the plain LP sizing falls short here
-    for before, after in zip(steps, steps[1:], strict=False):
+    for before, after in itertools.pairwise(steps):
         assert after.margin_fraction == pytest.approx(
             next_margin(before.margin_fraction, before.worst_demand_met_share, 0.999)
         )

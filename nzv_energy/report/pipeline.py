@@ -8,7 +8,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import xarray as xr
@@ -188,7 +188,7 @@ def run_scenario(
             json.dumps({k: v for k, v in prov.items() if k != "scenario_yaml"}, indent=2),
             encoding="utf-8",
         )
-        lp_summary: dict[str, float] = {}
+        lp_summary: dict[str, Any] = {}
         lp_costs = None
         if sizing is not None and verified is not None:
             write_sizing_outputs(sizing, tmp, prov)

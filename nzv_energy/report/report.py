@@ -7,6 +7,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ class ReportContent:
     lcoh_breakdown: pd.DataFrame
     figures: list[Path]
     optimised: bool
-    lp_summary: dict[str, float] = field(default_factory=dict)
+    lp_summary: dict[str, Any] = field(default_factory=dict)
     lp_costs: pd.Series | None = None
     sizing_steps: pd.DataFrame | None = None
     created_utc: str = ""
