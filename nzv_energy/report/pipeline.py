@@ -79,6 +79,8 @@ def write_sizing_outputs(sizing: SizingResult, folder: Path, prov: dict[str, str
     )
     lp = sizing.dataset.copy()
     lp.attrs.update(prov)
+    # the LP served the demand times (1 + margin) (nzv_energy.sizing.verify)
+    lp.attrs["design_margin_fraction"] = f"{sizing.kpis.get('design_margin_fraction', 0.0):g}"
     write_netcdf(lp, folder / "dispatch_lp.nc")
     sizing.network.export_to_netcdf(folder / "network.nc")
 

@@ -115,6 +115,7 @@ def command(args: argparse.Namespace) -> int:
     attrs = provenance(text, inputs.input_hashes)
     attrs["sizing_mode"] = mode
     attrs["sizing_status"] = result.status.value
+    attrs["design_margin_fraction"] = f"{verified.margin_fraction:g}"  # LP demand x (1 + margin)
     with atomic_directory(out, force=args.force) as tmp:
         write_results(tmp, result, resim, attrs)
         verified.steps_frame().to_csv(tmp / "sizing_steps.csv")
