@@ -335,3 +335,36 @@ def test_scenario_sets_the_co2_price_criterion() -> None:
     assert par[kd.P_RFNBO_CO2_PRICE_THRESHOLD_EUR_PER_MWH] == pytest.approx(
         0.36 * scenario.economics.co2_price_eur_per_t
     )
+
+
+def test_dispatch_from_state_continues_a_run_exactly() -> None:
+    # 48 h of two sites run at once; then hours 24-47 again, started from the state the first
+    # run reached after hour 23: every hourly output must be identical (same rules, same state)
+    from nzv_energy.dispatch.simulate import dispatch_from_state
+
+    rng = np.random.default_rng(7)
+    wind, pv = rng.uniform(0, 1, (48, 2)), rng.uniform(0, 0.6, (48, 2))
+    price = rng.uniform(-10, 120, 48)
+    cap = np.array(
+        [site(wind=150, pv=100, bat_mw=30, bat_mwh=90, ely=80, store=300, pipe=60, load=5),
+         site(wind=80, ely=40, store=100, pipe=30, gas=10, load=3)]
+    )
+    par = params(battery_to_electrolysis=1.0, grid_import=1.0, initial_soc_fraction=0.5)
+    ds, _ = run(wind, cap, par, demand=70.0, price=price, pv_cf=pv)
+    before = ds.isel(time=23)
+    stack_hours = ds["electrolysis_on"].isel(time=slice(0, 24)).sum("time").to_numpy()
+    schedule = dispatch_from_state(
+        wind[24:], pv[24:], price[24:], np.full(24, 70.0),
+        ds.time.to_index()[24:].month.to_numpy() - 1, cap, par,
+        battery_soc_mwh=before["battery_soc_mwh"].to_numpy(),
+        hydrogen_storage_mwh=before["hydrogen_storage_mwh"].to_numpy(),
+        electrolysis_on=before["electrolysis_on"].to_numpy(),
+        stack_hours=stack_hours,
+    )
+    later = ds.isel(time=slice(24, 48))
+    for name in ("electrolysis_input_mw", "battery_soc_mwh", "hydrogen_storage_mwh",
+                 "pipeline_flow_mw", "grid_import_mw", "gas_backup_mw"):
+        np.testing.assert_array_equal(schedule[name], later[name].to_numpy().T, err_msg=name)
+    np.testing.assert_array_equal(
+        schedule["unserved_hydrogen_mw"], later["unserved_hydrogen_mw"].to_numpy()
+    )

@@ -372,3 +372,82 @@ def simulate_arrays(
     )
     run = run_year(arrays, 0, cap, par)
     return dataset_from_runs([run], arrays, time, sites, par), run
+
+
+def dispatch_from_state(
+    wind_cf: np.ndarray,
+    pv_cf: np.ndarray,
+    price_eur_per_mwh: np.ndarray,
+    hydrogen_demand_mw: np.ndarray,
+    month: np.ndarray,
+    cap: np.ndarray,
+    par: np.ndarray,
+    battery_soc_mwh: np.ndarray,
+    hydrogen_storage_mwh: np.ndarray,
+    electrolysis_on: np.ndarray,
+    stack_hours: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Run the rules once over a stretch of hours, starting from a given state.
+
+    For callers that carry the storage and stack state themselves, e.g. the
+    VPP's fallback for windows the optimiser cannot schedule: the stretch
+    continues exactly where the caller's schedule left off (no initial state
+    from the scenario, no cyclic pass, no KPIs).
+
+    Parameters
+    ----------
+    wind_cf, pv_cf
+        ``(n_hours, n_sites)`` capacity factors in [0, 1].
+    price_eur_per_mwh, hydrogen_demand_mw
+        ``(n_hours,)``.
+    month
+        ``(n_hours,)`` calendar month 0..11 of each hour (monthly RFNBO matching
+        is settled within the stretch).
+    cap, par
+        ``(n_sites, N_CAP)`` capacities and ``(N_PAR,)`` dispatch parameters.
+    battery_soc_mwh, hydrogen_storage_mwh, electrolysis_on, stack_hours
+        ``(n_sites,)`` state before the first hour (``electrolysis_on``: ran in
+        the previous hour).
+
+    Returns
+    -------
+    dict
+        Site variables ``(n_sites, n_hours)`` and system variables ``(n_hours,)``,
+        named as in the results schema.
+    """
+    cap = np.ascontiguousarray(cap, dtype=np.float64)
+    n_s = cap.shape[0]
+    check_capacities(cap, [f"site{i}" for i in range(n_s)])
+    par = np.ascontiguousarray(par, dtype=np.float64)
+    check_dispatch_parameters(par)
+    wind = np.ascontiguousarray(wind_cf, dtype=np.float64)
+    n_h = wind.shape[0]
+    for name, arr, shape in (
+        ("wind_cf", wind, (n_h, n_s)),
+        ("pv_cf", np.asarray(pv_cf), (n_h, n_s)),
+        ("price_eur_per_mwh", np.asarray(price_eur_per_mwh), (n_h,)),
+        ("hydrogen_demand_mw", np.asarray(hydrogen_demand_mw), (n_h,)),
+        ("month", np.asarray(month), (n_h,)),
+    ):
+        if arr.shape != shape:
+            raise InputDataError(None, name, arr.shape, f"shape {shape} (hours, sites)")
+    state = np.zeros((n_s, kd.N_STATE))
+    state[:, kd.S_BATTERY_SOC_MWH] = battery_soc_mwh
+    state[:, kd.S_HYDROGEN_STORAGE_MWH] = hydrogen_storage_mwh
+    state[:, kd.S_ELECTROLYSIS_ON] = np.asarray(electrolysis_on, dtype=np.float64)
+    state[:, kd.S_STACK_HOURS] = stack_hours
+    out = np.zeros((kd.N_OUT, n_h, n_s))
+    sys_out = np.zeros((kd.N_SYS_OUT, n_h))
+    monthly = par[kd.P_RFNBO_MONTHLY] > 0.5
+    kd.dispatch_pass(
+        wind, np.ascontiguousarray(pv_cf, dtype=np.float64),
+        np.ascontiguousarray(price_eur_per_mwh, dtype=np.float64),
+        np.ascontiguousarray(hydrogen_demand_mw, dtype=np.float64),
+        np.ascontiguousarray(month, dtype=np.int64), cap, par, state, out, sys_out,
+        np.zeros((n_s, kd.N_SUM)), np.zeros(kd.N_SYS_SUM),
+        np.zeros((n_s, kd.N_MONTHS, kd.N_MONTH_ACC)),
+        np.zeros((n_h if monthly else 0, n_s)), True,
+    )
+    schedule = {name: out[row].T.copy() for row, name in SITE_OUTPUTS.items()}
+    schedule.update({name: sys_out[row].copy() for row, name in SYSTEM_OUTPUTS.items()})
+    return schedule
