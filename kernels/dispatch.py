@@ -73,7 +73,8 @@ P_CYCLIC = 21
 P_PRICE_SCALE = 22
 P_DEMAND_SCALE = 23
 P_BATTERY_TO_ELECTROLYSIS = 24
-N_PAR = 25
+P_ROUTE_BY_STORAGE_ROOM = 25
+N_PAR = 26
 
 # --- state columns ---------------------------------------------------------------------------
 S_BATTERY_SOC_MWH = 0
@@ -270,10 +271,13 @@ def dispatch_pass(
     price_scale = par[P_PRICE_SCALE]
     demand_scale = par[P_DEMAND_SCALE]
     battery_to_ely = par[P_BATTERY_TO_ELECTROLYSIS] > 0.5
+    by_room = par[P_ROUTE_BY_STORAGE_ROOM] > 0.5
     keep_unmatched = write and monthly
 
     flow = np.zeros(n_s)
     h2_discharge = np.zeros(n_s)
+    order = np.zeros(n_s, dtype=np.int64)
+    store_room = np.zeros(n_s)
 
     for t in range(n_h):
         p = price[t] * price_scale
@@ -283,8 +287,24 @@ def dispatch_pass(
         rfnbo_price = p <= rfnbo_threshold or p < rfnbo_co2_threshold
         m = month[t]
 
-        # ---- per site: electricity, electrolyser, hydrogen from production --------------
+        # ---- the order in which the sites' production serves the demand --------------------
+        # least free hydrogen-storage room first: what cannot be stored is delivered, and
+        # the sites with room keep the surplus (a stable insertion sort; scenario order on ties)
         for s in range(n_s):
+            order[s] = s
+            store_room[s] = cap[s, C_HYDROGEN_STORAGE_MWH] - state[s, S_HYDROGEN_STORAGE_MWH]
+        if by_room:
+            for i in range(1, n_s):
+                o = order[i]
+                j = i
+                while j > 0 and store_room[order[j - 1]] > store_room[o]:
+                    order[j] = order[j - 1]
+                    j -= 1
+                order[j] = o
+
+        # ---- per site: electricity, electrolyser, hydrogen from production --------------
+        for k_site in range(n_s):
+            s = order[k_site]
             wind = wind_cf[t, s] * cap[s, C_WIND_MW]
             pv = pv_cf[t, s] * cap[s, C_PV_MW]
             gen = wind + pv

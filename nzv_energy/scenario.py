@@ -190,6 +190,13 @@ class Operation(_Frozen):
             "its hydrogen has a sink (false: they only hold a running stack at minimum load)"
         ),
     )
+    hydrogen_routing: Literal["storage_room", "site_order"] = Field(
+        default="storage_room",
+        description=(
+            "Order in which the sites' production serves the demand each hour: least free "
+            "hydrogen-storage room first (the others store their surplus), or scenario order"
+        ),
+    )
 
 
 class Optimisation(_Frozen):

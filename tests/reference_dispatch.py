@@ -190,7 +190,12 @@ def run_pass(
             hour_price <= p["rfnbo_price_threshold_eur_per_mwh"]
             or hour_price < p["rfnbo_co2_price_threshold_eur_per_mwh"]
         )
-        for s in range(n_s):
+        # the sites' production serves the demand with the least free storage room first
+        # (Python's sort is stable: scenario order on ties), or in scenario order
+        sites = list(range(n_s))
+        if p["route_by_storage_room"] > 0.5:
+            sites.sort(key=lambda i: caps[i]["hydrogen_storage_mwh"] - states[i].hydrogen_mwh)
+        for s in sites:
             cap, st, out = caps[s], states[s], res.site
             wind = float(wind_cf[t, s]) * cap["wind_mw"]
             pv = float(pv_cf[t, s]) * cap["pv_mw"]

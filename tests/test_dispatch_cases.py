@@ -36,6 +36,7 @@ HAND = {
     "price_scale": 1.0,
     "demand_scale": 1.0,
     "battery_to_electrolysis": 0.0,
+    "route_by_storage_room": 0.0,
 }
 
 
@@ -368,3 +369,27 @@ def test_dispatch_from_state_continues_a_run_exactly() -> None:
     np.testing.assert_array_equal(
         schedule["unserved_hydrogen_mw"], later["unserved_hydrogen_mw"].to_numpy()
     )
+
+
+@pytest.mark.parametrize("by_room", [True, False])
+def test_production_serves_the_demand_from_the_site_without_storage_room_first(by_room) -> None:
+    # Two sites with 1,000 MW wind at cf 1 and a 100 MW electrolyser (0.7 rated; part-load
+    # point 20 MW at 0.6, slope (0.7 - 0.12) / 0.8 = 0.725); demand 50 MW_H2. Site 0 has an
+    # empty 1,000 MWh store, site 1 none.
+    # By storage room: site 1 (no room) serves the demand: 20 + (50 - 12) / 0.725 = 72.41 MW
+    # -> 50 MW_H2; site 0 runs at 100 MW and stores its 70 MW_H2: 120 MW_H2 made.
+    # In scenario order: site 0 sends 50 and stores 20; site 1's hydrogen has nowhere to go.
+    cap = np.array([site(wind=1000, ely=100, store=1000), site(wind=1000, ely=100)])
+    par = params(route_by_storage_room=1.0 if by_room else 0.0)
+    ds, _ = run(np.ones((1, 2)), cap, par, demand=50.0)
+    h2, flow = ds["hydrogen_output_mw"][0].to_numpy(), ds["pipeline_flow_mw"][0].to_numpy()
+    level = ds["hydrogen_storage_mwh"][0].to_numpy()
+    if by_room:
+        np.testing.assert_allclose(h2, [70.0, 50.0], rtol=1e-12)
+        np.testing.assert_allclose(flow, [0.0, 50.0], atol=1e-12)
+        np.testing.assert_allclose(level, [70.0, 0.0], rtol=1e-12)
+        assert float(ds["electrolysis_input_mw"][0, 1]) == pytest.approx(20 + 38 / 0.725)
+    else:
+        np.testing.assert_allclose(h2, [70.0, 0.0], rtol=1e-12)
+        np.testing.assert_allclose(flow, [50.0, 0.0], rtol=1e-12)
+        np.testing.assert_allclose(level, [20.0, 0.0], rtol=1e-12)

@@ -39,6 +39,7 @@ def cases(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
         "rfnbo_monthly",
         "cyclic",
         "battery_to_electrolysis",
+        "route_by_storage_room",
     ):
         par[DISPATCH_INDEX[name]] = float(draw(st.booleans()))
     for name, lo, hi in (

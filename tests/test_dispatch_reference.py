@@ -75,10 +75,14 @@ GRID = list(
         [False, True],  # battery feeds the electrolyser
     )
 )
+# the order of the sites' production: by free storage room, and scenario order once
+ROUTING = [(*case, "storage_room") for case in GRID] + [
+    (False, "natural_gas", "hourly", True, 0.1, True, "site_order")
+]
 
 
 @pytest.mark.parametrize(
-    ("grid_import", "fuel", "matching", "cyclic", "min_load", "battery_feed"), GRID
+    ("grid_import", "fuel", "matching", "cyclic", "min_load", "battery_feed", "routing"), ROUTING
 )
 def test_kernel_matches_reference_on_real_inputs(
     lausitz: SystemInputs,
@@ -88,6 +92,7 @@ def test_kernel_matches_reference_on_real_inputs(
     cyclic: bool,
     min_load: float,
     battery_feed: bool,
+    routing: str,
 ) -> None:
     # three weeks (May-June) of the shipped 2019 profiles and 2018 prices with less wind and
     # PV, a local load, smaller grid connections and demand above supply at times, so that
@@ -103,6 +108,7 @@ def test_kernel_matches_reference_on_real_inputs(
                     "rfnbo_matching": matching,
                     "cyclic": cyclic,
                     "battery_to_electrolysis": battery_feed,
+                    "hydrogen_routing": routing,
                     "import_price_threshold_eur_per_mwh": 60.0,
                 }
             )

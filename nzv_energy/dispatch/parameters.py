@@ -53,6 +53,7 @@ DISPATCH_PARAMETER_NAMES: tuple[str, ...] = (
     "price_scale",
     "demand_scale",
     "battery_to_electrolysis",
+    "route_by_storage_room",
 )
 assert len(DISPATCH_PARAMETER_NAMES) == kd.N_PAR
 
@@ -155,6 +156,7 @@ def dispatch_parameter_vector(
         "price_scale": 1.0,
         "demand_scale": 1.0,
         "battery_to_electrolysis": 1.0 if op.battery_to_electrolysis else 0.0,
+        "route_by_storage_room": 1.0 if op.hydrogen_routing == "storage_room" else 0.0,
     }
     if base_demand_mean_mw is not None:
         mean = scenario.hydrogen.demand.mean_mw
