@@ -276,7 +276,7 @@ def dispatch_pass(
 
     flow = np.zeros(n_s)
     h2_discharge = np.zeros(n_s)
-    order = np.zeros(n_s, dtype=np.int64)
+    order = np.zeros(n_s, dtype=np.uint64)  # unsigned: no negative-index wraparound checks
     store_room = np.zeros(n_s)
 
     for t in range(n_h):
