@@ -8,7 +8,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 import xarray as xr
@@ -21,9 +21,6 @@ from nzv_energy.results_io import atomic_directory, provenance, write_netcdf
 from nzv_energy.scenario import Scenario
 from nzv_energy.scenario_file import load_scenario, scenario_text_and_hash, scenario_to_yaml
 from nzv_energy.system import SiteCapacities, build_inputs, fixed_capacities
-
-if TYPE_CHECKING:
-    from nzv_energy.sizing.optimise import SizingResult
 
 log = logging.getLogger(__name__)
 
@@ -68,21 +65,6 @@ def lcoh_breakdown_frame(kpis: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(rows).T
     frame.columns = [str(y) for y in frame.columns]
     return frame
-
-
-def write_sizing_outputs(sizing: SizingResult, folder: Path, prov: dict[str, str]) -> None:
-    """The optimiser's own results: LP capacities, costs, hourly LP dispatch, PyPSA network."""
-    sizing.capacities.to_csv(folder / "capacities_optimised.csv", index=False)
-    sizing.costs.to_csv(folder / "costs.csv", index=False)
-    sizing.hydrogen_price_eur_per_mwh.rename("hydrogen_price_eur_per_mwh").to_csv(
-        folder / "hydrogen_price.csv"
-    )
-    lp = sizing.dataset.copy()
-    lp.attrs.update(prov)
-    # the LP served the demand times (1 + margin) (nzv_energy.sizing.verify)
-    lp.attrs["design_margin_fraction"] = f"{sizing.kpis.get('design_margin_fraction', 0.0):g}"
-    write_netcdf(lp, folder / "dispatch_lp.nc")
-    sizing.network.export_to_netcdf(folder / "network.nc")
 
 
 def _step(n: int, total: int, text: str) -> None:
@@ -193,7 +175,12 @@ def run_scenario(
         lp_summary: dict[str, Any] = {}
         lp_costs = None
         if sizing is not None and verified is not None:
-            write_sizing_outputs(sizing, tmp, prov)
+            from nzv_energy.sizing.command import write_lp_files
+
+            write_lp_files(
+                tmp, sizing, prov,
+                capacities_file="capacities_optimised.csv", dispatch_file="dispatch_lp.nc",
+            )
             verified.steps_frame().to_csv(tmp / "sizing_steps.csv")
             lp_summary = {
                 "design_margin_fraction": verified.margin_fraction,

@@ -50,6 +50,36 @@ def kpi_table(result: SizingResult, resim: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame({"metric": list(rows), "value": list(rows.values())})
 
 
+def write_lp_files(
+    folder: Path,
+    result: SizingResult,
+    attrs: dict[str, str],
+    capacities_file: str = "capacities.csv",
+    dispatch_file: str = "dispatch.nc",
+) -> None:
+    """The optimiser's own files: capacities, costs, hydrogen price, LP dispatch, network.
+
+    The run pipeline writes them under other names for the capacities and the
+    dispatch (its ``capacities.csv`` and ``dispatch.nc`` are the re-simulation's).
+    """
+    result.capacities.to_csv(folder / capacities_file, index=False)
+    result.costs.to_csv(folder / "costs.csv", index=False)
+    price = result.hydrogen_price_eur_per_mwh.rename("hydrogen_price_eur_per_mwh")
+    price.index.name = "time"
+    price.to_csv(folder / "hydrogen_price.csv")
+    ds = result.dataset.copy()
+    ds.attrs.update(attrs)
+    ds.attrs["capacities_json"] = json.dumps(
+        {f"{r.site}.{r.technology}": r.value for r in result.capacities.itertuples()}
+    )
+    # the LP served the demand times (1 + margin) (nzv_energy.sizing.verify)
+    ds.attrs["design_margin_fraction"] = f"{result.kpis.get('design_margin_fraction', 0.0):g}"
+    write_netcdf(ds, folder / dispatch_file)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyPSA's pandas deprecation notices on export
+        result.network.export_to_netcdf(folder / "network.nc")
+
+
 def write_results(
     folder: Path,
     result: SizingResult,
@@ -57,8 +87,7 @@ def write_results(
     attrs: dict[str, str],
 ) -> None:
     """Write every result file of the optimiser into ``folder``."""
-    result.capacities.to_csv(folder / "capacities.csv", index=False)
-    result.costs.to_csv(folder / "costs.csv", index=False)
+    write_lp_files(folder, result, attrs)
     kpi_table(result, resim).to_csv(folder / "kpis.csv", index=False)
     header = (
         f"# Sized by 'nzv optimise' ({result.mode} mode, {result.status.value}); every range of\n"
@@ -67,20 +96,8 @@ def write_results(
     (folder / "scenario_sized.yaml").write_text(
         header + scenario_to_yaml(result.scenario), encoding="utf-8"
     )
-    ds = result.dataset.copy()
-    ds.attrs.update(attrs)
-    ds.attrs["capacities_json"] = json.dumps(
-        {f"{r.site}.{r.technology}": r.value for r in result.capacities.itertuples()}
-    )
-    write_netcdf(ds, folder / "dispatch.nc")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result.network.export_to_netcdf(folder / "network.nc")
     if resim is not None:
         resim.to_csv(folder / "resimulation.csv")
-    price = result.hydrogen_price_eur_per_mwh.rename("hydrogen_price_eur_per_mwh")
-    price.index.name = "time"
-    price.to_csv(folder / "hydrogen_price.csv")
 
 
 def command(args: argparse.Namespace) -> int:
@@ -115,7 +132,6 @@ def command(args: argparse.Namespace) -> int:
     attrs = provenance(text, inputs.input_hashes)
     attrs["sizing_mode"] = mode
     attrs["sizing_status"] = result.status.value
-    attrs["design_margin_fraction"] = f"{verified.margin_fraction:g}"  # LP demand x (1 + margin)
     with atomic_directory(out, force=args.force) as tmp:
         write_results(tmp, result, resim, attrs)
         verified.steps_frame().to_csv(tmp / "sizing_steps.csv")
