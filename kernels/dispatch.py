@@ -292,8 +292,9 @@ def dispatch_pass(
         # the sites with room keep the surplus (a stable insertion sort; scenario order on ties)
         for s in range(n_s):
             order[s] = s
-            store_room[s] = cap[s, C_HYDROGEN_STORAGE_MWH] - state[s, S_HYDROGEN_STORAGE_MWH]
         if by_room:
+            for s in range(n_s):
+                store_room[s] = cap[s, C_HYDROGEN_STORAGE_MWH] - state[s, S_HYDROGEN_STORAGE_MWH]
             for i in range(1, n_s):
                 o = order[i]
                 j = i

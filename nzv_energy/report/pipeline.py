@@ -144,7 +144,8 @@ def run_scenario(
         f"re-simulating the system hour by hour over {len(inputs.years)} "
         "weather year(s) with the numba kernels",
     )
-    dispatch = simulate(sized_inputs, capacities)
+    # a sized system was already dispatched by the sizing's hour-by-hour check
+    dispatch = verified.dispatch if verified is not None else simulate(sized_inputs, capacities)
     kpis = compute_kpis(dispatch, sized_inputs, capacities)
     for year, row in kpis.iterrows():
         log.info(
