@@ -139,12 +139,17 @@ def _sampled_rows(ds: xr.Dataset, name: str, dim: str) -> list[tuple[str, float,
     rows = []
     if len(y) >= len(names) + 2:
         mean = x.mean(axis=0)
-        design = np.column_stack([np.ones(len(y)), x - mean])
+        # centred and scaled columns: the fit's conditioning no longer depends on
+        # the fields' units (EUR/MW next to a discount rate)
+        spread = x.std(axis=0)
+        spread = np.where(spread > 0, spread, 1.0)
+        design = np.column_stack([np.ones(len(y)), (x - mean) / spread])
         coef, *_ = np.linalg.lstsq(design, y, rcond=None)
         centre = float(coef[0])
+        slope = coef[1:] / spread
         for k, c in enumerate(names):
-            lo = centre + coef[k + 1] * (lo_q[k] - mean[k])
-            hi = centre + coef[k + 1] * (hi_q[k] - mean[k])
+            lo = centre + slope[k] * (lo_q[k] - mean[k])
+            hi = centre + slope[k] * (hi_q[k] - mean[k])
             label = f"{_label(ds, c)}: P{pct} .. P{100 - pct} ({lo_q[k]:.3g} .. {hi_q[k]:.3g})"
             rows.append((label, float(lo), float(hi), centre))
         return rows
