@@ -14,6 +14,7 @@ from pydantic_core import PydanticUndefined
 
 from nzv_energy.scenario import (
     Economics,
+    ElectricityPrice,
     HydrogenDemand,
     Location,
     Operation,
@@ -38,6 +39,7 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "scenarios.md"
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("weather", Weather),
     ("economics", Economics),
+    ("economics.electricity_price (mapping form)", ElectricityPrice),
     ("sites.<name>", Site),
     ("sites.<name>.location", Location),
     ("hydrogen.demand", HydrogenDemand),
@@ -99,6 +101,87 @@ def field_table(model: type[BaseModel]) -> list[str]:
     return lines
 
 
+PRICE_YEARS_TEXT = """\
+## Price years and weather years
+
+Prices fall in windy, sunny hours, so a price year must match the weather year it is
+used with. `electricity_price: day_ahead_de` (the default) gives each weather year the
+German day-ahead prices of the same UTC calendar year (2015, 2017-2020; see
+inputs/README.md). A weather year without prices of its own year is refused (exit 2)
+unless the scenario allows another year explicitly, e.g.
+
+```yaml
+economics:
+  electricity_price: {source: smard_2018, align: hour_of_year}   # 2018 prices on 2019 weather
+```
+
+`align: hour_of_year` lays the price year on the weather year hour by hour of the year;
+weekdays and holidays then do not line up. The typical year of `dwd_try2010` matches no
+real price year and always needs it (with `year:` when the series holds several years).
+The report's first paragraph states which price year served which weather year.
+"""
+
+CSV_FORMATS_TEXT = """\
+## User CSV files
+
+Comma-separated, one header row, UTF-8. Timestamps (column `time`, `timestamp` or
+`utc_timestamp`) are ISO 8601 hour-beginning labels, e.g. `2019-03-01 04:00` or
+`2019-03-01T04:00+01:00`. Without an offset they are UTC, unless the file's `timezone`
+names an IANA time zone (`weather.timezone`, `economics.electricity_price.timezone`):
+then they are local time, converted to UTC the standard way. A local-time file lists the
+doubled autumn hour twice (first in summer time, then in standard time) and has no row
+for the hour skipped in spring. Rows must be hourly, in increasing time, without gaps or
+duplicates; every problem is reported with file, line, hour and value (a UTC file that
+looks like local time is said to be so). Nothing in a user file is filled or repaired.
+
+### Capacity factors (`weather.source: my_profiles.csv`)
+
+Columns `wind_cf` and `pv_cf` (0..1, power / rated power), optionally
+`<site>_wind_cf` / `<site>_pv_cf` for one site. Every weather year must be complete
+(8,760 or 8,784 UTC hours). The file is used as given; set
+`weather.scale_csv_to_full_load_hours: true` to scale it per site and year to the sites'
+full-load hours (site fields, else `technology.wind` / `technology.pv`).
+
+```csv
+time,wind_cf,pv_cf,boxberg_wind_cf
+2019-01-01 00:00,0.412,0.0,0.455
+2019-01-01 01:00,0.398,0.0,0.441
+```
+
+### Day-ahead prices (`economics.electricity_price: my_prices.csv`)
+
+Column `price_eur_per_mwh` (EUR/MWh, between -10,000 and 10,000). Each weather year
+takes the file's hours of the same UTC year, all of which must be present; with
+`align: hour_of_year` a full UTC year of the file is laid on other weather years. A
+local-time file of one calendar year (e.g. `2019-01-01 00:00` .. `2019-12-31 23:00`
+Europe/Berlin) ends at 2019-12-31 22:00 UTC: add the next local hour to complete UTC 2019.
+
+```csv
+time,price_eur_per_mwh
+2019-10-27 01:00,38.10
+2019-10-27 02:00,36.52
+2019-10-27 02:00,35.07
+2019-10-27 03:00,34.90
+```
+
+with `electricity_price: {source: my_prices.csv, timezone: Europe/Berlin}` (the two
+02:00 rows are 00:00 and 01:00 UTC).
+
+### Hydrogen demand profile (`hydrogen.demand.profile: my_demand.csv`)
+
+Column `demand_fraction` (>= 0), one row per hour and no timestamps: 8,760 rows (one
+year, row k = hour k of each UTC weather year; a leap year repeats the last row for its
+last day) or one row per hour of all weather years. It is rescaled to mean 1 and
+multiplied by `mean_mw`.
+
+```csv
+demand_fraction
+0.95
+1.05
+```
+"""
+
+
 def render() -> str:
     """The whole reference as Markdown."""
     out = [
@@ -120,6 +203,7 @@ def render() -> str:
     ]
     for title, model in SECTIONS:
         out += [f"## `{title}`", "", *field_table(model), ""]
+    out += [PRICE_YEARS_TEXT, CSV_FORMATS_TEXT]
     out += [
         "## `technology.<section>`: defaults from inputs/costs.csv",
         "",

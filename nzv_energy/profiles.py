@@ -15,9 +15,14 @@ a CSV path
 
 Built-in profiles are scaled per site and calendar year to the site's
 full-load hours when the site sets them (see :func:`scale_to_full_load_hours`).
-User CSV profiles are used exactly as given unless the site sets full-load
-hours, in which case they are scaled in the same way: the scenario's numbers
-win over the file.
+User CSV profiles are used exactly as given unless the caller asks for the
+same scaling (``scale_csv=True``; in a scenario
+``weather.scale_csv_to_full_load_hours: true``).
+
+User CSV timestamps are UTC unless they carry an offset or a ``timezone``
+(IANA name) is given for the file: local time is then converted to UTC the
+standard way, the doubled autumn hour listed twice (first in summer time) and
+the skipped spring hour left out.
 
 The time axis is hourly, tz-naive UTC (``datetime64[ns]``), hour-beginning
 labels, one full calendar year (8,760 or 8,784 h) per requested year.
@@ -28,6 +33,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +70,13 @@ MAX_FILLED_RUN_H = 5
 
 SOURCE_FIELD = "weather.source"
 YEARS_FIELD = "weather.years"
+TIMEZONE_FIELD = "weather.timezone"
+
+LOCAL_TIME_HINT_ZONE = "Europe/Berlin"
+"""Time zone checked when a UTC file looks like local time (the data of this project)."""
+
+_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$")
+"""A timestamp that ends in a UTC offset (``Z``, ``+01``, ``+01:00``, ``-0500``)."""
 
 _ENTSOE_CREDIT = (
     "ENTSO-E Transparency Platform: Germany-wide actual generation of onshore wind and "
@@ -184,6 +197,22 @@ def resolve_source(
     raise InputDataError(None, field, source, f"one of {names}, or the path of a CSV file")
 
 
+def is_builtin_source(source: str | Path) -> bool:
+    """True for a built-in profile source name (``entsoe_de``, ``dwd_try2010``).
+
+    Parameters
+    ----------
+    source
+        ``weather.source``.
+
+    Returns
+    -------
+    bool
+        False for anything else (a CSV path).
+    """
+    return isinstance(source, str) and source in PROFILE_SOURCES
+
+
 def input_files(source: str | Path, base_dir: Path | None = None) -> list[Path]:
     """Return the data files a profile source reads (for provenance hashes).
 
@@ -240,6 +269,8 @@ def read_hourly_csv(
     allowed_text: str = "a capacity factor between 0 and 1",
     allow_missing: bool = False,
     skip_other_columns: bool = False,
+    timezone: str = "UTC",
+    timezone_field: str | None = None,
 ) -> HourlyTable:
     """Read an hourly CSV file and check every row, naming the culprit on failure.
 
@@ -264,6 +295,13 @@ def read_hourly_csv(
     skip_other_columns
         Parse only the timestamp and value columns (faster for wide files, but
         rows with surplus fields are then not reported).
+    timezone
+        IANA time zone of timestamps without a UTC offset (default UTC). Local
+        time lists the doubled autumn hour twice, first in summer time, and
+        has no row for the skipped spring hour.
+    timezone_field
+        Scenario field of the file's time zone, named in hints when a UTC file
+        looks like local time.
 
     Returns
     -------
@@ -274,8 +312,9 @@ def read_hourly_csv(
     ------
     InputDataError
         Missing or unparsable file, missing column, unparsable timestamp,
-        timestamp not on a full hour, duplicate hour, gap or wrong order,
-        empty / non-numeric value or value out of bounds.
+        timestamp not on a full hour, local time that does not exist or
+        occurs too often, duplicate hour, rows out of order, gap, empty /
+        non-numeric value or value out of bounds.
     """
     path = Path(path)
     try:
@@ -292,6 +331,8 @@ def read_hourly_csv(
         allowed_text,
         allow_missing,
         skip_other_columns,
+        timezone,
+        timezone_field,
     )
 
 
@@ -306,6 +347,8 @@ def _read_hourly_csv_cached(
     allowed_text: str,
     allow_missing: bool,
     skip_other_columns: bool,
+    timezone: str,
+    timezone_field: str | None,
 ) -> HourlyTable:
     path = Path(path_str)
     usecols = (
@@ -357,45 +400,52 @@ def _read_hourly_csv_cached(
             if c not in columns and c != time_column and c.endswith(tuple(value_suffixes))
         ]
 
-    # Timestamps: ISO 8601, naive = UTC, on full hours, unique, increasing, hourly.
+    # Timestamps: ISO 8601, naive = `timezone`, on full hours, unique, increasing, hourly.
     text = raw[time_column].str.strip()
-    parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise InputDataError(
-            path,
-            f"{time_column} at line {i + 2}",
-            text.iloc[i],
-            "an ISO 8601 timestamp such as '2019-03-01 04:00' (UTC unless an offset is given)",
-        )
-    times = pd.DatetimeIndex(parsed).tz_convert(None).as_unit("ns")
+    times = _parse_times(text, timezone, path, time_column)
     off_hour = times != times.floor("h")
     if off_hour.any():
         i = int(np.argmax(off_hour))
         raise InputDataError(
             path, f"{time_column} at line {i + 2}", text.iloc[i], "a timestamp on a full hour"
         )
+    local = timezone != "UTC"
     dup = times.duplicated()
     if dup.any():
         i = int(np.argmax(dup))
+        first = int(np.argmax(times == times[i]))
+        hint = "" if local else _looks_local(text.iloc[i], "duplicate", timezone_field)
         raise InputDataError(
             path,
             f"{time_column} at line {i + 2}",
             text.iloc[i],
-            f"each hour once ({_stamp(times[i])} UTC appears twice)",
+            f"each hour once ({_stamp(times[i])} UTC{_local_text(times[i], timezone)} appears "
+            f"twice: lines {first + 2} and {i + 2}){hint}",
         )
     if len(times) > 1:
         step_h = np.diff(times.asi8) / 3.6e12
-        wrong = (step_h <= 0) | ((step_h != 1) & (not allow_missing))
-        if wrong.any():
-            i = int(np.argmax(wrong))
+        back = step_h < 0
+        if back.any():
+            i = int(np.argmax(back))
+            raise InputDataError(
+                path,
+                f"{time_column} at lines {i + 2}-{i + 3}",
+                f"{text.iloc[i]} then {text.iloc[i + 1]}",
+                f"rows in increasing time: rows out of order (line {i + 3} is earlier than "
+                f"line {i + 2}); sort the rows by time",
+            )
+        gap = (step_h != 1) & (not allow_missing)
+        if gap.any():
+            i = int(np.argmax(gap))
+            missing = times[i] + pd.Timedelta(hours=1)
+            hint = "" if local else _looks_local(text.iloc[i], "gap", timezone_field)
             raise InputDataError(
                 path,
                 f"{time_column} at line {i + 3}",
                 text.iloc[i + 1],
-                f"consecutive hourly rows in increasing time without gaps (previous row "
-                f"{_stamp(times[i])} UTC, step {step_h[i]:g} h)",
+                f"consecutive hourly rows without gaps: no row for {_stamp(missing)} UTC"
+                f"{_local_text(missing, timezone)} (previous row {_stamp(times[i])} UTC, "
+                f"step {step_h[i]:g} h){hint}",
             )
 
     # Values.
@@ -439,6 +489,144 @@ def _wanted_column(
         or name in (value_columns or ())
         or bool(value_suffixes and name.endswith(value_suffixes))
     )
+
+
+def _parse_times(
+    text: pd.Series, timezone: str, path: Path, time_column: str
+) -> pd.DatetimeIndex:
+    """Parse ISO 8601 timestamps to tz-naive UTC; naive ones are in ``timezone``."""
+    parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputDataError(
+            path,
+            f"{time_column} at line {i + 2}",
+            text.iloc[i],
+            "an ISO 8601 timestamp such as '2019-03-01 04:00' "
+            f"({timezone} unless an offset is given)",
+        )
+    utc = pd.DatetimeIndex(parsed).tz_convert(None).as_unit("ns")
+    if timezone == "UTC":
+        return utc
+    naive_rows = ~text.str.contains(_OFFSET).to_numpy()
+    if not naive_rows.any():
+        return utc
+    wall = pd.DatetimeIndex(
+        pd.to_datetime(text[naive_rows].str.replace("T", " "), format="ISO8601")
+    ).as_unit("ns")
+    lines = np.flatnonzero(naive_rows) + 2
+    n = len(wall)
+    skipped = wall.tz_localize(timezone, ambiguous=np.ones(n, bool), nonexistent="NaT").isna()
+    if skipped.any():
+        i = int(np.argmax(skipped))
+        raise InputDataError(
+            path,
+            f"{time_column} at line {lines[i]}",
+            text[naive_rows].iloc[i],
+            f"an hour that exists in {timezone}: clocks skip {_stamp(wall[i])} that night "
+            "(start of summer time), so a local-time file has no row for it",
+        )
+    doubled = np.asarray(wall.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").isna())
+    summer = np.ones(n, dtype=bool)
+    if doubled.any():
+        occurrence = pd.Series(wall[doubled]).groupby(wall[doubled]).cumcount().to_numpy()
+        if (occurrence > 1).any():
+            k = int(np.flatnonzero(doubled)[int(np.argmax(occurrence > 1))])
+            raise InputDataError(
+                path,
+                f"{time_column} at line {lines[k]}",
+                text[naive_rows].iloc[k],
+                f"each hour once: {_stamp(wall[k])} occurs twice in {timezone} (end of summer "
+                "time), so a local-time file lists it twice, not three times",
+            )
+        summer[doubled] = occurrence == 0
+    local = wall.tz_localize(timezone, ambiguous=summer, nonexistent="raise")
+    out = utc.to_numpy().copy()
+    out[naive_rows] = local.tz_convert("UTC").tz_localize(None).as_unit("ns").to_numpy()
+    return pd.DatetimeIndex(out).as_unit("ns")
+
+
+def _local_text(utc_hour: pd.Timestamp, timezone: str) -> str:
+    """`` = 2019-10-27 02:00 CET`` for a local-time file, else ``''``."""
+    if timezone == "UTC":
+        return ""
+    local = pd.Timestamp(utc_hour).tz_localize("UTC").tz_convert(timezone)
+    return f" = {local:%Y-%m-%d %H:%M %Z}"
+
+
+def _looks_local(text: str, kind: str, timezone_field: str | None) -> str:
+    """A hint when a duplicate or a gap in a UTC file is a daylight-saving change."""
+    if _OFFSET.search(text):
+        return ""
+    try:
+        wall = pd.DatetimeIndex([pd.Timestamp(text.replace("T", " "))]).as_unit("ns")
+    except ValueError:
+        return ""
+    zone = LOCAL_TIME_HINT_ZONE
+    if kind == "duplicate":
+        probe = wall
+        ambiguous = probe.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").isna()[0]
+        if not ambiguous:
+            return ""
+        what = (
+            f"{_stamp(wall[0])} occurs twice in {zone} local time when summer time ends"
+        )
+    else:
+        probe = wall + pd.Timedelta(hours=1)
+        skipped = probe.tz_localize(
+            zone, ambiguous=np.ones(1, bool), nonexistent="NaT"
+        ).isna()[0]
+        if not skipped:
+            return ""
+        what = f"{_stamp(probe[0])} does not exist in {zone} local time (summer time starts)"
+    option = f"{timezone_field}: {zone}" if timezone_field else f"timezone: {zone}"
+    return (
+        f". The file looks like local time, not UTC: {what}. Give its time zone "
+        f"({option}) or write UTC timestamps"
+    )
+
+
+def coverage_problem(index: pd.DatetimeIndex, year: int) -> str:
+    """Describe which hours of a UTC calendar year an hourly index lacks.
+
+    Says when the rows look like the calendar year in local time east of UTC
+    (e.g. 2018-12-31 23:00 .. 2019-12-31 22:00 UTC for 2019 in CET), which
+    lacks the last hour(s) of the UTC year.
+
+    Parameters
+    ----------
+    index
+        Unique hourly tz-naive UTC timestamps.
+    year
+        The calendar year wanted.
+
+    Returns
+    -------
+    str
+        E.g. ``no row for its last hour, 2019-12-31 23:00 UTC (1 of 8,760 hours missing)``.
+    """
+    expected = year_index(year)
+    missing = expected[~expected.isin(index)]
+    n = len(missing)
+    if n == 0:
+        return "complete"
+    counts = f"{n:,} of {len(expected):,} hours missing"
+    tail = n <= 3 and missing.equals(expected[-n:])
+    if not tail:
+        return f"no row for {_stamp(missing[0])} UTC and later hours ({counts})"
+    last = "its last hour" if n == 1 else f"its last {n} hours"
+    text = f"no row for {last}, {_stamp(missing[0])} UTC ({counts})"
+    before = pd.date_range(
+        expected[0] - pd.Timedelta(hours=n), periods=n, freq="h"
+    ).as_unit("ns")
+    if before.isin(index).all():
+        text += (
+            f"; the rows {_stamp(before[0])} .. {_stamp(expected[-n - 1])} UTC are calendar "
+            f"year {year} in local time (UTC+{n}, e.g. {LOCAL_TIME_HINT_ZONE} in winter): a UTC "
+            f"year also needs the hour(s) from {_stamp(missing[0])} UTC"
+        )
+    return text
 
 
 def full_years(index: pd.DatetimeIndex) -> tuple[int, ...]:
@@ -592,7 +780,9 @@ def _scale_columns(
 # --------------------------------------------------------------------------- sources
 
 
-def available_years(source: str | Path, base_dir: Path | None = None) -> tuple[int, ...]:
+def available_years(
+    source: str | Path, base_dir: Path | None = None, timezone: str = "UTC"
+) -> tuple[int, ...]:
     """Return the calendar years a profile source covers completely.
 
     Parameters
@@ -601,6 +791,8 @@ def available_years(source: str | Path, base_dir: Path | None = None) -> tuple[i
         ``entsoe_de`` (2017-2020), ``dwd_try2010`` (2010) or a CSV path.
     base_dir
         Folder for a relative CSV path.
+    timezone
+        Time zone of a CSV's timestamps without offset.
 
     Returns
     -------
@@ -610,7 +802,9 @@ def available_years(source: str | Path, base_dir: Path | None = None) -> tuple[i
     resolved = resolve_source(source, PROFILE_SOURCES, base_dir, SOURCE_FIELD)
     if isinstance(resolved, str):
         return _BUILTIN_YEARS[resolved]
-    table = read_hourly_csv(resolved, None, ("wind_cf", "pv_cf"))
+    table = read_hourly_csv(
+        resolved, None, ("wind_cf", "pv_cf"), timezone=timezone, timezone_field=TIMEZONE_FIELD
+    )
     return full_years(table.data.index)
 
 
@@ -696,12 +890,24 @@ def _load_entsoe(years: list[int]) -> tuple[np.ndarray, np.ndarray, str]:
 
 
 def _load_user_csv(
-    path: Path, years: Sequence[int], sites: Mapping[str, SiteProfileLike]
+    path: Path, years: Sequence[int], sites: Mapping[str, SiteProfileLike], timezone: str
 ) -> tuple[list[int], dict[str, tuple[np.ndarray, np.ndarray]]]:
-    table = read_hourly_csv(path, None, ("wind_cf", "pv_cf"))
+    table = read_hourly_csv(
+        path, None, ("wind_cf", "pv_cf"), timezone=timezone, timezone_field=TIMEZONE_FIELD
+    )
     frame = table.data
     available = full_years(frame.index)
     coverage = f" (rows {_stamp(frame.index[0])}..{_stamp(frame.index[-1])} UTC)"
+    in_file = set(int(y) for y in np.unique(frame.index.year))
+    for year in years:
+        if year in in_file and year not in available:
+            raise InputDataError(
+                path,
+                YEARS_FIELD,
+                tuple(years),
+                f"years the file covers completely{coverage}; {year}: "
+                f"{coverage_problem(frame.index, int(year))}",
+            )
     wanted = _check_years(years, available, f"file {path.name}", path, coverage)
     index = pd.DatetimeIndex(np.concatenate([year_index(y).to_numpy() for y in wanted]))
     frame = frame.reindex(index)
@@ -727,6 +933,8 @@ def load_capacity_factors(
     years: Sequence[int],
     sites: Mapping[str, SiteProfileLike],
     base_dir: Path | None = None,
+    timezone: str = "UTC",
+    scale_csv: bool = False,
 ) -> xr.Dataset:
     """Load hourly wind and PV capacity factors for each site.
 
@@ -742,6 +950,12 @@ def load_capacity_factors(
         and ``pv_full_load_hours`` (e.g. :class:`SiteProfileSpec`).
     base_dir
         Folder for a relative CSV path.
+    timezone
+        IANA time zone of a CSV's timestamps without offset (default UTC).
+    scale_csv
+        Scale a CSV source to the sites' full-load hours like the built-in
+        sources; ``False`` (default) uses the file as given and ignores the
+        sites' targets.
 
     Returns
     -------
@@ -757,6 +971,8 @@ def load_capacity_factors(
         Full-load hours a site's profile cannot reach.
     """
     resolved = resolve_source(source, PROFILE_SOURCES, base_dir, SOURCE_FIELD)
+    if timezone != "UTC" and not isinstance(resolved, Path):
+        raise ScenarioError(None, TIMEZONE_FIELD, timezone, f"UTC for the built-in {resolved}")
     site_names = list(sites)
     raw: dict[str, tuple[np.ndarray, np.ndarray]]
     if resolved == "entsoe_de":
@@ -785,11 +1001,16 @@ def load_capacity_factors(
         processing = weather_try.TIME_CONVERSION
     else:
         assert isinstance(resolved, Path)
-        wanted, raw = _load_user_csv(resolved, years, sites)
+        wanted, raw = _load_user_csv(resolved, years, sites, timezone)
         label = resolved.name
         credit = f"user file {resolved}"
         wind_src = pv_src = credit
-        processing = "used as given"
+        processing = "used as given" + (
+            f"; timestamps without offset read as {timezone} local time"
+            if timezone != "UTC"
+            else ""
+        )
+    scaled = not isinstance(resolved, Path) or scale_csv
     index = pd.DatetimeIndex(np.concatenate([year_index(y).to_numpy() for y in wanted]))
     wind = np.empty((len(index), len(site_names)))
     pv = np.empty((len(index), len(site_names)))
@@ -799,19 +1020,20 @@ def load_capacity_factors(
     for k, site in enumerate(site_names):
         spec = sites[site]
         w, p = raw[site]
-        wind[:, k] = _scale_columns(
-            w, years_of_rows, spec.wind_full_load_hours, site, "wind_cf", label
-        )
-        pv[:, k] = _scale_columns(p, years_of_rows, spec.pv_full_load_hours, site, "pv_cf", label)
-        targets.append(
-            f"{site}: wind {_target_text(spec.wind_full_load_hours)}, "
-            f"pv {_target_text(spec.pv_full_load_hours)}"
-        )
+        wind_target = spec.wind_full_load_hours if scaled else None
+        pv_target = spec.pv_full_load_hours if scaled else None
+        wind[:, k] = _scale_columns(w, years_of_rows, wind_target, site, "wind_cf", label)
+        pv[:, k] = _scale_columns(p, years_of_rows, pv_target, site, "pv_cf", label)
+        targets.append(f"{site}: wind {_target_text(wind_target)}, pv {_target_text(pv_target)}")
 
     scaling = (
-        "per site and calendar year, cf_scaled = min(1, a * cf) with a solved exactly so that "
-        "the annual sum equals the site's target full-load hours; sites without a target keep "
-        "the source profile. Targets: " + "; ".join(targets)
+        (
+            "per site and calendar year, cf_scaled = min(1, a * cf) with a solved exactly so "
+            "that the annual sum equals the site's target full-load hours; sites without a "
+            "target keep the source profile. Targets: " + "; ".join(targets)
+        )
+        if scaled
+        else "none: the CSV file is used as given (weather.scale_csv_to_full_load_hours false)"
     )
     coords = {"time": index.as_unit("ns"), "site": site_names}
     ds = xr.Dataset(

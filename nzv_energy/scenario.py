@@ -8,9 +8,10 @@ description).  Cross-field checks live in :mod:`nzv_energy.validation`.
 from __future__ import annotations
 
 import math
+import zoneinfo
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nzv_energy.technology import TechnologyParameters
 
@@ -111,6 +112,25 @@ class Site(_Frozen):
     )
 
 
+def check_timezone(value: str) -> str:
+    """Return ``value`` if it is an IANA time zone name (e.g. ``Europe/Berlin``, ``UTC``)."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            "an IANA time zone name such as 'UTC' or 'Europe/Berlin' (local time with "
+            "daylight saving)"
+        ) from None
+    return value
+
+
+_TIMEZONE_HELP = (
+    "Time zone of a CSV's timestamps that carry no UTC offset: UTC, or an IANA name such as "
+    "Europe/Berlin for local time (the doubled autumn hour listed twice, first in summer "
+    "time; the skipped spring hour left out); CSV sources only"
+)
+
+
 class Weather(_Frozen):
     """Which capacity-factor profiles and weather years to use."""
 
@@ -119,6 +139,68 @@ class Weather(_Frozen):
         description="Profile set in inputs/ (entsoe_de, dwd_try2010) or a path to a CSV",
     )
     years: tuple[int, ...] = Field(default=(2019,), min_length=1, description="Weather years")
+    timezone: str = Field(default="UTC", description=_TIMEZONE_HELP)
+    scale_csv_to_full_load_hours: bool = Field(
+        default=False,
+        description=(
+            "Scale a CSV source per site and year to the sites' full-load hours (the site "
+            "fields, else technology.wind / technology.pv); false: the file is used as given. "
+            "Built-in sources are always scaled"
+        ),
+    )
+
+    _timezone = field_validator("timezone")(check_timezone)
+
+
+class ElectricityPrice(_Frozen):
+    """A day-ahead price series and how its years meet the weather years."""
+
+    source: str = Field(
+        default="day_ahead_de",
+        description=(
+            "day_ahead_de (each weather year's own German day-ahead prices: 2015, 2017-2020), "
+            "smard_2015, smard_2018 (one year each) or a path to a CSV"
+        ),
+    )
+    align: Literal["same_year", "hour_of_year"] = Field(
+        default="same_year",
+        description=(
+            "same_year: each weather year takes the prices of the same calendar year, a "
+            "missing one is an error; hour_of_year: a price year is laid on a weather year of "
+            "another year hour by hour of the year (weekdays and holidays do not line up)"
+        ),
+    )
+    year: int | None = Field(
+        default=None,
+        ge=1900,
+        le=2100,
+        description=(
+            "With align: hour_of_year, the price year laid on every weather year; null: each "
+            "weather year's own where the series has it, else the series' only year"
+        ),
+    )
+    timezone: str = Field(default="UTC", description=_TIMEZONE_HELP)
+
+    _timezone = field_validator("timezone")(check_timezone)
+
+    @model_validator(mode="after")
+    def _year_needs_alignment(self) -> ElectricityPrice:
+        if self.year is not None and self.align != "hour_of_year":
+            raise ValueError(
+                f"year ({self.year}) is used only with align: hour_of_year (with same_year "
+                "each weather year takes its own prices)"
+            )
+        return self
+
+    def __str__(self) -> str:
+        """Readable form for reports, e.g. ``smard_2018, aligned by hour of year``."""
+        text = self.source
+        if self.align == "hour_of_year":
+            year = f" {self.year}" if self.year is not None else ""
+            text += f", price year{year} aligned by hour of year"
+        if self.timezone != "UTC":
+            text += f", timestamps in {self.timezone}"
+        return text
 
 
 class Economics(_Frozen):
@@ -126,9 +208,13 @@ class Economics(_Frozen):
 
     cost_year: int = Field(default=2030, description="Row set of inputs/costs.csv")
     discount_rate: float = Field(default=0.07, ge=0, le=0.3, description="Real discount rate")
-    electricity_price: str = Field(
-        default="smard_2018",
-        description="Day-ahead price series (smard_2015, smard_2018) or a path to a CSV",
+    electricity_price: ElectricityPrice = Field(
+        default=ElectricityPrice(),
+        description=(
+            "Day-ahead price series: day_ahead_de, smard_2015, smard_2018 or a CSV path, "
+            "whose years must match the weather years; or a mapping {source, align, year, "
+            "timezone} (see economics.electricity_price below)"
+        ),
     )
     gas_price_eur_per_mwh: float = Field(default=35.0, ge=0, le=1000, description="EUR/MWh_th")
     co2_price_eur_per_t: float = Field(default=130.0, ge=0, le=2000, description="EUR/t CO2")
@@ -138,6 +224,25 @@ class Economics(_Frozen):
         le=10_000,
         description="Value of hydrogen sold outside the demand (not used when 0), EUR/MWh",
     )
+    fixed_assets: Literal["annualised", "sunk"] = Field(
+        default="annualised",
+        description=(
+            "Cost of capacities given as numbers (planned or existing): 'annualised' counts "
+            "their annuity and fixed O&M in every cost total and the LP objective (full system "
+            "cost); 'sunk' leaves them out (only new investment and operation count)"
+        ),
+    )
+
+    @field_validator("electricity_price", mode="before")
+    @classmethod
+    def _plain_price_source(cls, value: object) -> object:
+        """A plain name or path is the mapping ``{source: value}`` (same_year, UTC)."""
+        return {"source": value} if isinstance(value, str) else value
+
+    @property
+    def price_series(self) -> ElectricityPrice:
+        """``electricity_price`` (kept for readability at the call sites)."""
+        return self.electricity_price
 
 
 class HydrogenDemand(_Frozen):
@@ -230,6 +335,15 @@ class Optimisation(_Frozen):
     )
     max_margin_iterations: int = Field(
         default=3, ge=0, le=10, description="Re-sizings allowed to reach the target share"
+    )
+    export_revenue: Literal["market", "none", "surplus_only"] = Field(
+        default="market",
+        description=(
+            "How grid export counts in the sizing: 'market' earns the day-ahead price; 'none' "
+            "sells nothing (surplus is curtailed), so no capacity is built to sell power; "
+            "'surplus_only' sizes as 'none', then dispatches the sized system with market "
+            "revenue (every MWh sold is surplus of a system sized for hydrogen alone)"
+        ),
     )
 
 

@@ -194,10 +194,14 @@ def _build_inputs(scenario: Scenario, base_dir: Path | None) -> SystemInputs:
         for name, site in scenario.sites.items()
     }
     cf: xr.Dataset = load_capacity_factors(
-        scenario.weather.source, scenario.weather.years, specs, base_dir=base_dir
+        scenario.weather.source, scenario.weather.years, specs, base_dir=base_dir,
+        timezone=scenario.weather.timezone,
+        scale_csv=scenario.weather.scale_csv_to_full_load_hours,
     )
     time = pd.DatetimeIndex(cf["time"].values)
-    prices = load_prices(scenario.economics.electricity_price, time, base_dir=base_dir)
+    prices = load_prices(
+        scenario.economics.price_series, time, base_dir, weather_source=scenario.weather.source
+    )
     demand, demand_files = _demand_profile(scenario, time, base_dir)
     route = scenario.technology.pipeline.route_factor
     km = np.array(

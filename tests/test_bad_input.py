@@ -68,6 +68,22 @@ CASES = {
         {"economics": {"electricity_price": "smard_1999"}},
         ["economics.electricity_price", "smard_1999"],
     ),
+    "price_year_differs_from_weather_year": (
+        {"economics": {"electricity_price": "smard_2015"}},
+        ["economics.electricity_price", "weather year 2019", "2015", "align: hour_of_year"],
+    ),
+    "price_alignment_typo": (
+        {"economics": {"electricity_price": {"source": "smard_2018", "align": "hour_of_yaer"}}},
+        ["economics.electricity_price.align", "hour_of_yaer", "same_year", "hour_of_year"],
+    ),
+    "price_year_without_alignment": (
+        {"economics": {"electricity_price": {"source": "day_ahead_de", "year": 2018}}},
+        ["economics.electricity_price", "year (2018)", "align: hour_of_year"],
+    ),
+    "price_timezone_unknown": (
+        {"economics": {"electricity_price": {"source": "p.csv", "timezone": "Berlin"}}},
+        ["economics.electricity_price.timezone", "'Berlin'", "IANA"],
+    ),
 }
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from nzv_energy.errors import InputDataError
 from nzv_energy.prices import (
+    DAY_AHEAD_FILE,
     PRICE_SOURCES,
     SMARD_FILE,
     input_files,
@@ -18,6 +19,10 @@ from nzv_energy.prices import (
     price_year,
 )
 from nzv_energy.profiles import INPUTS_DIR, SiteProfileSpec, load_capacity_factors, year_index
+from nzv_energy.scenario import ElectricityPrice
+
+#: 2018 prices laid on other weather years, as a scenario must say explicitly.
+SMARD_2018_ALIGNED = ElectricityPrice(source="smard_2018", align="hour_of_year")
 
 
 def _hours(start: str, end: str) -> pd.DatetimeIndex:
@@ -37,7 +42,7 @@ def test_readme_mean_prices() -> None:
 
 def test_layout_and_attrs() -> None:
     time = year_index(2019)
-    prices = load_prices("smard_2018", time)
+    prices = load_prices(SMARD_2018_ALIGNED, time)
     assert prices.dims == ("time",)
     assert prices.dtype == np.float64
     assert prices["time"].dtype == np.dtype("datetime64[ns]")
@@ -45,8 +50,11 @@ def test_layout_and_attrs() -> None:
     assert prices.attrs["source"] == "smard_2018"
     assert np.isfinite(prices.values).all()
     np.testing.assert_array_equal(prices["time"].values, time.values)
-    # Hour of year mapping: 2019 gets the UTC 2018 prices hour by hour.
+    # Hour of year mapping: 2019 gets the UTC 2018 prices hour by hour, and says so.
     np.testing.assert_array_equal(prices.values, price_year("smard_2018")[0].values)
+    assert list(prices.attrs["price_years"]) == [2018]
+    assert list(prices.attrs["aligned_by_hour_of_year"]) == [1]
+    assert "weather 2019: prices 2018, laid on by hour of year" in prices.attrs["price_years_text"]
 
 
 def test_2015_gap_filled_from_next_week() -> None:
@@ -61,7 +69,7 @@ def test_2015_gap_filled_from_next_week() -> None:
 
 
 def test_leap_weather_year_reuses_last_day() -> None:
-    prices = load_prices("smard_2018", year_index(2020))
+    prices = load_prices(SMARD_2018_ALIGNED, year_index(2020))
     assert prices.size == 8784
     year = price_year("smard_2018")[0].to_numpy()
     np.testing.assert_array_equal(prices.values[:8760], year)
@@ -71,7 +79,9 @@ def test_leap_weather_year_reuses_last_day() -> None:
 def test_aligned_to_multi_year_weather_axis() -> None:
     sites = {"boxberg": SiteProfileSpec(51.4, 14.6)}
     weather = load_capacity_factors("entsoe_de", [2017, 2018, 2019, 2020], sites)
-    prices = load_prices("smard_2015", weather["time"].values)
+    prices = load_prices(
+        ElectricityPrice(source="smard_2015", align="hour_of_year"), weather["time"].values
+    )
     assert prices.sizes["time"] == weather.sizes["time"] == 35064
     assert (prices["time"].values == weather["time"].values).all()
 
@@ -79,10 +89,11 @@ def test_aligned_to_multi_year_weather_axis() -> None:
 def test_tz_aware_time_and_off_hour_time() -> None:
     aware = _hours("2019-01-01", "2019-12-31 23:00").tz_localize("UTC")
     np.testing.assert_array_equal(
-        load_prices("smard_2018", aware).values, load_prices("smard_2018", year_index(2019)).values
+        load_prices("day_ahead_de", aware).values,
+        load_prices("day_ahead_de", year_index(2019)).values,
     )
     with pytest.raises(ValueError, match="full hours"):
-        load_prices("smard_2018", pd.DatetimeIndex(["2019-01-01 00:30"]))
+        load_prices("day_ahead_de", pd.DatetimeIndex(["2019-01-01 00:30"]))
 
 
 def test_map_by_hour_of_year_leap_price_year() -> None:
@@ -92,8 +103,10 @@ def test_map_by_hour_of_year_leap_price_year() -> None:
 
 
 def test_input_files_and_sources() -> None:
-    assert PRICE_SOURCES == ("smard_2015", "smard_2018")
+    assert PRICE_SOURCES == ("day_ahead_de", "smard_2015", "smard_2018")
     assert input_files("smard_2015") == [INPUTS_DIR / SMARD_FILE]
+    both = {INPUTS_DIR / SMARD_FILE, INPUTS_DIR / DAY_AHEAD_FILE}
+    assert set(input_files("day_ahead_de")) == both
 
 
 def test_unknown_source() -> None:
@@ -131,7 +144,10 @@ def test_csv_one_year_mapped_by_hour_of_year(tmp_path: Path) -> None:
     frame = _price_frame("2016-01-01 00:00", "2016-12-31 23:00")
     path = tmp_path / "p2016.csv"
     frame.to_csv(path, index=False)
-    prices = load_prices(path, _hours("2019-01-01", "2020-12-31 23:00"))
+    prices = load_prices(
+        ElectricityPrice(source=str(path), align="hour_of_year"),
+        _hours("2019-01-01", "2020-12-31 23:00"),
+    )
     values = frame["price_eur_per_mwh"].to_numpy()
     assert prices.size == 8760 + 8784
     np.testing.assert_allclose(prices.values[:8760], values[:8760])
@@ -170,7 +186,7 @@ def _bad_price_cases() -> list[tuple[str, object, tuple[str, ...]]]:
         (
             "short",
             lambda f: f.iloc[:-1],
-            ("timestamp column", "2019-12-31 23:00", "one full UTC calendar year"),
+            ("timestamp column", "every hour of UTC year 2019", "last hour, 2019-12-31 23:00"),
         ),
     ]
 
