@@ -157,6 +157,10 @@ N_MONTHS = 12
 #: Shortfalls below this fraction of the hour's demand are rounding of the flow sum.
 UNSERVED_ROUNDING = 1e-12
 
+#: Free storage rooms that differ by at most this fraction of the system's hydrogen scale
+#: (:func:`room_tie_tolerance`) count as tied when the sites are ordered by room.
+ROOM_TIE_FRACTION = 1e-9
+
 
 @njit(cache=True, nogil=True)
 def hydrogen_from_power(
@@ -197,6 +201,25 @@ def power_for_hydrogen(
     if target <= knee_h2:
         return target / knee_efficiency
     return knee_mw + (target - knee_h2) / slope
+
+
+@njit(cache=True, nogil=True)
+def room_tie_tolerance(cap: np.ndarray) -> float:
+    """Difference of free hydrogen-storage room (MWh) below which two sites are tied.
+
+    ``ROOM_TIE_FRACTION`` times the largest hydrogen quantity of the system: a store
+    capacity (MWh) or an hour at the rating of a pipeline or an electrolyser (MW x 1 h),
+    at least 1 MWh.  A store level is a running sum of hourly flows no larger than these,
+    so its rounding error after a cyclic year (2 x 8,784 hours, a few operations each) is
+    at most about 1e-11 of this scale; 1e-9 of it is far above that rounding and far below
+    any energy that matters (50 Wh for a 50 GWh store).
+    """
+    scale = 1.0
+    for s in range(cap.shape[0]):
+        scale = max(
+            scale, cap[s, C_HYDROGEN_STORAGE_MWH], cap[s, C_PIPELINE_MW], cap[s, C_ELECTROLYSIS_MW]
+        )
+    return ROOM_TIE_FRACTION * scale
 
 
 @njit(cache=True, nogil=True)
@@ -272,6 +295,7 @@ def dispatch_pass(
     demand_scale = par[P_DEMAND_SCALE]
     battery_to_ely = par[P_BATTERY_TO_ELECTROLYSIS] > 0.5
     by_room = par[P_ROUTE_BY_STORAGE_ROOM] > 0.5
+    room_tol = room_tie_tolerance(cap)
     keep_unmatched = write and monthly
 
     flow = np.zeros(n_s)
@@ -289,7 +313,9 @@ def dispatch_pass(
 
         # ---- the order in which the sites' production serves the demand --------------------
         # least free hydrogen-storage room first: what cannot be stored is delivered, and
-        # the sites with room keep the surplus (a stable insertion sort; scenario order on ties)
+        # the sites with room keep the surplus (an insertion sort in which a site moves ahead
+        # of an earlier one only when its room is smaller by more than ``room_tol``: rooms
+        # that differ by rounding keep scenario order)
         for s in range(n_s):
             order[s] = s
         if by_room:
@@ -298,7 +324,7 @@ def dispatch_pass(
             for i in range(1, n_s):
                 o = order[i]
                 j = i
-                while j > 0 and store_room[order[j - 1]] > store_room[o]:
+                while j > 0 and store_room[order[j - 1]] > store_room[o] + room_tol:
                     order[j] = order[j - 1]
                     j -= 1
                 order[j] = o

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import logging
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,7 +16,9 @@ from pydantic import ValidationError
 from nzv_energy.errors import ScenarioError
 from nzv_energy.scenario import Scenario
 from nzv_energy.technology import available_cost_years, default_technology
-from nzv_energy.validation import check_scenario, from_validation_error
+from nzv_energy.validation import check_scenario, from_validation_error, plausibility_warnings
+
+log = logging.getLogger(__name__)
 
 SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 MAX_EXTENDS_DEPTH = 10
@@ -76,22 +79,30 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def resolve_extends(path: Path, depth: int = 0) -> dict[str, Any]:
+def resolve_extends(
+    path: Path, depth: int = 0, _chain: tuple[Path, ...] = ()
+) -> dict[str, Any]:
     """Raw scenario mapping of ``path`` with its ``extends:`` chain merged in."""
     data = read_yaml(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    if not isinstance(parent, str):
+    if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError(path, "extends", parent, "a path to another scenario file")
     if depth >= MAX_EXTENDS_DEPTH:
         raise ScenarioError(path, "extends", parent, f"at most {MAX_EXTENDS_DEPTH} levels")
+    chain = (*_chain, Path(path).resolve())
     parent_path = (path.parent / parent).resolve()
-    if not parent_path.exists():
+    if not parent_path.is_file():
         raise ScenarioError(
-            path, "extends", parent, "a path (relative to this file) to an existing scenario"
+            path, "extends", parent, "a path (relative to this file) to an existing scenario file"
         )
-    base = resolve_extends(parent_path, depth + 1)
+    if parent_path in chain:
+        loop = " -> ".join(p.name for p in (*chain, parent_path))
+        raise ScenarioError(
+            path, "extends", parent, f"a scenario that does not extend itself ({loop})"
+        )
+    base = resolve_extends(parent_path, depth + 1, chain)
     return deep_merge(base, data)
 
 
@@ -141,10 +152,17 @@ def load_scenario(path: str | Path) -> Scenario:
     ------
     ScenarioError
         On any invalid content; the message names file, field, value and what is allowed.
+
+    Notes
+    -----
+    Valid but implausible content (e.g. a site far from the Lausitz, lat and lon
+    swapped) is logged as a warning (:func:`~nzv_energy.validation.plausibility_warnings`).
     """
     p = Path(path)
     raw = resolve_extends(p)
     scenario = scenario_from_mapping(raw, p)
+    for message in plausibility_warnings(scenario, p):
+        log.warning(message)
     return scenario
 
 

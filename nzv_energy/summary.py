@@ -9,21 +9,28 @@ import numpy as np
 
 from nzv_energy.scenario import CAPACITY_FIELDS, CapacityRange, Scenario
 from nzv_energy.scenario_file import load_scenario
+from nzv_energy.validation import pipeline_lengths_km
 
 log = logging.getLogger(__name__)
 
 
 def _fmt(value: object) -> str:
     if isinstance(value, CapacityRange):
-        return f"{value.min:g}..{value.max:g}"
+        return f"{value.min:.10g}..{value.max:.10g}"
     if value is None:
         return "auto"
-    return f"{float(value):g}"  # type: ignore[arg-type]
+    return f"{float(value):.10g}"  # type: ignore[arg-type]
 
 
 def capacity_table(scenario: Scenario) -> str:
-    """Plain-text table of the capacities per site (ranges shown as ``min..max``)."""
-    header = ["site", "grid_mw", *CAPACITY_FIELDS, "h2_storage_mwh"]
+    """Plain-text table of the capacities per site (ranges shown as ``min..max``).
+
+    Column ``pipeline_km`` is the route length of each site's pipeline to the demand
+    location (:func:`~nzv_energy.validation.pipeline_lengths_km`), the length its
+    cost is computed for.
+    """
+    header = ["site", "grid_mw", *CAPACITY_FIELDS, "pipeline_km", "h2_storage_mwh"]
+    km = pipeline_lengths_km(scenario)
     rows = [header]
     for name, site in scenario.sites.items():
         rows.append(
@@ -31,6 +38,7 @@ def capacity_table(scenario: Scenario) -> str:
                 name,
                 _fmt(site.grid_connection_mw),
                 *(_fmt(getattr(site, f)) for f in CAPACITY_FIELDS),
+                f"{km[name]:.1f}",
                 _fmt(scenario.hydrogen.storage_mwh.get(name, 0.0)),
             ]
         )

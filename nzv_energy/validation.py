@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from nzv_energy.errors import MISSING, ScenarioError
-from nzv_energy.scenario import CapacityRange, Scenario
+from nzv_energy.scenario import CapacityRange, Location, Scenario, distance_km
 
 
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -163,7 +163,14 @@ def check_battery_pairs(scenario: Scenario, file: str | Path | None) -> None:
 
 
 def check_electrolysis_curve(scenario: Scenario, file: str | Path | None) -> None:
-    """The part-load point must lie above the minimum load."""
+    """Check the electrolyser's efficiency curve and degradation.
+
+    The part-load point lies above the minimum load; hydrogen output rises with load;
+    the degradation leaves some efficiency within the stack's life. The same rules as
+    the dispatch's parameter check
+    (:func:`nzv_energy.dispatch.parameters.check_dispatch_parameters`), here with the
+    file and field, so that ``validate`` accepts only what ``simulate`` runs.
+    """
     el = scenario.technology.electrolysis
     if el.part_load_point_fraction < el.min_load_fraction:
         raise ScenarioError(
@@ -171,6 +178,23 @@ def check_electrolysis_curve(scenario: Scenario, file: str | Path | None) -> Non
             "technology.electrolysis.part_load_point_fraction",
             el.part_load_point_fraction,
             f"a value at or above min_load_fraction ({el.min_load_fraction})",
+        )
+    knee_h2 = el.part_load_point_fraction * el.part_load_efficiency
+    if el.part_load_point_fraction < 1.0 and not el.efficiency > knee_h2:
+        raise ScenarioError(
+            file,
+            "technology.electrolysis.efficiency",
+            el.efficiency,
+            f"a rated efficiency above part_load_point_fraction x part_load_efficiency "
+            f"({knee_h2:g}): hydrogen output must rise with load",
+        )
+    if el.degradation_fraction_per_1000h * el.stack_lifetime_hours / 1000.0 >= 1.0:
+        raise ScenarioError(
+            file,
+            "technology.electrolysis.degradation_fraction_per_1000h",
+            el.degradation_fraction_per_1000h,
+            f"less than 1000 / stack_lifetime_hours ({1000.0 / el.stack_lifetime_hours:g}): "
+            "the stack keeps some efficiency until it is replaced",
         )
 
 
@@ -180,12 +204,71 @@ def check_vpp(scenario: Scenario, file: str | Path | None) -> None:
         raise ScenarioError(file, "vpp.commit_h", scenario.vpp.commit_h, "at most vpp.horizon_h")
 
 
+def check_price_years(scenario: Scenario, file: str | Path | None) -> None:
+    """Built-in price series: each weather year gets its own prices unless aligned explicitly.
+
+    CSV price files are checked in the same way when they are read
+    (:func:`nzv_energy.prices.load_prices`); weather years the weather source
+    lacks are reported by the weather loader.
+    """
+    from nzv_energy.prices import BUILTIN_PRICE_YEARS, TIMEZONE_FIELD, match_price_years
+    from nzv_energy.profiles import available_years, is_builtin_source
+
+    spec = scenario.economics.price_series
+    if spec.source not in BUILTIN_PRICE_YEARS:
+        return
+    if spec.timezone != "UTC":
+        raise ScenarioError(
+            file, TIMEZONE_FIELD, spec.timezone, "UTC for a built-in price series (CSV only)"
+        )
+    weather = scenario.weather
+    years = list(weather.years)
+    if is_builtin_source(weather.source):
+        years = [y for y in years if y in available_years(weather.source)]
+    try:
+        match_price_years(spec, years, list(BUILTIN_PRICE_YEARS[spec.source]), weather.source)
+    except ScenarioError as err:
+        raise ScenarioError(file, err.field, err.value, err.allowed) from None
+
+
+def check_csv_weather_options(scenario: Scenario, file: str | Path | None) -> None:
+    """``weather.timezone`` is for CSV files; a CSV is scaled only when the scenario says so."""
+    from nzv_energy.profiles import is_builtin_source
+
+    weather = scenario.weather
+    if is_builtin_source(weather.source):
+        if weather.timezone != "UTC":
+            raise ScenarioError(
+                file,
+                "weather.timezone",
+                weather.timezone,
+                f"UTC for the built-in {weather.source} (a time zone is given for CSV files)",
+            )
+        return
+    if weather.scale_csv_to_full_load_hours:
+        return
+    for name, site in scenario.sites.items():
+        for tech in ("wind", "pv"):
+            target = getattr(site, f"{tech}_full_load_hours")
+            if target is not None:
+                raise ScenarioError(
+                    file,
+                    f"sites.{name}.{tech}_full_load_hours",
+                    target,
+                    f"no target while the weather CSV {weather.source} is used as given; to "
+                    "scale the file to the sites' full-load hours set weather: "
+                    "{scale_csv_to_full_load_hours: true}",
+                )
+
+
 ALL_CHECKS = (
     check_site_names,
     check_hydrogen_sites,
     check_battery_pairs,
     check_electrolysis_curve,
     check_vpp,
+    check_price_years,
+    check_csv_weather_options,
 )
 
 
@@ -193,3 +276,124 @@ def check_scenario(scenario: Scenario, file: str | Path | None) -> None:
     """Run every cross-field check; raise the first :class:`ScenarioError`."""
     for check in ALL_CHECKS:
         check(scenario, file)
+
+
+# ---- plausibility: warnings, not errors ---------------------------------------------------------
+
+#: Centre of the Lausitz used by the plausibility warnings (between Hoyerswerda and Spremberg).
+LAUSITZ_CENTRE = Location(lat=51.45, lon=14.30)
+#: Locations farther than this from :data:`LAUSITZ_CENTRE` are reported, km.
+REGION_RADIUS_KM = 100.0
+#: Sites farther than this from each other or from the demand location are reported, km.
+MAX_SPREAD_KM = 150.0
+
+
+def _fmt_location(loc: Location) -> str:
+    return f"{{lat: {loc.lat:g}, lon: {loc.lon:g}}}"
+
+
+def pipeline_lengths_km(scenario: Scenario) -> dict[str, float]:
+    """Pipeline route length from each site to the demand location, km.
+
+    Great-circle distance times ``technology.pipeline.route_factor``, as in the
+    cost of the pipelines (:func:`nzv_energy.system.build_inputs`).
+    """
+    route = scenario.technology.pipeline.route_factor
+    demand = scenario.hydrogen.demand.location
+    return {
+        name: route * distance_km(site.location, demand) for name, site in scenario.sites.items()
+    }
+
+
+def plausibility_warnings(scenario: Scenario, file: str | Path | None) -> list[str]:
+    """Messages on locations that are valid but implausible (e.g. lat and lon swapped).
+
+    The toolkit models the former lignite sites of the Lausitz: its weather
+    profiles are German (ENTSO-E Germany, DWD test reference year region 4), its
+    prices those of the German bidding zone, its pipeline costs grow with the
+    distance to the off-taker. The Lausitz spans about 130 km from north to south
+    (Lübben to Zittau) and 120 km from west to east (Luckau to Görlitz); its towns
+    lie within about 70 km of :data:`LAUSITZ_CENTRE` (Zittau 71 km, Guben 63 km,
+    Lübben 61 km), and two points of it are less than about 150 km apart. So a
+    location is reported when it lies
+
+    * more than ``REGION_RADIUS_KM`` = 100 km from the centre (outside the region
+      by some 30 km), or, for a site,
+    * more than ``MAX_SPREAD_KM`` = 150 km from the demand location (a pipeline
+      longer than the region is wide), or
+    * more than 150 km from another site (once per pair, and only when neither
+      site is reported already: a site moved far away is reported for itself, not
+      again at every other site).
+
+    The shipped sites lie 10-44 km from the centre and 33-56 km from
+    Schwarzheide; with lat and lon swapped, Jänschwalde would lie 5,300 km away.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario.
+    file
+        The scenario file (named in the messages).
+
+    Returns
+    -------
+    list of str
+        One message per implausible location, naming the file, the field, the
+        value and what was expected; empty when all is plausible.
+    """
+    where = f"{file}: " if file is not None else ""
+    demand = scenario.hydrogen.demand
+    lengths = pipeline_lengths_km(scenario)
+    messages = []
+    flagged: set[str] = set()
+    for name, site in scenario.sites.items():
+        loc = site.location
+        reasons = []
+        from_centre = distance_km(loc, LAUSITZ_CENTRE)
+        if from_centre > REGION_RADIUS_KM:
+            reasons.append(f"{from_centre:,.0f} km from the Lausitz")
+        to_demand = distance_km(loc, demand.location)
+        if to_demand > MAX_SPREAD_KM:
+            reasons.append(
+                f"{to_demand:,.0f} km from the demand at {demand.site} "
+                f"(pipeline {lengths[name]:,.0f} km)"
+            )
+        if reasons:
+            flagged.add(name)
+            messages.append(_location_message(where, f"sites.{name}.location", loc, reasons))
+    names = list(scenario.sites)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            apart = distance_km(scenario.sites[a].location, scenario.sites[b].location)
+            if apart > MAX_SPREAD_KM and a not in flagged and b not in flagged:
+                flagged.add(b)
+                messages.append(
+                    _location_message(
+                        where, f"sites.{b}.location", scenario.sites[b].location,
+                        [f"{apart:,.0f} km from site {a}"],
+                    )
+                )
+    from_centre = distance_km(demand.location, LAUSITZ_CENTRE)
+    if from_centre > REGION_RADIUS_KM:
+        messages.append(
+            _location_message(
+                where,
+                "hydrogen.demand.location",
+                demand.location,
+                [f"{from_centre:,.0f} km from the Lausitz"],
+            )
+        )
+    return messages
+
+
+def _location_message(where: str, field: str, loc: Location, reasons: list[str]) -> str:
+    swapped = Location.model_construct(lat=loc.lon, lon=loc.lat)
+    hint = ""
+    if abs(loc.lon) <= 90 and distance_km(swapped, LAUSITZ_CENTRE) <= REGION_RADIUS_KM:
+        hint = " - are lat and lon swapped?"
+    return (
+        f"{where}{field}: got {_fmt_location(loc)}; {', '.join(reasons)}: expected within "
+        f"{REGION_RADIUS_KM:g} km of the Lausitz ({LAUSITZ_CENTRE.lat:g} N, "
+        f"{LAUSITZ_CENTRE.lon:g} E) and {MAX_SPREAD_KM:g} km of the other sites and the "
+        f"demand{hint} (a warning: the scenario is used as given)"
+    )

@@ -5,11 +5,38 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
+
+#: Machine epsilon of float64: the relative rounding of one operation is at most half of it.
+EPS = float(np.finfo(np.float64).eps)
+#: HiGHS's default ``primal_feasibility_tolerance``: the absolute violation a solution may
+#: leave in each row of the (scaled) model, so LP results carry errors of this order times
+#: the size of the numbers in the row, whatever the BLAS or solver version.
+HIGHS_FEASIBILITY_TOLERANCE = 1e-7
+
+
+def rounding_tol(magnitude: float, n_ops: int = 1) -> float:
+    """Absolute tolerance for ``n_ops`` floating-point operations on numbers of ``magnitude``.
+
+    Each operation rounds by at most ``EPS / 2`` of its result; a factor 4 covers the
+    worse case of errors adding up with cancellation (a sum of terms of that magnitude).
+    """
+    return 4.0 * n_ops * EPS * max(abs(magnitude), 1.0)
+
+
+def lp_tol(magnitude: float, n_rows: int = 1) -> float:
+    """Absolute tolerance for an LP result of ``magnitude`` summed over ``n_rows`` rows.
+
+    HiGHS's feasibility tolerance times the magnitude (at least 1) per row: a real error
+    of the model (a MWh in the wrong hour, a constraint missing) is orders of magnitude
+    larger.
+    """
+    return HIGHS_FEASIBILITY_TOLERANCE * max(abs(magnitude), 1.0) * n_rows
 
 
 @pytest.fixture

@@ -104,6 +104,35 @@ def power_needed(hydrogen: float, rating: float, p: Mapping[str, float], factor:
     return x * rating + (undegraded - x * rating * eta_x) / slope
 
 
+#: Rooms that differ by at most this fraction of the system's hydrogen scale are tied.
+ROOM_TIE_FRACTION = 1e-9
+
+
+def room_tie_tolerance(caps: Sequence[Mapping[str, float]]) -> float:
+    """Tie tolerance of the routing, MWh: 1e-9 x the largest store capacity (MWh) or
+    pipeline or electrolyser rating (MW x 1 h), at least 1e-9 MWh (docs/dispatch.md)."""
+    scale = max(
+        [1.0]
+        + [c[k] for c in caps for k in ("hydrogen_storage_mwh", "pipeline_mw", "electrolysis_mw")]
+    )
+    return ROOM_TIE_FRACTION * scale
+
+
+def routing_order(rooms: Sequence[float], tolerance: float) -> list[int]:
+    """Sites by free storage room, least first; rooms within ``tolerance`` keep scenario order.
+
+    Each site in turn is placed after every site already placed whose room is not larger
+    than its own by more than ``tolerance`` (an insertion sort).
+    """
+    order: list[int] = []
+    for s, room in enumerate(rooms):
+        j = len(order)
+        while j > 0 and rooms[order[j - 1]] > room + tolerance:
+            j -= 1
+        order.insert(j, s)
+    return order
+
+
 def decide_electrolyser(
     cap: Mapping[str, float],
     p: Mapping[str, float],
@@ -181,6 +210,7 @@ def run_pass(
     monthly_rows = []
     gas_fuel_is_hydrogen = p["gas_backup_hydrogen_fuel"] > 0.5
     grid_allowed = p["grid_import"] > 0.5
+    tie_tolerance = room_tie_tolerance(caps)
     for t in range(n_h):
         hour_price = float(price[t]) * p["price_scale"]
         hour_demand = float(demand[t]) * p["demand_scale"]
@@ -191,10 +221,11 @@ def run_pass(
             or hour_price < p["rfnbo_co2_price_threshold_eur_per_mwh"]
         )
         # the sites' production serves the demand with the least free storage room first
-        # (Python's sort is stable: scenario order on ties), or in scenario order
+        # (rooms within the tie tolerance keep scenario order), or in scenario order
         sites = list(range(n_s))
         if p["route_by_storage_room"] > 0.5:
-            sites.sort(key=lambda i: caps[i]["hydrogen_storage_mwh"] - states[i].hydrogen_mwh)
+            rooms = [caps[i]["hydrogen_storage_mwh"] - states[i].hydrogen_mwh for i in sites]
+            sites = routing_order(rooms, tie_tolerance)
         for s in sites:
             cap, st, out = caps[s], states[s], res.site
             wind = float(wind_cf[t, s]) * cap["wind_mw"]

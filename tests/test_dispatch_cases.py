@@ -393,3 +393,60 @@ def test_production_serves_the_demand_from_the_site_without_storage_room_first(b
         np.testing.assert_allclose(h2, [70.0, 0.0], rtol=1e-12)
         np.testing.assert_allclose(flow, [50.0, 0.0], rtol=1e-12)
         np.testing.assert_allclose(level, [20.0, 0.0], rtol=1e-12)
+
+
+def _route_one_hour(levels: list[float], stores: list[float]) -> dict[str, np.ndarray]:
+    # Two sites with 1,000 MW wind at cf 1 and a 100 MW electrolyser (rated 0.7; part-load
+    # point 20 MW at 0.6, slope 0.725 above it), demand 50 MW_H2, routed by storage room,
+    # one hour from the given store levels
+    cap = np.array([site(wind=1000, ely=100, store=stores[0]),
+                    site(wind=1000, ely=100, store=stores[1])])
+    from nzv_energy.dispatch.simulate import dispatch_from_state
+
+    return dispatch_from_state(
+        np.ones((1, 2)), np.zeros((1, 2)), np.array([50.0]), np.array([50.0]),
+        np.array([0]), cap, params(route_by_storage_room=1.0),
+        battery_soc_mwh=np.zeros(2), hydrogen_storage_mwh=np.array(levels),
+        electrolysis_on=np.zeros(2), stack_hours=np.zeros(2),
+    )
+
+
+def test_routing_tie_tolerance_is_1e9_of_the_largest_hydrogen_quantity() -> None:
+    # largest of store 1,000 MWh, pipeline 1,000 MW (site() default), electrolyser 100 MW
+    cap = np.array([site(ely=100, store=1000), site(ely=100)])
+    assert kd.room_tie_tolerance(cap) == pytest.approx(1e-6, rel=1e-15)
+    # nothing above 1 MWh (no store, pipeline or electrolyser): the floor 1e-9 MWh
+    assert kd.room_tie_tolerance(np.zeros((2, kd.N_CAP))) == 1e-9
+
+
+def test_a_rounding_difference_of_storage_room_keeps_scenario_order() -> None:
+    # Site 0's 1,000 MWh store is full (room 0); site 1 has no store but holds 1e-12 MWh of
+    # rounding (room -1e-12, "smaller" by 1e-12 << the 1e-6 MWh tolerance): a tie, so site 0
+    # goes first. Its store is full, so its sink is the demand alone: 50 MW_H2 lies above the
+    # part-load point (12 MW_H2 at 20 MW), power 20 + (50 - 12) / 0.725 = 72.41 MW; it sends
+    # all 50 MW_H2. Site 1 then has no sink (demand met, no room) and stays off (standby 1 MW).
+    # Sorting on the raw rooms would put site 1 first and swap the two results.
+    r = _route_one_hour([1000.0, 1e-12], [1000.0, 0.0])
+    np.testing.assert_allclose(r["pipeline_flow_mw"][:, 0], [50.0, 0.0], rtol=1e-12)
+    np.testing.assert_allclose(r["hydrogen_output_mw"][:, 0], [50.0, 0.0], rtol=1e-12)
+    assert r["electrolysis_input_mw"][0, 0] == pytest.approx(20 + 38 / 0.725, rel=1e-12)
+    assert r["electrolysis_standby_mw"][1, 0] == pytest.approx(1.0)
+
+
+def test_a_near_tie_between_half_full_stores_keeps_scenario_order() -> None:
+    # Both stores 1,000 MWh at 400 MWh; site 1 holds 1e-10 MWh more (room smaller by 1e-10 <
+    # tolerance 1e-6): site 0 first. Site 0 runs at 100 MW (sink 50 + 600 >= 70 MW_H2), sends
+    # 50 and stores 20 (level 420); site 1 runs at 100 MW and stores all 70 (level 470).
+    r = _route_one_hour([400.0, 400.0 + 1e-10], [1000.0, 1000.0])
+    np.testing.assert_allclose(r["pipeline_flow_mw"][:, 0], [50.0, 0.0], rtol=1e-12)
+    np.testing.assert_allclose(r["hydrogen_storage_mwh"][:, 0], [420.0, 470.0 + 1e-10],
+                               rtol=1e-12)
+
+
+def test_a_storage_room_difference_above_the_tolerance_reorders_the_sites() -> None:
+    # Site 0's store has 1e-3 MWh of room left (> tolerance 1e-6 MWh more than site 1's
+    # -1e-12): site 1 goes first and sends the 50 MW_H2. Site 0 can then put only 1e-3 MW_H2
+    # anywhere: 1e-3 / 0.6 = 0.0017 MW, below the 10 MW minimum load: off.
+    r = _route_one_hour([1000.0 - 1e-3, 1e-12], [1000.0, 0.0])
+    np.testing.assert_allclose(r["pipeline_flow_mw"][:, 0], [0.0, 50.0], rtol=1e-12)
+    np.testing.assert_allclose(r["hydrogen_output_mw"][:, 0], [0.0, 50.0], rtol=1e-12)

@@ -144,3 +144,41 @@ def test_kernel_matches_reference_on_random_cases(
     # start late in a month so that monthly matching sees two months
     time = pd.date_range(f"2019-{start_month + 1:02d}-28", periods=len(price), freq="h")
     compare_with_reference(wind, pv, price, demand, cap, par, time=time)
+
+
+@pytest.mark.parametrize(
+    ("levels", "stores"),
+    [
+        ([1000.0, 1e-12, 0.0], [1000.0, 0.0, 0.0]),  # full store vs rounding in a 0 MWh store
+        ([400.0, 400.0 + 1e-10, 400.0 - 1e-10], [1000.0] * 3),  # rooms within the tolerance
+        ([1000.0 - 1e-3, 1e-12, 0.0], [1000.0, 0.0, 0.0]),  # 1 kWh of room: not a tie
+    ],
+)
+def test_reference_breaks_near_ties_of_storage_room_as_the_kernel(levels, stores) -> None:
+    from nzv_energy.dispatch.simulate import dispatch_from_state
+    from tests.reference_dispatch import SiteState, run_pass
+
+    rng = np.random.default_rng(5)
+    wind, pv = rng.uniform(0.3, 1.0, (6, 3)), np.zeros((6, 3))
+    price, demand, month = np.full(6, 50.0), np.full(6, 120.0), np.zeros(6, dtype=np.int64)
+    cap = np.zeros((3, kd.N_CAP))
+    cap[:, kd.C_WIND_MW] = 400.0
+    cap[:, kd.C_ELECTROLYSIS_MW] = 100.0
+    cap[:, kd.C_PIPELINE_MW] = 80.0
+    cap[:, kd.C_GRID_CONNECTION_MW] = 500.0
+    cap[:, kd.C_HYDROGEN_STORAGE_MWH] = stores
+    par = dispatch_parameter_vector(load_scenario(SCENARIOS / "single_site_quick.yaml"))
+    par[DISPATCH_INDEX["route_by_storage_room"]] = 1.0
+    kernel = dispatch_from_state(
+        wind, pv, price, demand, month, cap, par, battery_soc_mwh=np.zeros(3),
+        hydrogen_storage_mwh=np.array(levels), electrolysis_on=np.zeros(3),
+        stack_hours=np.zeros(3),
+    )
+    caps = [dict(zip(CAPACITY_NAMES, map(float, row), strict=True)) for row in cap]
+    p = dict(zip(DISPATCH_PARAMETER_NAMES, map(float, par), strict=True))
+    states = [SiteState(0.0, level, False, 0.0) for level in levels]
+    ref = run_pass(wind, pv, price, demand, month, caps, p, states)
+    for name in ("pipeline_flow_mw", "hydrogen_output_mw", "hydrogen_storage_mwh"):
+        # (sites, hours) vs (hours, sites); flows up to 80 MW, levels up to 1,000 MWh
+        np.testing.assert_allclose(kernel[name].T, ref.array(name), rtol=1e-12, atol=1e-9,
+                                   err_msg=name)
