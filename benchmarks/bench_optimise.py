@@ -213,8 +213,9 @@ def part_two(path: Path, exact_4_years: bool) -> None:
             shares = ", ".join(f"{y} {table.loc[str(y), 'demand_met_share']:.1%}" for y in years)
             print(f"3 sites, {len(years)} year(s), {mode:5s}: {el:7.2f} s "
                   f"({len(inputs.time):,} h -> {int(r.kpis['n_snapshots']):,} snapshots), "
-                  f"objective {r.objective_eur_per_year:,.0f} EUR/a, LCOH "
-                  f"{r.lcoh_eur_per_kg:.2f} EUR/kg; kernel re-simulation: {shares}; "
+                  f"objective {r.objective_eur_per_year:,.0f} EUR/a, system net cost "
+                  f"{r.system_net_cost_per_kg_h2_eur_per_kg:.2f} EUR/kg H2; "
+                  f"kernel re-simulation: {shares}; "
                   f"P90 {table.loc['P90', 'demand_met_share']:.1%}")
 
 

@@ -114,8 +114,8 @@ def test_report_states_capacities_kpis_and_spread(quick_run) -> None:
         "figures/lcoh_breakdown.png",
     ):
         assert fragment in md, fragment
-    lcoh = quick_run.kpis["lcoh_eur_per_kg"].iloc[0]
-    assert f"{lcoh:,.3f}" in md
+    lcoh = quick_run.kpis["system_net_cost_per_kg_h2_eur_per_kg"].iloc[0]
+    assert f"{lcoh:,.2f}" in md
     html = (quick_run.out_dir / "report.html").read_text()
     assert html.count("data:image/png;base64,") == md.count("![")
 
@@ -178,8 +178,8 @@ def test_compare_puts_runs_side_by_side(quick_run, other_run, tmp_path) -> None:
     table = pd.read_csv(out / "comparison.csv", index_col=0)
     assert table.loc["more_pv", "pv_mw"] == 400
     assert table.loc["quick", "pv_mw"] == 200
-    assert table.loc["more_pv", "lcoh_eur_per_kg"] == pytest.approx(
-        other_run.kpis["lcoh_eur_per_kg"].mean()
+    assert table.loc["more_pv", "system_net_cost_per_kg_h2_eur_per_kg"] == pytest.approx(
+        other_run.kpis["system_net_cost_per_kg_h2_eur_per_kg"].mean()
     )
     for stem in ("compare_capacities", "compare_lcoh", "compare_emissions"):
         assert (out / "figures" / f"{stem}.png").stat().st_size > 0

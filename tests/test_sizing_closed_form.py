@@ -93,7 +93,7 @@ def test_constant_capacity_factor_no_storage(one_site, engine, mode, cf):
     # nothing fixed: the whole cost is in the objective
     assert r.total_cost_eur_per_year == pytest.approx(expected, rel=1e-7)
     kg = DEMAND_MW * HOURS * 1000 / HYDROGEN_LHV_KWH_PER_KG
-    assert r.lcoh_eur_per_kg == pytest.approx(expected / kg, rel=1e-7)
+    assert r.system_net_cost_per_kg_h2_eur_per_kg == pytest.approx(expected / kg, rel=1e-7)
     # marginal price of hydrogen = LCOH per MWh (LP duality: all cost is driven by the demand)
     price = r.hydrogen_price_eur_per_mwh.to_numpy()
     assert np.mean(price) == pytest.approx(expected / (DEMAND_MW * HOURS), rel=1e-6)

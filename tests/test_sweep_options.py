@@ -62,7 +62,7 @@ def test_zip_sweep_dataset(tmp_path: Path) -> None:
     out = tmp_path / "out"
     execute(write_sweep(tmp_path, content), out=out, serial=True, show_progress=False)
     ds = xr.load_dataset(out / "kpis.nc")
-    assert ds["lcoh_eur_per_kg"].dims == (ZIP_DIM, "weather_year")
+    assert ds["system_net_cost_per_kg_h2_eur_per_kg"].dims == (ZIP_DIM, "weather_year")
     assert ds["boxberg_wind_mw"].values.tolist() == [200, 400]
     assert ds["boxberg_pv_mw"].values.tolist() == [300, 100]
     # the second member has more wind and less PV: its renewable generation differs
@@ -103,9 +103,9 @@ def test_optimise_sizes_each_member(tmp_path: Path) -> None:
             == (ref.scenario.hydrogen.storage_mwh["boxberg"])
         )
         assert float(row["optimiser_lcoh_eur_per_kg"]) == pytest.approx(
-            ref.lcoh_eur_per_kg, rel=1e-9
+            ref.system_net_cost_per_kg_h2_eur_per_kg, rel=1e-9
         )
-        assert np.isfinite(float(row["lcoh_eur_per_kg"]))
+        assert np.isfinite(float(row["system_net_cost_per_kg_h2_eur_per_kg"]))
     # dearer capital gives a dearer optimum
     lcoh = ds["optimiser_lcoh_eur_per_kg"].sel(weather_year=2019).values
     assert lcoh[1] > lcoh[0]

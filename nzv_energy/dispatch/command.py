@@ -34,7 +34,8 @@ def _summary(kpis: pd.DataFrame) -> list[str]:
     for year, row in kpis.iterrows():
         lines.append(
             f"{year}: hydrogen delivered {row['hydrogen_delivered_mwh']:,.0f} MWh "
-            f"({row['demand_met_share']:.1%} of demand), LCOH {row['lcoh_eur_per_kg']:.2f} EUR/kg, "
+            f"({row['demand_met_share']:.1%} of demand), system net cost "
+            f"{row['system_net_cost_per_kg_h2_eur_per_kg']:.2f} EUR/kg H2, "
             f"electrolysis {row['electrolysis_full_load_hours_h']:,.0f} full-load h / "
             f"{row['electrolysis_starts']:.0f} starts, curtailment {row['curtailment_share']:.1%}, "
             f"RFNBO share {row['rfnbo_share']:.1%}, CO2 {row['co2_emissions_t']:,.0f} t"

@@ -7,10 +7,20 @@ Two ways in, one set of formulas:
 * :func:`kpi_frame` turns the kernel's per-site totals directly into the same
   columns, vectorised over ensemble members (no hourly series needed).
 
-The LCOH is a *system* LCOH: every annual cost of the system (annualised
-capex of all assets including pipelines, fixed and variable O&M, natural gas,
-CO2, grid purchases, stack replacements) net of grid export revenue, divided by
-the hydrogen delivered to the off-taker.  See ``docs/dispatch.md``.
+Two cost-per-kg figures (formulas in ``docs/optimisation.md``, "Three LCOH figures"):
+
+* ``system_net_cost_per_kg_h2_eur_per_kg``: every annual cost of the system
+  (annualised capex of all assets including pipelines, fixed and variable O&M,
+  natural gas, CO2, grid purchases, stack replacements) net of grid export
+  revenue, divided by the hydrogen delivered, with its components
+  ``lcoh_<component>_eur_per_kg``.  Not the LCOH studies quote.
+* ``lcoh_chain_eur_per_kg``: the hydrogen-chain LCOH (electrolysers with stack
+  replacement and O&M, hydrogen storage, pipelines, plus the electrolysers'
+  electricity at the day-ahead price of each hour), and
+  ``lcoh_chain_renewables_cost_eur_per_kg`` with the electricity at the average
+  cost of the system's wind and PV.  The market-value figure needs the hourly
+  price-weighted electrolyser input, which the kernels' totals do not carry: the
+  hourly path (:func:`compute_kpis`) supplies it, the ensemble path leaves it NaN.
 """
 
 from __future__ import annotations
@@ -87,9 +97,29 @@ KPI_COLUMNS: tuple[str, ...] = (
     "rfnbo_hydrogen_mwh",
     "rfnbo_share",
     "system_cost_eur",
-    "lcoh_eur_per_kg",
+    "system_net_cost_per_kg_h2_eur_per_kg",
     *(f"lcoh_{c}_eur_per_kg" for c in LCOH_COMPONENTS),
+    "lcoh_chain_eur_per_kg",
+    "lcoh_chain_renewables_cost_eur_per_kg",
+    "lcoh_chain_assets_eur_per_kg",
+    "lcoh_chain_stack_replacement_eur_per_kg",
+    "lcoh_chain_variable_om_eur_per_kg",
+    "lcoh_chain_electricity_market_eur_per_kg",
+    "lcoh_chain_electricity_renewables_eur_per_kg",
+    "renewables_average_cost_eur_per_mwh",
+    "electrolysis_electricity_market_value_eur",
 )
+
+#: Columns that need the hourly price-weighted electrolyser input: NaN from kernel totals
+#: alone (ensembles, sweeps), filled by the hourly path (:func:`compute_kpis`).
+MARKET_VALUE_COLUMNS: tuple[str, ...] = (
+    "lcoh_chain_eur_per_kg",
+    "lcoh_chain_electricity_market_eur_per_kg",
+    "electrolysis_electricity_market_value_eur",
+)
+
+#: Technologies whose annual cost is part of the hydrogen chain.
+CHAIN_TECHNOLOGIES: tuple[str, ...] = ("electrolysis", "hydrogen_storage", "pipeline")
 
 
 def annuity(discount_rate: np.ndarray, lifetime_years: np.ndarray) -> np.ndarray:
@@ -117,6 +147,7 @@ def kpi_frame(
     cost: np.ndarray,
     pipeline_km: np.ndarray,
     hours: np.ndarray,
+    electrolysis_electricity_market_value_eur: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """KPIs of many runs (years or ensemble members) from kernel totals.
 
@@ -137,6 +168,10 @@ def kpi_frame(
     hours
         ``(n,)`` or scalar: hours of each run; fixed annual costs are scaled by
         ``hours / 8760``.
+    electrolysis_electricity_market_value_eur
+        ``(n,)``: sum over hours and sites of electrolyser input x day-ahead price;
+        ``None`` (the kernels' totals do not carry it) leaves the market-value chain
+        LCOH NaN.
 
     Returns
     -------
@@ -177,9 +212,11 @@ def kpi_frame(
     }
     costs: dict[str, np.ndarray] = {}
     fixed_om = np.zeros(n)
+    fom: dict[str, np.ndarray] = {}
     for tech, inv in invest.items():
         costs[f"capex_{tech}"] = inv * annuity(r, c(f"{tech}_lifetime_years")) * scale
-        fixed_om = fixed_om + inv * c(f"{tech}_fom_fraction_per_year") * scale
+        fom[tech] = inv * c(f"{tech}_fom_fraction_per_year") * scale
+        fixed_om = fixed_om + fom[tech]
     costs["fixed_om"] = fixed_om
 
     wind = total(kd.K_WIND_MWH)
@@ -256,6 +293,32 @@ def kpi_frame(
     }
     for comp in LCOH_COMPONENTS:
         frame[f"lcoh_{comp}_eur_per_kg"] = _safe_div(costs[comp], delivered_kg)
+    frame["system_net_cost_per_kg_h2_eur_per_kg"] = frame.pop("lcoh_eur_per_kg")
+
+    # hydrogen chain: its assets, stack replacement and O&M, plus its electricity
+    chain_assets = np.sum([costs[f"capex_{t}"] + fom[t] for t in CHAIN_TECHNOLOGIES], axis=0)
+    chain_vom = h2_out * c("electrolysis_vom_eur_per_mwh_h2")
+    chain_base = chain_assets + costs["stack_replacement"] + chain_vom
+    re_cost = (costs["capex_wind"] + fom["wind"] + costs["capex_pv"] + fom["pv"]
+               + wind * c("wind_vom_eur_per_mwh") + pv * c("pv_vom_eur_per_mwh"))
+    re_price = _safe_div(re_cost, gen - total(kd.K_CURTAILMENT_MWH))
+    ely_re = ely_in * re_price
+    if electrolysis_electricity_market_value_eur is None:
+        market = np.full(n, np.nan)
+    else:
+        market = np.broadcast_to(
+            np.asarray(electrolysis_electricity_market_value_eur, dtype=np.float64), (n,)
+        ).copy()
+    frame["lcoh_chain_eur_per_kg"] = _safe_div(chain_base + market, delivered_kg)
+    frame["lcoh_chain_renewables_cost_eur_per_kg"] = _safe_div(chain_base + ely_re, delivered_kg)
+    frame["lcoh_chain_assets_eur_per_kg"] = _safe_div(chain_assets, delivered_kg)
+    frame["lcoh_chain_stack_replacement_eur_per_kg"] = _safe_div(
+        costs["stack_replacement"], delivered_kg)
+    frame["lcoh_chain_variable_om_eur_per_kg"] = _safe_div(chain_vom, delivered_kg)
+    frame["lcoh_chain_electricity_market_eur_per_kg"] = _safe_div(market, delivered_kg)
+    frame["lcoh_chain_electricity_renewables_eur_per_kg"] = _safe_div(ely_re, delivered_kg)
+    frame["renewables_average_cost_eur_per_mwh"] = re_price
+    frame["electrolysis_electricity_market_value_eur"] = market
     return pd.DataFrame({col: frame[col] for col in KPI_COLUMNS})
 
 
@@ -384,15 +447,19 @@ def compute_kpis(
         raise InputDataError(None, "pipeline_km", km.shape, f"one length per site ({len(sites)})")
     times = pd.DatetimeIndex(ds["time"].values)
     years = sorted(set(times.year))
-    site_sums, sys_sums, hours = [], [], []
+    site_sums, sys_sums, hours, ely_value = [], [], [], []
     for year in years:
         part = ds.isel(time=np.flatnonzero(times.year == year))
         s, z = sums_from_dataset(part, cap, par)
         site_sums.append(s)
         sys_sums.append(z)
         hours.append(part.sizes["time"])
+        ely_value.append(float(
+            (part["electrolysis_input_mw"] * part["price_eur_per_mwh"]).sum()
+        ))
     frame = kpi_frame(
-        np.array(site_sums), np.array(sys_sums), cap, par, cost, km, np.array(hours, float)
+        np.array(site_sums), np.array(sys_sums), cap, par, cost, km, np.array(hours, float),
+        electrolysis_electricity_market_value_eur=np.array(ely_value),
     )
     frame.index = pd.Index(years, name="weather_year")
     return frame

@@ -14,6 +14,10 @@ Writes, atomically, into ``results/<scenario name>/`` (or ``--out``):
                         re-simulated share, cost (see :mod:`nzv_energy.sizing.verify`)
 ``hydrogen_price.csv``  hourly marginal price of hydrogen at the demand site (dual of
                         its balance), EUR/MWh_H2
+``cost_account.csv``    the cost account (item, EUR/a counted and left out); the counted
+                        column adds up to the LP objective
+``bounds_at_limit.csv`` sized capacities held by a bound, with the bound's dual (only
+                        when there are any)
 """
 
 from __future__ import annotations
@@ -21,12 +25,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from nzv_energy.results_io import ResultsExistError, atomic_directory, provenance, write_netcdf
+from nzv_energy.results_io import (
+    ResultsExistError,
+    atomic_directory,
+    provenance,
+    write_netcdf,
+    write_network_netcdf,
+)
 from nzv_energy.scenario_file import load_scenario, scenario_text_and_hash, scenario_to_yaml
 from nzv_energy.sizing.optimise import SizingResult
 from nzv_energy.sizing.verify import size_and_verify
@@ -46,7 +55,8 @@ def kpi_table(result: SizingResult, resim: pd.DataFrame | None) -> pd.DataFrame:
     if resim is not None:
         rows["resimulation_demand_met_share_mean"] = float(resim.loc["mean", "demand_met_share"])
         rows["resimulation_demand_met_share_p90"] = float(resim.loc["P90", "demand_met_share"])
-        rows["resimulation_lcoh_eur_per_kg_mean"] = float(resim.loc["mean", "lcoh_eur_per_kg"])
+        for col in ("lcoh_chain_eur_per_kg", "system_net_cost_per_kg_h2_eur_per_kg"):
+            rows[f"resimulation_{col}_mean"] = float(resim.loc["mean", col])
     return pd.DataFrame({"metric": list(rows), "value": list(rows.values())})
 
 
@@ -64,6 +74,9 @@ def write_lp_files(
     """
     result.capacities.to_csv(folder / capacities_file, index=False)
     result.costs.to_csv(folder / "costs.csv", index=False)
+    result.account.to_csv(folder / "cost_account.csv")
+    if len(result.bounds_at_limit):
+        result.bounds_at_limit.to_csv(folder / "bounds_at_limit.csv", index=False)
     price = result.hydrogen_price_eur_per_mwh.rename("hydrogen_price_eur_per_mwh")
     price.index.name = "time"
     price.to_csv(folder / "hydrogen_price.csv")
@@ -75,9 +88,23 @@ def write_lp_files(
     # the LP served the demand times (1 + margin) (nzv_energy.sizing.verify)
     ds.attrs["design_margin_fraction"] = f"{result.kpis.get('design_margin_fraction', 0.0):g}"
     write_netcdf(ds, folder / dispatch_file)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PyPSA's pandas deprecation notices on export
-        result.network.export_to_netcdf(folder / "network.nc")
+    network = result.network
+    network.meta.update(cost_account_meta(result))
+    # PyPSA's own export orders the variables differently in every process
+    write_network_netcdf(network, folder / "network.nc")
+
+
+def cost_account_meta(result: SizingResult) -> dict[str, object]:
+    """The cost treatment and account of a sizing, for ``network.meta``."""
+    sc = result.input_scenario
+    return {
+        "fixed_assets": sc.economics.fixed_assets,
+        "export_revenue": sc.optimisation.export_revenue,
+        "objective_eur_per_year": result.objective_eur_per_year,
+        "cost_account_eur_per_year": {
+            str(k): float(v) for k, v in result.account["eur_per_year"].items()
+        },
+    }
 
 
 def write_results(
@@ -117,11 +144,12 @@ def command(args: argparse.Namespace) -> int:
                 len(inputs.years), len(inputs.site_names))
     verified = size_and_verify(scenario, inputs, mode=mode, time_limit_s=args.time_limit)
     result, resim = verified.result, verified.resimulation
-    logger.info("objective %.0f EUR/a, total cost %.0f EUR/a, LCOH %.2f EUR/kg (%s, %.1f s; "
-                "demand + %.1f %% design margin)",
-                result.objective_eur_per_year, result.total_cost_eur_per_year,
-                result.lcoh_eur_per_kg, result.status.value, result.timings_s["total"],
-                100 * verified.margin_fraction)
+    logger.info("annual cost %.0f EUR/a (= LP objective; fixed assets %s), chain LCOH %.2f "
+                "EUR/kg, system net cost %.2f EUR/kg H2 (%s, %.1f s; demand + %.1f %% design "
+                "margin)", result.total_cost_eur_per_year,
+                scenario.economics.fixed_assets, result.kpis["lcoh_chain_eur_per_kg"],
+                result.system_net_cost_per_kg_h2_eur_per_kg, result.status.value,
+                result.timings_s["total"], 100 * verified.margin_fraction)
     for year, row in resim.drop(index=["P90", "mean"]).iterrows():
         logger.info("re-simulation %s: the rule-based dispatch meets %.2f %% of the hydrogen "
                     "demand with these capacities (LP: 100 %%)", year,

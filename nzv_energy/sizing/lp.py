@@ -138,13 +138,20 @@ class LpSolution:
     hydrogen_price_eur_per_mwh
         Dual of the demand balance per snapshot divided by its objective weight.
     objective
-        Objective value, EUR/a.
+        Objective value, EUR/a (with the constant of the counted fixed capital).
+    capacity_reduced_costs
+        ``(site, technology) -> d objective / d capacity`` at the optimum for every
+        sized capacity, EUR/a per MW (or MWh): the reduced cost of the capacity
+        (direct engine) or the dual of its bound constraints (PyPSA engine).  Zero
+        when no bound binds; negative at a binding upper bound (one more MW saves
+        that much), positive at a binding lower bound.
     """
 
     capacities: dict[tuple[str, str], float]
     flows: dict[str, np.ndarray]
     hydrogen_price_eur_per_mwh: np.ndarray
     objective: float
+    capacity_reduced_costs: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def previous_snapshot(time: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
@@ -272,9 +279,10 @@ def build_direct_model(sn: SizingNetwork) -> DirectModel:
             flow[(site, "battery_discharge")] = dis
             flow[(site, "battery_level")] = lvl
         conn = float(s.grid_connection_mw)
+        sell = conn if sn.export_allowed else 0.0
         if comps.grid is not None:
             hi = conn if sn.grid_import_allowed else 0.0
-            cols = b.cols(T, -conn, hi, ow * price)
+            cols = b.cols(T, -sell, hi, ow * price)
             el_terms.append((t, cols, 1.0))
             flow[(site, "grid")] = cols
         if comps.grid_import is not None:
@@ -282,7 +290,7 @@ def build_direct_model(sn: SizingNetwork) -> DirectModel:
             el_terms.append((t, cols, 1.0))
             flow[(site, "grid_import")] = cols
         if comps.grid_export is not None:
-            cols = b.cols(T, 0.0, conn, -ow * price)
+            cols = b.cols(T, 0.0, sell, -ow * price)
             el_terms.append((t, cols, -1.0))
             flow[(site, "grid_export")] = cols
         local = float(s.local_demand_mw)
@@ -297,8 +305,11 @@ def build_direct_model(sn: SizingNetwork) -> DirectModel:
     demand_rows = b.rows("demand_balance", T, [(t, cols, 1.0) for cols in pipe_cols],
                          demand, demand)
     _extra_rows(sn, b, flow, cap_cols, t, w, ow)
+    lp = b.to_highs_lp()
+    # the capital of counted fixed capacities (economics.fixed_assets: annualised)
+    lp.offset_ = sn.objective_constant_eur_per_year
     return DirectModel(
-        lp=b.to_highs_lp(),
+        lp=lp,
         capacity_cols=cap_cols,
         flow_cols=flow,
         demand_rows=demand_rows,
@@ -389,9 +400,12 @@ def read_direct_solution(sn: SizingNetwork, dm: DirectModel, h: highspy.Highs) -
     price = duals[dm.demand_rows] / dm.objective_weights
     if h.getLp().sense_ == highspy.ObjSense.kMaximize:  # pragma: no cover - never set
         price = -price
+    col_dual = np.asarray(sol.col_dual)
+    reduced = {key: float(col_dual[j]) for key, j in dm.capacity_cols.items()}
     return LpSolution(
         capacities=caps,
         flows=flows,
         hydrogen_price_eur_per_mwh=price,
         objective=float(h.getInfo().objective_function_value),
+        capacity_reduced_costs=reduced,
     )

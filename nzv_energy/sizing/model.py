@@ -72,7 +72,29 @@ def create_model(
         add_storage_share(sn, m, opt.min_storage_share)
     if extra_functionality is not None:
         extra_functionality(sn, m)
+    add_fixed_capital_constant(sn, m)
     return m
+
+
+#: Name of the fixed variable that carries the objective constant.
+FIXED_CAPITAL_VARIABLE = "fixed_assets_capital"
+
+
+def add_fixed_capital_constant(sn: SizingNetwork, m: linopy.Model) -> None:
+    """Add the capital of the fixed capacities to the objective when they count.
+
+    PyPSA leaves non-extendable components out of its objective (and its own
+    ``objective_constant`` covers something else: existing capacity of
+    *extendable* components, subtracted).  With ``economics.fixed_assets:
+    annualised`` the objective is the full annual system cost, so the constant is
+    added, as PyPSA does, through a variable fixed at its value; the direct
+    engine sets the same number as the LP's objective offset.
+    """
+    constant = sn.objective_constant_eur_per_year
+    if constant == 0.0:
+        return
+    v = m.add_variables(lower=constant, upper=constant, name=FIXED_CAPITAL_VARIABLE)
+    m.add_objective(m.objective.expression + 1.0 * v, overwrite=True)
 
 
 def _snapshot_array(sn: SizingNetwork, values: np.ndarray) -> xr.DataArray:

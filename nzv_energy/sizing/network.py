@@ -124,6 +124,12 @@ class SizingNetwork:
         Whether the sites may buy grid power (``operation.grid_import``).
     demand_bus, demand_load
         Names of the demand bus and load.
+    count_fixed_assets
+        Whether the capital of fixed capacities is in the objective
+        (``economics.fixed_assets: annualised``) as a constant.
+    export_allowed
+        Whether the sites may sell power (``False`` for ``optimisation.export_revenue:
+        none`` and the first stage of ``surplus_only``: the surplus is curtailed).
     """
 
     network: pypsa.Network | None
@@ -136,11 +142,41 @@ class SizingNetwork:
     grid_import_allowed: bool
     demand_bus: str
     demand_load: str
+    count_fixed_assets: bool = True
+    export_allowed: bool = True
 
     @property
     def scenario(self) -> Scenario:
         """The scenario of the inputs."""
         return self.inputs.scenario
+
+    def unit_capital_cost(self, site: str, fld: str) -> float:
+        """Annualised investment plus fixed O&M per unit of a capacity, EUR/(MW or MWh)/a."""
+        c = self.costs
+        if fld == "pipeline_mw":
+            i = list(self.sites).index(site)
+            return c.pipeline_eur_per_mw_km_year * float(self.inputs.pipeline_km[i])
+        return {
+            "wind_mw": c.wind_eur_per_mw_year,
+            "pv_mw": c.pv_eur_per_mw_year,
+            "battery_mw": c.battery_power_eur_per_mw_year,
+            "battery_mwh": c.battery_energy_eur_per_mwh_year,
+            "electrolysis_mw": c.electrolysis_eur_per_mw_year,
+            "gas_backup_mw": c.gas_backup_eur_per_mw_year,
+            "hydrogen_storage_mwh": c.hydrogen_storage_eur_per_mwh_year,
+        }[fld]
+
+    def fixed_capital_eur_per_year(self) -> float:
+        """Annualised capital (annuity + fixed O&M) of the fixed capacities, counted or not."""
+        return float(sum(
+            b.lo * self.unit_capital_cost(site, fld)
+            for (site, fld), b in self.bounds.items() if not b.extendable and not b.is_zero
+        ))
+
+    @property
+    def objective_constant_eur_per_year(self) -> float:
+        """The constant of the objective: fixed capital when counted, else zero."""
+        return self.fixed_capital_eur_per_year() if self.count_fixed_assets else 0.0
 
 
 def needs_gross_import(scenario: Scenario) -> bool:
@@ -227,7 +263,13 @@ def _site_components(
     return out
 
 
-def plan_network(inputs: SystemInputs, weights_h: np.ndarray | None = None) -> SizingNetwork:
+def plan_network(
+    inputs: SystemInputs,
+    weights_h: np.ndarray | None = None,
+    *,
+    export_allowed: bool | None = None,
+    bounds: dict[tuple[str, str], Bounds] | None = None,
+) -> SizingNetwork:
     """Everything about the model except the PyPSA objects: bounds, costs, component names.
 
     Parameters
@@ -236,13 +278,22 @@ def plan_network(inputs: SystemInputs, weights_h: np.ndarray | None = None) -> S
         Hourly inputs (or the aggregated inputs of fast mode).
     weights_h
         Hours each time step stands for; ones when ``None``.
+    export_allowed
+        Whether power may be sold; ``None``: unless ``optimisation.export_revenue``
+        is ``none`` or ``surplus_only`` (whose first stage sizes without sales).
+    bounds
+        Capacity bounds replacing the scenario's (the second stage of
+        ``surplus_only`` pins the sized capacities, still counted as sized).
     """
     scenario = inputs.scenario
     n_t = len(inputs.time)
     weights = np.ones(n_t) if weights_h is None else np.asarray(weights_h, dtype=np.float64)
     if weights.shape != (n_t,):
         raise ValueError(f"weights_h: shape {weights.shape}, expected ({n_t},)")
-    bounds = capacity_bounds(scenario, inputs)
+    if bounds is None:
+        bounds = capacity_bounds(scenario, inputs)
+    if export_allowed is None:
+        export_allowed = scenario.optimisation.export_revenue == "market"
     demand_site = scenario.hydrogen.demand.site
     return SizingNetwork(
         network=None,
@@ -255,10 +306,18 @@ def plan_network(inputs: SystemInputs, weights_h: np.ndarray | None = None) -> S
         grid_import_allowed=scenario.operation.grid_import,
         demand_bus=f"{demand_site} hydrogen",
         demand_load=f"{demand_site} hydrogen demand",
+        count_fixed_assets=scenario.economics.fixed_assets == "annualised",
+        export_allowed=export_allowed,
     )
 
 
-def build_network(inputs: SystemInputs, weights_h: np.ndarray | None = None) -> SizingNetwork:
+def build_network(
+    inputs: SystemInputs,
+    weights_h: np.ndarray | None = None,
+    *,
+    export_allowed: bool | None = None,
+    bounds: dict[tuple[str, str], Bounds] | None = None,
+) -> SizingNetwork:
     """Build the sizing network of a scenario as PyPSA components.
 
     Parameters
@@ -267,19 +326,33 @@ def build_network(inputs: SystemInputs, weights_h: np.ndarray | None = None) -> 
         Hourly inputs (or the aggregated inputs of fast mode).
     weights_h
         Hours each time step stands for; ones when ``None``.
+    export_allowed, bounds
+        As :func:`plan_network`.
 
     Returns
     -------
     SizingNetwork
         The plan with its PyPSA network.
     """
-    plan = plan_network(inputs, weights_h)
+    plan = plan_network(inputs, weights_h, export_allowed=export_allowed, bounds=bounds)
     return dataclasses.replace(plan, network=pypsa_network(plan))
 
 
 def pypsa_network(plan: SizingNetwork) -> pypsa.Network:
-    """The PyPSA network of a plan (see the module docstring for the components)."""
+    """The PyPSA network of a plan (see the module docstring for the components).
+
+    Fixed capacities carry their ``capital_cost`` when the plan counts them
+    (``economics.fixed_assets: annualised``) and zero when they are sunk, every
+    component alike (batteries, gas backup, renewables...).  PyPSA itself never puts
+    the capital of non-extendable components into its objective; the project's
+    objective adds it as one constant (:func:`nzv_energy.sizing.model.create_model`).
+    """
     inputs, scenario, costs, bounds = plan.inputs, plan.scenario, plan.costs, plan.bounds
+
+    def cap_cost(site: str, fld: str, unit_cost: float) -> float:
+        b = bounds[(site, fld)]
+        return unit_cost if (b.extendable or plan.count_fixed_assets) else 0.0
+
     tech = scenario.technology
     weights = plan.weights_h
     with warnings.catch_warnings():
@@ -324,31 +397,41 @@ def pypsa_network(plan: SizingNetwork) -> pypsa.Network:
         ):
             if comp is not None:
                 n.add("Generator", comp, bus=el_bus, carrier=carrier,
-                      p_max_pu=pd.Series(cf, index=snapshots), capital_cost=cost,
+                      p_max_pu=pd.Series(cf, index=snapshots),
+                      capital_cost=cap_cost(name, fld, cost),
                       marginal_cost=vom, **_nom(bounds[(name, fld)]))
         if c.electrolysis is not None:
             n.add("Link", c.electrolysis, bus0=el_bus, bus1=h2_bus, carrier="electrolysis",
-                  efficiency=eff_el, capital_cost=costs.electrolysis_eur_per_mw_year,
+                  efficiency=eff_el,
+                  capital_cost=cap_cost(name, "electrolysis_mw",
+                                        costs.electrolysis_eur_per_mw_year),
                   marginal_cost=costs.electrolysis_vom_eur_per_mwh_el,
                   **_nom(bounds[(name, "electrolysis_mw")]))
         if c.pipeline is not None:
             n.add("Link", c.pipeline, bus0=h2_bus, bus1=plan.demand_bus, carrier="pipeline",
-                  capital_cost=costs.pipeline_eur_per_mw_km_year * float(inputs.pipeline_km[i]),
+                  capital_cost=cap_cost(
+                      name, "pipeline_mw",
+                      costs.pipeline_eur_per_mw_km_year * float(inputs.pipeline_km[i])),
                   **_nom(bounds[(name, "pipeline_mw")]))
         if c.hydrogen_storage is not None:
             n.add("Store", c.hydrogen_storage, bus=h2_bus, carrier="hydrogen storage",
-                  e_cyclic=True, capital_cost=costs.hydrogen_storage_eur_per_mwh_year,
+                  e_cyclic=True,
+                  capital_cost=cap_cost(name, "hydrogen_storage_mwh",
+                                        costs.hydrogen_storage_eur_per_mwh_year),
                   **_nom(bounds[(name, "hydrogen_storage_mwh")], "e"))
-        _add_battery(n, c, bounds, costs, eff_bat, tech.battery.min_soc_fraction)
+        _add_battery(n, c, bounds, costs, eff_bat, tech.battery.min_soc_fraction,
+                     plan.count_fixed_assets)
         gas_b = bounds[(name, "gas_backup_mw")]
         if c.gas_link is not None:
             n.add("Link", c.gas_link, bus0=h2_bus, bus1=el_bus, carrier="gas backup",
-                  efficiency=eff_gas, capital_cost=costs.gas_backup_eur_per_mw_year * eff_gas,
+                  efficiency=eff_gas,
+                  capital_cost=cap_cost(name, "gas_backup_mw",
+                                        costs.gas_backup_eur_per_mw_year * eff_gas),
                   marginal_cost=costs.gas_vom_eur_per_mwh_el * eff_gas,
                   **_nom(gas_b.scaled(1.0 / eff_gas)))
         if c.gas_generator is not None:
             n.add("Generator", c.gas_generator, bus=el_bus, carrier="natural gas",
-                  capital_cost=costs.gas_backup_eur_per_mw_year,
+                  capital_cost=cap_cost(name, "gas_backup_mw", costs.gas_backup_eur_per_mw_year),
                   marginal_cost=costs.gas_backup_eur_per_mwh_el, **_nom(gas_b))
         conn = float(site.grid_connection_mw)
         if c.grid_import is not None:
@@ -356,10 +439,11 @@ def pypsa_network(plan: SizingNetwork) -> pypsa.Network:
                   marginal_cost=price)
         if c.grid_export is not None:
             n.add("Link", c.grid_export, bus0=el_bus, bus1=GRID_BUS, carrier="grid", p_nom=conn,
-                  marginal_cost=-price)
+                  p_max_pu=1.0 if plan.export_allowed else 0.0, marginal_cost=-price)
         if c.grid is not None:
             n.add("Link", c.grid, bus0=GRID_BUS, bus1=el_bus, carrier="grid", p_nom=conn,
-                  p_min_pu=-1.0, p_max_pu=1.0 if plan.grid_import_allowed else 0.0,
+                  p_min_pu=-1.0 if plan.export_allowed else 0.0,
+                  p_max_pu=1.0 if plan.grid_import_allowed else 0.0,
                   marginal_cost=price)
         if c.local_demand is not None:
             n.add("Load", c.local_demand, bus=el_bus, carrier="electricity",
@@ -375,22 +459,29 @@ def _add_battery(
     costs: TechnologyCosts,
     eff: float,
     min_soc: float,
+    count_fixed: bool = True,
 ) -> None:
     """Add a site's battery (a StorageUnit when fixed, else Store + charger + discharger)."""
     bp, be = bounds[(c.site, "battery_mw")], bounds[(c.site, "battery_mwh")]
     if c.battery_unit is not None:
+        # fixed power and energy: capital per MW of the unit = power + hours x energy cost
+        hours = be.lo / bp.lo
+        unit_cost = (costs.battery_power_eur_per_mw_year
+                     + hours * costs.battery_energy_eur_per_mwh_year) if count_fixed else 0.0
         n.add("StorageUnit", c.battery_unit, bus=c.electricity_bus, carrier="battery",
-              p_nom=bp.lo, max_hours=be.lo / bp.lo, efficiency_store=eff,
+              p_nom=bp.lo, max_hours=hours, capital_cost=unit_cost, efficiency_store=eff,
               efficiency_dispatch=eff, cyclic_state_of_charge=True)
         return
     if c.battery_store is None:
         return
     bat_bus = f"{c.site} battery"
     n.add("Bus", bat_bus, carrier="battery")
+    e_cost = costs.battery_energy_eur_per_mwh_year if (be.extendable or count_fixed) else 0.0
+    p_cost = costs.battery_power_eur_per_mw_year if (bp.extendable or count_fixed) else 0.0
     n.add("Store", c.battery_store, bus=bat_bus, carrier="battery", e_cyclic=True,
-          e_min_pu=min_soc, capital_cost=costs.battery_energy_eur_per_mwh_year, **_nom(be, "e"))
+          e_min_pu=min_soc, capital_cost=e_cost, **_nom(be, "e"))
     n.add("Link", c.battery_charger, bus0=c.electricity_bus, bus1=bat_bus, carrier="battery",
-          efficiency=eff, capital_cost=costs.battery_power_eur_per_mw_year, **_nom(bp))
+          efficiency=eff, capital_cost=p_cost, **_nom(bp))
     # The discharger's rating is on its battery side: AC output rating / efficiency.
     n.add("Link", c.battery_discharger, bus0=bat_bus, bus1=c.electricity_bus, carrier="battery",
           efficiency=eff, **_nom(bp.scaled(1.0 / eff)))

@@ -26,7 +26,7 @@ from nzv_energy.sizing import solution as sol
 from nzv_energy.sizing.aggregation import Method, Segmentation, segment
 from nzv_energy.sizing.lp import build_direct_model
 from nzv_energy.sizing.model import ExtraFunctionality, create_model
-from nzv_energy.sizing.network import SizingNetwork, build_network, plan_network
+from nzv_energy.sizing.network import Bounds, SizingNetwork, build_network, plan_network
 from nzv_energy.sizing.precheck import precheck
 from nzv_energy.sizing.solve import (
     EXACT_OPTIONS,
@@ -62,17 +62,20 @@ class SizingResult:
     capacities
         Table: site, technology, value, unit, min, max, sized.
     costs
-        Mean annual cost: site, component, kind, eur_per_year (all assets, fixed ones too).
-    lcoh_eur_per_kg
-        Total annual cost / hydrogen delivered (LHV 33.33 kWh/kg).
+        Mean annual cost: site, component, kind, capacity, eur_per_year, account,
+        in_total (:func:`nzv_energy.sizing.solution.cost_breakdown`).
+    system_net_cost_per_kg_h2_eur_per_kg
+        Account total / hydrogen delivered (LHV 33.33 kWh/kg): the *system* net
+        cost per kg, not the hydrogen-chain LCOH (``kpis["lcoh_chain_eur_per_kg"]``).
     hydrogen_price_eur_per_mwh
         Marginal price of hydrogen at the demand site per hour (dual of its
         balance), EUR/MWh_H2.
     objective_eur_per_year
-        LP objective: mean annual cost of what the optimiser could change
-        (capital of sized assets + operation of all).
+        LP objective: mean annual cost of the account (sized assets, fixed assets
+        when ``economics.fixed_assets`` is ``annualised``, operation, net of market
+        revenue as ``optimisation.export_revenue`` counts it).
     total_cost_eur_per_year
-        Mean annual cost of the whole system.
+        The account total: the counted rows of ``account``, equal to the objective.
     status
         Solver outcome.
     dataset
@@ -89,13 +92,18 @@ class SizingResult:
         Details of the HiGHS run.
     segmentation
         Fast mode's time segments (``None`` in exact mode).
+    account
+        The cost account (:func:`nzv_energy.sizing.solution.cost_account`).
+    bounds_at_limit
+        Sized capacities at a binding bound with the bound's dual value
+        (:func:`nzv_energy.sizing.solution.bound_report`).
     """
 
     scenario: Scenario
     input_scenario: Scenario
     capacities: pd.DataFrame
     costs: pd.DataFrame
-    lcoh_eur_per_kg: float
+    system_net_cost_per_kg_h2_eur_per_kg: float
     hydrogen_price_eur_per_mwh: pd.Series
     objective_eur_per_year: float
     total_cost_eur_per_year: float
@@ -108,6 +116,8 @@ class SizingResult:
     timings_s: dict[str, float] = field(default_factory=dict)
     solve_report: SolveReport | None = None
     segmentation: Segmentation | None = None
+    account: pd.DataFrame = field(default_factory=pd.DataFrame)
+    bounds_at_limit: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @functools.cached_property
     def network(self) -> pypsa.Network:
@@ -235,40 +245,69 @@ def _optimise(
         model_inputs, weights = segmentation.inputs, segmentation.weights_h
         logger.info("fast mode: %d hours -> %d segments (%s)", len(inputs.time),
                     len(weights), aggregation)
-    t2 = time.perf_counter()
-    timings["aggregate"] = t2 - t1
+    timings["aggregate"] = time.perf_counter() - t1
     engine = engine or ("pypsa" if extra_functionality is not None else "direct")
     if engine == "direct" and extra_functionality is not None:
         raise ValueError("extra_functionality needs engine='pypsa'")
     options = dict(solver_options or (EXACT_OPTIONS if mode == "exact" else FAST_OPTIONS))
+    solved = _solve_once(model_inputs, weights, engine, extra_functionality, options, limit,
+                         timings)
+    sizing_sn, sizing_lps = solved[0], solved[2]
+    if scenario.optimisation.export_revenue == "surplus_only":
+        # stage 2: the capacities of the no-export sizing, pinned; surplus sold at market
+        values = sol.capacity_values(sizing_sn, sizing_lps)
+        pinned = {k: (Bounds(True, values[k], values[k]) if b.extendable else b)
+                  for k, b in sizing_sn.bounds.items()}
+        stage1 = {k: timings[k] for k in ("build_model", "solve")}
+        solved = _solve_once(model_inputs, weights, engine, extra_functionality, options, limit,
+                             timings, export_allowed=True, bounds=pinned)
+        for key, value in stage1.items():
+            timings[key] += value
+    sn, report, lps, factory = solved
+    t5 = time.perf_counter()
+    result = read_result(sn, report, lps, factory, mode, engine, segmentation, inputs,
+                         sizing=(sizing_sn, sizing_lps))
+    timings["read_solution"] = time.perf_counter() - t5
+    timings["total"] = time.perf_counter() - t0
+    return dataclasses.replace(result, timings_s=timings)
+
+
+def _solve_once(
+    model_inputs: SystemInputs,
+    weights: np.ndarray | None,
+    engine: Engine,
+    extra_functionality: ExtraFunctionality | None,
+    options: dict[str, object],
+    limit: float | None,
+    timings: dict[str, float],
+    *,
+    export_allowed: bool | None = None,
+    bounds: dict[tuple[str, str], Bounds] | None = None,
+) -> tuple[SizingNetwork, SolveReport, sol.LpSolution, Callable[[], pypsa.Network]]:
+    """Build and solve one LP with either engine; stage times go into ``timings``."""
+    t2 = time.perf_counter()
     if engine == "direct":
-        sn = plan_network(model_inputs, weights)
+        sn = plan_network(model_inputs, weights, export_allowed=export_allowed, bounds=bounds)
         dm = build_direct_model(sn)
         t3 = time.perf_counter()
         timings["build_model"] = t3 - t2
         report, lps = solve_direct(sn, dm, options=options, time_limit_s=limit)
-        t5 = time.perf_counter()
-        timings["solve"] = t5 - t3
-        plan = sn
+        timings["solve"] = time.perf_counter() - t3
         factory: Callable[[], pypsa.Network] = functools.partial(
-            sol.network_with_solution, plan, lps
+            sol.network_with_solution, sn, lps
         )
     else:
-        sn = build_network(model_inputs, weights)
+        sn = build_network(model_inputs, weights, export_allowed=export_allowed, bounds=bounds)
         m = create_model(sn, extra_functionality)
         t3 = time.perf_counter()
         timings["build_model"] = t3 - t2
         report = solve(sn, m, options=options, time_limit_s=limit)
-        t5 = time.perf_counter()
-        timings["solve"] = t5 - t3
+        timings["solve"] = time.perf_counter() - t3
         lps = sol.solution_from_network(sn)
         network = sn.network
         assert network is not None
         factory = functools.partial(_same, network)
-    result = read_result(sn, report, lps, factory, mode, engine, segmentation, inputs)
-    timings["read_solution"] = time.perf_counter() - t5
-    timings["total"] = time.perf_counter() - t0
-    return dataclasses.replace(result, timings_s=timings)
+    return sn, report, lps, factory
 
 
 def _same(network: pypsa.Network) -> pypsa.Network:
@@ -284,19 +323,45 @@ def read_result(
     engine: Engine,
     segmentation: Segmentation | None,
     hourly_inputs: SystemInputs,
+    sizing: tuple[SizingNetwork, sol.LpSolution] | None = None,
 ) -> SizingResult:
-    """Turn a solved model into a :class:`SizingResult`."""
+    """Turn a solved model into a :class:`SizingResult`.
+
+    ``sizing`` is the LP that chose the capacities when it is not the one that
+    dispatched them (first stage of ``export_revenue: surplus_only``): its bounds
+    and their duals are reported.
+    """
+    sizing_sn, sizing_lps = sizing if sizing is not None else (sn, lps)
     values = sol.capacity_values(sn, lps)
-    capacities = sol.capacities_table(sn, values)
+    capacities = sol.capacities_table(sizing_sn, values)
     arrays = sol.dispatch_arrays(sn, lps)
     costs = sol.cost_breakdown(sn, values, arrays, lps)
-    total = float(costs["eur_per_year"].sum())
-    h2_mwh = sol.annual_hydrogen_mwh(sn)
-    lcoh = sol.lcoh_eur_per_kg(total, h2_mwh)
-    price = pd.Series(lps.hydrogen_price_eur_per_mwh, index=pd.DatetimeIndex(sn.inputs.time),
-                      name="hydrogen_price_eur_per_mwh")
     objective = lps.objective
-    note = f"(capacities sized by nzv optimise, {mode} mode, objective {objective:,.0f} EUR/a)"
+    account = sol.cost_account(costs, objective)
+    total = float(account["eur_per_year"].sum())
+    if abs(total - objective) > 1e-9 * max(1.0, abs(objective)):
+        logger.warning("the cost account (%.6f EUR/a) differs from the LP objective (%.6f EUR/a)",
+                       total, objective)
+    bounds_at_limit = sol.bound_report(sizing_sn, values, sizing_lps)
+    for row in bounds_at_limit.itertuples():
+        unit = "MWh" if row.technology.endswith("mwh") else "MW"
+        more_or_less = "more" if row.bound == "upper" else "less"
+        logger.warning(
+            "%s.%s ends at its %s bound %g %s: one %s %s would save %.0f EUR/a "
+            "(dual of the bound); widen the range if the bound is not a real limit",
+            row.site, row.technology, row.bound, row.limit, unit, unit, more_or_less,
+            abs(row.dual_eur_per_unit_year),
+        )
+    h2_mwh = sol.annual_hydrogen_mwh(sn)
+    system_per_kg = sol.lcoh_eur_per_kg(total, h2_mwh)
+    # the marginal cost of hydrogen is the sizing LP's (with capacities free to change)
+    price = pd.Series(sizing_lps.hydrogen_price_eur_per_mwh,
+                      index=pd.DatetimeIndex(sn.inputs.time), name="hydrogen_price_eur_per_mwh")
+    econ = sn.scenario.economics
+    opt = sn.scenario.optimisation
+    note = (f"(capacities sized by nzv optimise, {mode} mode; annual cost {total:,.0f} EUR/a "
+            f"= LP objective, fixed assets {econ.fixed_assets}, export revenue "
+            f"{opt.export_revenue})")
     sized = sol.sized_scenario(sn.scenario, values, note)
     attrs = {
         "model": "nzv_energy.sizing (PyPSA + HiGHS linear optimisation)",
@@ -319,11 +384,15 @@ def read_result(
     kpis = {
         "objective_eur_per_year": objective,
         "total_cost_eur_per_year": total,
+        **{f"account_{k}_eur_per_year": float(v) for k, v in account["eur_per_year"].items()},
         "fixed_capital_eur_per_year": sol.fixed_capital_cost(sn, values),
+        "fixed_assets_counted": 1.0 if sn.count_fixed_assets else 0.0,
         "hydrogen_delivered_mwh_per_year": h2_mwh,
         "hydrogen_delivered_t_per_year": h2_mwh / HYDROGEN_LHV_KWH_PER_KG,
-        "lcoh_eur_per_kg": lcoh,
-        "lcoh_eur_per_mwh": total / h2_mwh if h2_mwh > 0 else float("nan"),
+        "system_net_cost_per_kg_h2_eur_per_kg": system_per_kg,
+        "system_net_cost_per_mwh_h2_eur_per_mwh": total / h2_mwh if h2_mwh > 0 else float("nan"),
+        **sol.chain_lcoh(sn, values, arrays, lps),
+        **sol.marginal_cost_kpis(price.to_numpy(), sn.weights_h),
         "hydrogen_marginal_price_mean_eur_per_mwh": (
             float(np.sum(price.to_numpy() * demand * w) / np.sum(demand * w))
             if np.sum(demand) > 0 else float("nan")
@@ -338,6 +407,7 @@ def read_result(
         "rfnbo_share": _share(arrays["rfnbo_hydrogen_mw"], arrays["hydrogen_output_mw"]),
         "lp_delivered_share": _share(arrays["hydrogen_delivered_mw"][:, None],
                                      demand[:, None]),
+        "capacities_at_bounds": float(len(bounds_at_limit)),
         "n_snapshots": float(len(sn.inputs.time)),
         "solve_time_s": report.solve_time_s,
     }
@@ -346,7 +416,7 @@ def read_result(
         input_scenario=sn.scenario,
         capacities=capacities,
         costs=costs,
-        lcoh_eur_per_kg=lcoh,
+        system_net_cost_per_kg_h2_eur_per_kg=system_per_kg,
         hydrogen_price_eur_per_mwh=price_hourly,
         objective_eur_per_year=objective,
         total_cost_eur_per_year=total,
@@ -358,6 +428,8 @@ def read_result(
         kpis=kpis,
         solve_report=report,
         segmentation=segmentation,
+        account=account,
+        bounds_at_limit=bounds_at_limit,
     )
 
 

@@ -30,7 +30,8 @@ RESIM_COLUMNS = (
     "hydrogen_delivered_mwh",
     "unserved_hydrogen_mwh",
     "rfnbo_share",
-    "lcoh_eur_per_kg",
+    "lcoh_chain_eur_per_kg",
+    "system_net_cost_per_kg_h2_eur_per_kg",
 )
 
 

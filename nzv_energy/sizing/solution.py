@@ -3,9 +3,9 @@
 Nothing is written back into the input scenario: :func:`sized_scenario`
 returns a NEW scenario with every range replaced by its optimal value.
 Costs are recomputed from the capacities and the dispatch with the same unit
-costs the model used, for every asset (fixed ones too), so the total annual
-cost and the LCOH cover the whole system while the LP objective covers only
-what the optimiser could change.
+costs the model used (:func:`cost_breakdown`); they form one cost account
+(:func:`cost_account`) whose counted rows add up to the LP objective, with the
+fixed capacities counted or not as ``economics.fixed_assets`` says.
 """
 
 from __future__ import annotations
@@ -121,7 +121,56 @@ def solution_from_network(sn: SizingNetwork) -> LpSolution:
         flows={k: np.column_stack(v) for k, v in cols.items()},
         hydrogen_price_eur_per_mwh=price,
         objective=float(n.objective),
+        capacity_reduced_costs=_bound_duals_pypsa(sn),
     )
+
+
+def _bound_duals_pypsa(sn: SizingNetwork) -> dict[tuple[str, str], float]:
+    """Derivative of the objective by each sized capacity, from PyPSA's bound constraints.
+
+    PyPSA states ``p_nom_min ≤ p_nom ≤ p_nom_max`` as constraints
+    (``<Component>-ext-<attr>-lower/upper``); their duals are the derivative of
+    the objective with respect to the bound.  Components rated on another side
+    than the scenario's capacity are scaled back (gas link: hydrogen input =
+    output / efficiency; battery discharger: AC rating / efficiency).
+    """
+    n = sn.network
+    assert n is not None and n.model is not None
+    m = n.model
+    eff_gas = sn.scenario.technology.gas_backup.efficiency
+    eff_bat = sn.scenario.technology.battery.charge_efficiency
+
+    def dual(component: str, attr: str, name: str | None) -> float:
+        if name is None:
+            return 0.0
+        total = 0.0
+        for side in ("lower", "upper"):
+            key = f"{component}-ext-{attr}-{side}"
+            if key not in m.constraints:
+                continue
+            d = m.constraints[key].dual
+            names = [str(x) for x in d.coords[d.dims[0]].values]
+            if name in names:
+                total += float(d.values[names.index(name)])
+        return total
+
+    out: dict[tuple[str, str], float] = {}
+    for site, c in sn.sites.items():
+        for fld, value in (
+            ("wind_mw", dual("Generator", "p_nom", c.wind)),
+            ("pv_mw", dual("Generator", "p_nom", c.pv)),
+            ("electrolysis_mw", dual("Link", "p_nom", c.electrolysis)),
+            ("pipeline_mw", dual("Link", "p_nom", c.pipeline)),
+            ("hydrogen_storage_mwh", dual("Store", "e_nom", c.hydrogen_storage)),
+            ("gas_backup_mw", dual("Generator", "p_nom", c.gas_generator)
+             + dual("Link", "p_nom", c.gas_link) / eff_gas),
+            ("battery_mw", dual("Link", "p_nom", c.battery_charger)
+             + dual("Link", "p_nom", c.battery_discharger) / eff_bat),
+            ("battery_mwh", dual("Store", "e_nom", c.battery_store)),
+        ):
+            if sn.bounds[(site, fld)].extendable:
+                out[(site, fld)] = value
+    return out
 
 
 def capacity_values(sn: SizingNetwork, lps: LpSolution) -> dict[tuple[str, str], float]:
@@ -255,75 +304,244 @@ def hourly_dataset(
     return make_dataset(np.asarray(hourly_time), list(sn.sites), data, attrs)
 
 
+#: Items of the cost account (:func:`cost_account`), in report order.
+ACCOUNT_ITEMS: dict[str, str] = {
+    "sized_assets": "newly sized assets (annuity + fixed O&M)",
+    "fixed_assets": "fixed (planned or existing) assets (annuity + fixed O&M)",
+    "variable_om": "variable O&M",
+    "fuel": "fuel (natural gas)",
+    "co2": "CO2",
+    "grid_purchases": "grid purchases",
+    "market_revenue": "market revenue (grid export)",
+}
+
+#: Component of each capacity field in the cost tables.
+_COMPONENT = {
+    "wind_mw": "wind", "pv_mw": "pv", "battery_mw": "battery", "battery_mwh": "battery",
+    "electrolysis_mw": "electrolysis", "hydrogen_storage_mwh": "hydrogen_storage",
+    "pipeline_mw": "pipeline", "gas_backup_mw": "gas_backup",
+}
+
+
 def cost_breakdown(sn: SizingNetwork, values: dict[tuple[str, str], float],
                    arrays: dict[str, np.ndarray], lps: LpSolution) -> pd.DataFrame:
-    """Mean annual cost by site, component and kind (capital, variable O&M, fuel, CO2, grid).
+    """Mean annual cost by site, component and kind, each row tied to its account item.
 
-    Capital = annuity + fixed O&M of every asset, fixed ones included.
-    Columns: site, component, kind, eur_per_year.
+    Capital = annuity + fixed O&M per capacity, sized and fixed ones (a fixed
+    capacity's row has ``in_total`` false when ``economics.fixed_assets`` is
+    ``sunk``).  Export revenue is the LP's: zero when export revenue does not
+    count (``optimisation.export_revenue: none``: nothing is sold).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns site, component, kind, capacity, eur_per_year, account, in_total;
+        the ``in_total`` rows add up to the LP objective.
     """
     c = sn.costs
     w = sn.weights_h / sn.n_years  # hours per year each snapshot stands for
     price = sn.inputs.price_eur_per_mwh
-    rows: list[tuple[str, str, str, float]] = []
-    km = dict(zip(sn.sites, sn.inputs.pipeline_km, strict=True))
+    rows: list[tuple[str, str, str, str, float, str, bool]] = []
     for i, site in enumerate(sn.sites):
-        v = {fld: values[(site, fld)] for fld in TECHNOLOGIES}
+        for fld in TECHNOLOGIES:
+            b = sn.bounds[(site, fld)]
+            if b.is_zero:
+                continue
+            item = "sized_assets" if b.extendable else "fixed_assets"
+            counted = b.extendable or sn.count_fixed_assets
+            rows.append((site, _COMPONENT[fld], "capital", fld,
+                         values[(site, fld)] * sn.unit_capital_cost(site, fld), item, counted))
 
         def energy(var: str, i: int = i) -> float:
             return float(np.sum(arrays[var][:, i] * w))
 
+        gas = energy("gas_backup_mw")
         rows += [
-            (site, "wind", "capital", v["wind_mw"] * c.wind_eur_per_mw_year),
-            (site, "pv", "capital", v["pv_mw"] * c.pv_eur_per_mw_year),
-            (site, "battery", "capital", v["battery_mw"] * c.battery_power_eur_per_mw_year
-             + v["battery_mwh"] * c.battery_energy_eur_per_mwh_year),
-            (site, "electrolysis", "capital",
-             v["electrolysis_mw"] * c.electrolysis_eur_per_mw_year),
-            (site, "hydrogen_storage", "capital",
-             v["hydrogen_storage_mwh"] * c.hydrogen_storage_eur_per_mwh_year),
-            (site, "pipeline", "capital",
-             v["pipeline_mw"] * c.pipeline_eur_per_mw_km_year * km[site]),
-            (site, "gas_backup", "capital", v["gas_backup_mw"] * c.gas_backup_eur_per_mw_year),
+            (site, "wind", "variable_om", "", float(np.sum(lps.flows["wind"][:, i] * w))
+             * c.wind_vom_eur_per_mwh, "variable_om", True),
+            (site, "pv", "variable_om", "", float(np.sum(lps.flows["pv"][:, i] * w))
+             * c.pv_vom_eur_per_mwh, "variable_om", True),
+            (site, "electrolysis", "variable_om", "",
+             energy("electrolysis_input_mw") * c.electrolysis_vom_eur_per_mwh_el,
+             "variable_om", True),
+            (site, "gas_backup", "variable_om", "", gas * c.gas_vom_eur_per_mwh_el,
+             "variable_om", True),
+            (site, "gas_backup", "fuel", "", gas * c.gas_fuel_eur_per_mwh_el, "fuel", True),
+            (site, "gas_backup", "co2", "", gas * c.gas_co2_eur_per_mwh_el, "co2", True),
+            (site, "grid", "import", "", float(np.sum(arrays["grid_import_mw"][:, i] * price * w)),
+             "grid_purchases", True),
+            (site, "grid", "export_revenue", "",
+             -float(np.sum(arrays["grid_export_mw"][:, i] * price * w)), "market_revenue", True),
         ]
-        rows += [
-            (site, "wind", "variable_om",
-             float(np.sum(lps.flows["wind"][:, i] * w)) * c.wind_vom_eur_per_mwh),
-            (site, "pv", "variable_om",
-             float(np.sum(lps.flows["pv"][:, i] * w)) * c.pv_vom_eur_per_mwh),
-            (site, "electrolysis", "variable_om",
-             energy("electrolysis_input_mw") * c.electrolysis_vom_eur_per_mwh_el),
-            (site, "gas_backup", "variable_om", energy("gas_backup_mw") * c.gas_vom_eur_per_mwh_el),
-            (site, "gas_backup", "fuel", energy("gas_backup_mw") * c.gas_fuel_eur_per_mwh_el),
-            (site, "gas_backup", "co2", energy("gas_backup_mw") * c.gas_co2_eur_per_mwh_el),
-            (site, "grid", "import",
-             float(np.sum(arrays["grid_import_mw"][:, i] * price * w))),
-            (site, "grid", "export_revenue",
-             -float(np.sum(arrays["grid_export_mw"][:, i] * price * w))),
-        ]
-    return pd.DataFrame(rows, columns=["site", "component", "kind", "eur_per_year"])
+    return pd.DataFrame(rows, columns=["site", "component", "kind", "capacity", "eur_per_year",
+                                       "account", "in_total"])
+
+
+def cost_account(costs: pd.DataFrame, objective_eur_per_year: float) -> pd.DataFrame:
+    """The cost account: one row per item, the counted ones adding up to the LP objective.
+
+    Parameters
+    ----------
+    costs
+        :func:`cost_breakdown`.
+    objective_eur_per_year
+        The LP objective (checked against, not used in the rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``item`` (:data:`ACCOUNT_ITEMS`), columns ``description``,
+        ``eur_per_year`` (counted part), ``not_counted_eur_per_year`` (fixed capital
+        left out as sunk); attribute ``objective_eur_per_year`` and
+        ``difference_eur_per_year`` (sum of the counted rows minus the objective).
+    """
+    counted = costs[costs["in_total"]].groupby("account")["eur_per_year"].sum()
+    left_out = costs[~costs["in_total"]].groupby("account")["eur_per_year"].sum()
+    frame = pd.DataFrame(
+        {
+            "description": list(ACCOUNT_ITEMS.values()),
+            "eur_per_year": [float(counted.get(k, 0.0)) for k in ACCOUNT_ITEMS],
+            "not_counted_eur_per_year": [float(left_out.get(k, 0.0)) for k in ACCOUNT_ITEMS],
+        },
+        index=pd.Index(list(ACCOUNT_ITEMS), name="item"),
+    )
+    frame.attrs["objective_eur_per_year"] = float(objective_eur_per_year)
+    frame.attrs["difference_eur_per_year"] = float(frame["eur_per_year"].sum()
+                                                   - objective_eur_per_year)
+    return frame
 
 
 def fixed_capital_cost(sn: SizingNetwork, values: dict[tuple[str, str], float]) -> float:
-    """Capital cost of the capacities the optimiser could not change (not in the LP objective)."""
-    c = sn.costs
-    km = dict(zip(sn.sites, sn.inputs.pipeline_km, strict=True))
-    unit = {
-        "wind_mw": c.wind_eur_per_mw_year,
-        "pv_mw": c.pv_eur_per_mw_year,
-        "battery_mw": c.battery_power_eur_per_mw_year,
-        "battery_mwh": c.battery_energy_eur_per_mwh_year,
-        "electrolysis_mw": c.electrolysis_eur_per_mw_year,
-        "gas_backup_mw": c.gas_backup_eur_per_mw_year,
-        "hydrogen_storage_mwh": c.hydrogen_storage_eur_per_mwh_year,
-    }
-    total = 0.0
-    for (site, fld), b in sn.bounds.items():
-        if b.extendable or b.is_zero:
+    """Annualised capital of the capacities the optimiser could not change (counted or not)."""
+    return float(sum(values[(site, fld)] * sn.unit_capital_cost(site, fld)
+                     for (site, fld), b in sn.bounds.items()
+                     if not b.extendable and not b.is_zero))
+
+
+#: Smallest |dual| (EUR/a per MW or MWh) of a bound reported as binding.
+DUAL_TOLERANCE = 1e-3
+
+
+def bound_report(sn: SizingNetwork, values: dict[tuple[str, str], float],
+                 lps: LpSolution, tolerance_mw: float = 1e-6) -> pd.DataFrame:
+    """Sized capacities that end at a binding bound, with the bound's dual value.
+
+    A capacity is reported when it equals its upper bound, or a positive lower
+    bound, and the bound binds: its dual is non-zero (more than
+    :data:`DUAL_TOLERANCE`), so moving it would change the optimum.  A capacity
+    that merely sits at a bound it does not need (e.g. an unset pipeline at the
+    demand peak) is not reported.  The dual
+    value is ``-d objective / d capacity``: EUR/a saved per extra MW (or MWh) of
+    the bound (positive at an upper bound; negative at a lower bound, the cost
+    of the last forced MW).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns site, technology, value, bound (``upper``/``lower``), limit,
+        dual_eur_per_unit_year.
+    """
+    rows = []
+    for key, b in sn.bounds.items():
+        if not b.extendable or b.is_zero:
             continue
-        cost = c.pipeline_eur_per_mw_km_year * km[site] if fld == "pipeline_mw" else unit[fld]
-        total += values[(site, fld)] * cost
-    return total
+        v = values[key]
+        d = lps.capacity_reduced_costs.get(key, float("nan"))
+        tol = tolerance_mw * max(1.0, abs(b.hi))
+        if not abs(d) > DUAL_TOLERANCE:  # at the bound but not held by it (or unknown)
+            continue
+        if v >= b.hi - tol and b.hi > b.lo:
+            rows.append((*key, v, "upper", b.hi, -d))
+        elif b.lo > 0 and v <= b.lo + tol and b.hi > b.lo:
+            rows.append((*key, v, "lower", b.lo, -d))
+    return pd.DataFrame(rows, columns=["site", "technology", "value", "bound", "limit",
+                                       "dual_eur_per_unit_year"])
+
+
+def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Percentile ``q`` (0..100) of ``values`` weighted by ``weights`` (inverse of the CDF).
+
+    The smallest value whose cumulative weight reaches ``q`` % of the total, so a
+    snapshot standing for three hours counts as three equal hours.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    keep = np.isfinite(v) & (w > 0)
+    v, w = v[keep], w[keep]
+    if v.size == 0:
+        return math.nan
+    order = np.argsort(v, kind="stable")
+    cum = np.cumsum(w[order])
+    k = int(np.searchsorted(cum, q / 100.0 * cum[-1] * (1 - 1e-12), side="left"))
+    return float(v[order][min(k, v.size - 1)])
+
+
+def marginal_cost_kpis(price_eur_per_mwh: np.ndarray, weights_h: np.ndarray) -> dict[str, float]:
+    """Mean and P10/P50/P90 of the hydrogen marginal cost over the hours, EUR/kg.
+
+    The dual of the demand balance per MWh_H2 (LHV) times 33.33 kWh/kg / 1000;
+    each snapshot weighted by the hours it stands for.
+    """
+    kg = HYDROGEN_LHV_KWH_PER_KG / 1000.0
+    p = np.asarray(price_eur_per_mwh, dtype=np.float64) * kg
+    w = np.asarray(weights_h, dtype=np.float64)
+    ok = np.isfinite(p)
+    mean = float(np.sum(p[ok] * w[ok]) / np.sum(w[ok])) if ok.any() else math.nan
+    return {
+        "hydrogen_marginal_cost_mean_eur_per_kg": mean,
+        "hydrogen_marginal_cost_p10_eur_per_kg": weighted_percentile(p, w, 10.0),
+        "hydrogen_marginal_cost_p50_eur_per_kg": weighted_percentile(p, w, 50.0),
+        "hydrogen_marginal_cost_p90_eur_per_kg": weighted_percentile(p, w, 90.0),
+    }
+
+
+def chain_lcoh(sn: SizingNetwork, values: dict[tuple[str, str], float],
+               arrays: dict[str, np.ndarray], lps: LpSolution) -> dict[str, float]:
+    """Hydrogen-chain LCOH of the LP solution (docs/optimisation.md, "Three LCOH figures").
+
+    Electrolysers (annuity + fixed O&M, stack replacement spread over operating
+    hours, variable O&M), hydrogen storage and pipelines, all of them whether
+    fixed or sized, plus the electrolysers' electricity valued (1) at the
+    day-ahead price of the hour it was used and (2) at the average cost of the
+    system's wind and PV (annual cost / energy not curtailed), per kg delivered.
+    """
+    tech = sn.scenario.technology
+    c = sn.costs
+    w = sn.weights_h / sn.n_years
+    e = arrays["electrolysis_input_mw"]
+    sites = list(sn.sites)
+    capital = sum(values[(s, f)] * sn.unit_capital_cost(s, f) for s in sites
+                  for f in ("electrolysis_mw", "hydrogen_storage_mwh", "pipeline_mw"))
+    on_hours = ((e > 1e-6) * w[:, None]).sum(axis=0)
+    rating = np.array([values[(s, "electrolysis_mw")] for s in sites])
+    stack = (tech.electrolysis.capex_eur_per_mw * tech.electrolysis.stack_replacement_cost_fraction
+             * float(np.sum(rating * on_hours)) / tech.electrolysis.stack_lifetime_hours)
+    e_mwh = float(np.sum(e * w[:, None]))
+    vom = e_mwh * c.electrolysis_vom_eur_per_mwh_el
+    market = float(np.sum(e * sn.inputs.price_eur_per_mwh[:, None] * w[:, None]))
+    re_cost = (sum(values[(s, f)] * sn.unit_capital_cost(s, f) for s in sites
+                   for f in ("wind_mw", "pv_mw"))
+               + float(np.sum(lps.flows["wind"] * w[:, None])) * c.wind_vom_eur_per_mwh
+               + float(np.sum(lps.flows["pv"] * w[:, None])) * c.pv_vom_eur_per_mwh)
+    re_used = float(np.sum((lps.flows["wind"] + lps.flows["pv"]) * w[:, None]))
+    re_price = re_cost / re_used if re_used > 0 else math.nan
+    kg = annual_hydrogen_mwh(sn) * 1000.0 / HYDROGEN_LHV_KWH_PER_KG
+    base = capital + stack + vom
+
+    def per_kg(x: float) -> float:
+        return x / kg if kg > 0 else math.nan
+
+    return {
+        "lcoh_chain_eur_per_kg": per_kg(base + market),
+        "lcoh_chain_renewables_cost_eur_per_kg": per_kg(base + e_mwh * re_price),
+        "lcoh_chain_assets_eur_per_kg": per_kg(capital),
+        "lcoh_chain_stack_replacement_eur_per_kg": per_kg(stack),
+        "lcoh_chain_variable_om_eur_per_kg": per_kg(vom),
+        "lcoh_chain_electricity_market_eur_per_kg": per_kg(market),
+        "lcoh_chain_electricity_renewables_eur_per_kg": per_kg(e_mwh * re_price),
+        "renewables_average_cost_eur_per_mwh": re_price,
+        "electrolysis_input_mwh_per_year": e_mwh,
+    }
 
 
 def annual_hydrogen_mwh(sn: SizingNetwork) -> float:
@@ -332,7 +550,11 @@ def annual_hydrogen_mwh(sn: SizingNetwork) -> float:
 
 
 def lcoh_eur_per_kg(total_cost_eur_per_year: float, hydrogen_mwh_per_year: float) -> float:
-    """Levelised cost of hydrogen: total annual cost / hydrogen delivered, EUR/kg (LHV)."""
+    """Annual cost per kg of hydrogen delivered, EUR/kg (LHV).
+
+    Applied to the account total this is the *system net cost per kg*
+    (``system_net_cost_per_kg_h2_eur_per_kg``), not the hydrogen-chain LCOH.
+    """
     if hydrogen_mwh_per_year <= 0:
         return math.nan
     kg = hydrogen_mwh_per_year * 1000.0 / HYDROGEN_LHV_KWH_PER_KG
@@ -432,6 +654,8 @@ def network_with_solution(sn: SizingNetwork, lps: LpSolution) -> pypsa.Network:
     fixed_store = n.stores.index[~n.stores.e_nom_extendable]
     n.stores.loc[fixed_store, "e_nom_opt"] = n.stores.loc[fixed_store, "e_nom"]
     n.buses_t.marginal_price = frame({sn.demand_bus: lps.hydrogen_price_eur_per_mwh})
+    # the objective includes the counted fixed capital (sn.objective_constant_eur_per_year),
+    # as the PyPSA engine's does (nzv_energy.sizing.model.add_fixed_capital_constant)
     n._objective = lps.objective
     n._objective_constant = 0.0
     return n

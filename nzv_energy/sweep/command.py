@@ -55,7 +55,7 @@ MAX_HOURLY_MEMBERS = 1000
 MAX_MEMBER_CSV_ROWS = 200_000
 #: Headline KPIs of members.csv.
 MEMBER_CSV_KPIS = (
-    "lcoh_eur_per_kg",
+    "system_net_cost_per_kg_h2_eur_per_kg",
     "demand_met_share",
     "co2_emissions_t",
     "hydrogen_delivered_t",

@@ -76,7 +76,7 @@ def size_member(
     )
     result = optimise(one_year, inputs)
     sized: Any = result.scenario
-    extra = {OPTIMISER_LCOH: float(result.lcoh_eur_per_kg)}
+    extra = {OPTIMISER_LCOH: float(result.system_net_cost_per_kg_h2_eur_per_kg)}
     ranges = scenario.ranges()
     for path in ranges:
         parts = path.split(".")

@@ -31,7 +31,7 @@ from nzv_energy.sweep.pareto import non_dominated
 log = logging.getLogger(__name__)
 
 #: KPI names the figures and trade-off fronts use.
-LCOH = "lcoh_eur_per_kg"
+LCOH = "system_net_cost_per_kg_h2_eur_per_kg"
 DEMAND_MET = "demand_met_share"
 CO2 = "co2_emissions_t"
 
