@@ -32,8 +32,9 @@ PUBLISHED_LCOH_RANGES: tuple[PublishedRange, ...] = (
     PublishedRange(
         2.33, 4.33, 2030,
         "domestic German production, meta-analysis of 12 studies (0.07-0.13 EUR/kWh_H2 LHV)",
-        "Wuppertal Institut (2023), meta-analysis of hydrogen supply costs for Germany, "
-        "commissioned by the Landesverband Erneuerbare Energien NRW",
+        "Merten, F., Scholz, A. (2023): Metaanalyse zu Wasserstoffkosten und -bedarfen für "
+        "die CO2-neutrale Transformation, Wuppertal Institut für Klima, Umwelt, Energie, "
+        "for the Landesverband Erneuerbare Energien NRW",
     ),
     PublishedRange(
         1.6 * 0.92, 1.9 * 0.92, 2030,
