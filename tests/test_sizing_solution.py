@@ -12,7 +12,7 @@ from nzv_energy.scenario_file import load_scenario, scenario_to_yaml
 from nzv_energy.sizing import optimise
 from nzv_energy.sizing.testing import for_scenario, scenario_with, sliced_inputs
 from nzv_energy.system import build_inputs, fixed_capacities
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, lp_tol, rounding_tol
 
 
 @pytest.fixture(scope="module")
@@ -60,14 +60,20 @@ def _check_balances(ds):
              + ds.gas_backup_mw)
     el_out = (ds.electrolysis_input_mw + ds.battery_charge_mw + ds.grid_export_mw
               + ds.curtailment_mw + ds.local_demand_mw)
-    np.testing.assert_allclose(el_in, el_out, atol=1e-5)
+    # LP flows: each balance row holds to HiGHS's feasibility tolerance at the flows' scale
+    el_tol = lp_tol(float(np.abs(el_in).max()), n_rows=2)
+    np.testing.assert_allclose(el_in, el_out, atol=el_tol)
     h2_in = ds.hydrogen_output_mw + ds.hydrogen_storage_discharge_mw
     h2_out = ds.pipeline_flow_mw + ds.hydrogen_storage_charge_mw + ds.gas_backup_hydrogen_fuel_mw
-    np.testing.assert_allclose(h2_in, h2_out, atol=1e-5)
+    h2_tol = lp_tol(float(np.abs(h2_in).max()), n_rows=2)
+    np.testing.assert_allclose(h2_in, h2_out, atol=h2_tol)
+    # delivered is the sum of the pipeline flows: rounding of a few additions only
+    delivered = float(np.abs(ds.hydrogen_delivered_mw).max())
     np.testing.assert_allclose(ds.pipeline_flow_mw.sum("site"), ds.hydrogen_delivered_mw,
-                               atol=1e-9)
-    np.testing.assert_allclose(ds.hydrogen_delivered_mw, ds.hydrogen_demand_mw, atol=1e-5)
-    assert float(ds.unserved_hydrogen_mw.max()) <= 1e-5
+                               atol=rounding_tol(delivered, ds.sizes["site"]))
+    np.testing.assert_allclose(ds.hydrogen_delivered_mw, ds.hydrogen_demand_mw,
+                               atol=lp_tol(delivered))
+    assert float(ds.unserved_hydrogen_mw.max()) <= lp_tol(delivered)
 
 
 def test_hourly_balances_and_limits(solved):
