@@ -499,3 +499,56 @@ def test_pipeline_column_names_are_understood() -> None:
     table = COMPARE.rename(columns={"co2_t": "co2_emissions_t"})
     co2_ax = build_comparison_figures(table)["compare_emissions"].axes[0]
     assert [p.get_height() for p in co2_ax.patches] == pytest.approx([52.0, 31.0, 80.0])
+
+
+def _panel(fig, title: str):
+    (ax,) = [ax for ax in fig.axes if ax.get_visible() and ax.get_title() == title]
+    return ax
+
+
+def test_share_panel_does_not_round_a_shortfall_away() -> None:
+    """99.95 % reads 99.95 %, 0.99996 reads 99.99 % (not 100.00 %), and the axis tells them apart.
+
+    432 MWh of 864,000 MWh unserved is 99.95 %; 34.56 MWh is 99.996 %.
+    """
+    demand = 864_000.0
+    unserved = np.array([432.0, 34.56, 0.0])
+    kpis = pd.DataFrame(
+        {"demand_met_share": (demand - unserved) / demand, "unserved_hydrogen_mwh": unserved},
+        index=pd.Index([2018, 2019, 2020], name="weather_year"),
+    )
+    fig = weather_year_kpis_figure(kpis)
+    assert fig is not None
+    ax = _panel(fig, "Hydrogen demand met")
+    assert [t.get_text() for t in ax.texts] == ["99.95 %", "99.99 %", "100.00 %"]
+    fig.draw_without_rendering()
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(set(ticks)) == len(ticks)  # enough decimals to tell the ticks apart
+    assert ax.get_ylim()[0] < 99.95 < 99.996 < 100.0 < ax.get_ylim()[1]
+    fmt = ax.yaxis.get_major_formatter()
+    assert fmt(99.996, 0) != fmt(100.0, 0)
+    # the points sit at the true values, not at the rounded ones
+    (points,) = ax.collections
+    np.testing.assert_allclose(points.get_offsets()[:, 1], 100 * (demand - unserved) / demand)
+    unserved_ax = _panel(fig, "Unserved hydrogen")
+    assert unserved_ax.get_ylabel() == "(MWh_H2)"
+    assert [p.get_height() for p in unserved_ax.patches] == pytest.approx(unserved)
+    assert [t.get_text() for t in unserved_ax.texts] == ["432", "35", "0"]
+
+
+def test_compare_shows_the_share_met_and_unserved_per_run(tmp_path: Path) -> None:
+    table = COMPARE.assign(
+        demand_met_share=[1.0, 0.9995, 0.99996], unserved_hydrogen_mwh=[0.0, 432.0, 34.56]
+    )
+    fig = build_comparison_figures(table)["compare_hydrogen"]
+    share_ax, unserved_ax = fig.axes
+    assert [t.get_text() for t in share_ax.texts] == [
+        "100.00 %\n0 MWh unserved", "99.95 %\n432 MWh unserved", "99.99 %\n35 MWh unserved",
+    ]
+    assert [t.get_text() for t in unserved_ax.texts] == ["0", "432", "35"]
+    assert "(MWh_H2)" in unserved_ax.get_ylabel()
+    written = draw_comparison(table, tmp_path, formats=("png",))
+    assert tmp_path / "compare_hydrogen.png" in written
+    image = mpimg.imread(tmp_path / "compare_hydrogen.png")
+    width_in, height_in = FIGURE_SIZES_IN["compare_hydrogen"]
+    assert image.shape[:2] == (round(height_in * DPI), round(width_in * DPI))

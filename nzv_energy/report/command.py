@@ -6,7 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from nzv_energy.report.compare import compare_results
+from nzv_energy.report.compare import KPI_COLUMNS, compare_results
+from nzv_energy.report.formatting import runs_text
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,6 @@ def compare_command(args: argparse.Namespace) -> int:
         "compare_" + "_vs_".join(Path(p).name for p in args.results)
     )
     table = compare_results(args.results, out, force=args.force)
-    print(table.to_string(float_format=lambda v: f"{v:,.2f}"))
+    print(runs_text(table, KPI_COLUMNS))
     print(f"comparison written to {out}")
     return 0

@@ -13,10 +13,12 @@ from nzv_energy.results_io import atomic_directory
 
 #: KPI columns compared (mean over weather years).
 KPI_COLUMNS = (
-    "lcoh_eur_per_kg",
+    "system_net_cost_per_kg_h2_eur_per_kg",
     "demand_met_share",
+    "unserved_hydrogen_mwh",
     "hydrogen_delivered_mwh",
     "co2_emissions_t",
+    "gas_backup_natural_gas_mwh",
     "rfnbo_share",
     "curtailment_share",
     "grid_import_mwh",

@@ -23,17 +23,22 @@ File stems written by :func:`draw_all` (one file per stem and format):
 ``monthly_energy_balance``
     Monthly electricity generation by source against use by sink, all sites.
 ``weather_year_kpis``
-    Key figures per weather year (whichever of the known columns exist).
+    Key figures per weather year (whichever of the known columns exist); the
+    share of hydrogen demand met as points on a zoomed percent axis
+    (:func:`share_points`), so a shortfall of 0.05 % stays visible.
 
-:func:`draw_comparison` writes ``compare_capacities``, ``compare_lcoh`` and
-``compare_emissions``.
+:func:`draw_comparison` writes ``compare_capacities``, ``compare_lcoh``,
+``compare_emissions`` and ``compare_hydrogen`` (share of demand met and
+unserved hydrogen per run).
+
+Numbers written on figures follow :mod:`nzv_energy.report.formatting`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -46,6 +51,8 @@ from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from nzv_energy.report.formatting import format_mwh, format_share
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +71,7 @@ FIGURE_SIZES_IN: dict[str, tuple[float, float]] = {
     "compare_capacities": (12.0, 5.0),
     "compare_lcoh": (8.0, 5.0),
     "compare_emissions": (8.0, 5.0),
+    "compare_hydrogen": (12.0, 4.8),
 }
 
 #: Output formats and the metadata that keeps each file free of dates and versions.
@@ -148,12 +156,27 @@ KPIS: dict[str, tuple[str, float, str]] = {
     "hydrogen_delivered_mwh": ("Hydrogen delivered", 1e-3, "GWh_H2"),
     "demand_met_share": ("Hydrogen demand met", 100.0, "%"),
     "lcoh_eur_per_kg": ("LCOH", 1.0, "EUR/kg"),
+    "lcoh_chain_eur_per_kg": ("Hydrogen-chain LCOH", 1.0, "EUR/kg"),
+    "system_net_cost_per_kg_h2_eur_per_kg": ("System net cost per kg H2", 1.0, "EUR/kg"),
     "co2_t": ("CO2 emissions", 1e-3, "kt CO2"),
     "co2_emissions_t": ("CO2 emissions", 1e-3, "kt CO2"),
     "curtailment_share": ("Curtailment", 100.0, "% of renewables"),
     "rfnbo_share": ("RFNBO share of hydrogen", 100.0, "%"),
     "electrolysis_full_load_hours_h": ("Electrolyser full-load hours", 1.0, "h"),
-    "unserved_hydrogen_mwh": ("Unserved hydrogen", 1e-3, "GWh_H2"),
+    "unserved_hydrogen_mwh": ("Unserved hydrogen", 1.0, "MWh_H2"),
+}
+
+#: Share columns drawn as points on a zoomed percent axis (a bar from 0 hides a shortfall).
+ZOOMED_SHARES = ("demand_met_share",)
+
+#: Smallest span of a zoomed percent axis, percentage points.
+MIN_SHARE_SPAN_PCT = 0.05
+
+#: Cost-per-kg columns drawn in ``compare_lcoh`` (first present is used) and their names.
+PER_KG_COLUMNS: dict[str, str] = {
+    "lcoh_chain_eur_per_kg": "Hydrogen-chain LCOH",
+    "lcoh_eur_per_kg": "Levelised cost of hydrogen",
+    "system_net_cost_per_kg_h2_eur_per_kg": "System net cost per kg H2",
 }
 
 #: Column names accepted for CO2 emissions, tonnes (first present is used).
@@ -651,6 +674,67 @@ def monthly_balance_figure(ds: xr.Dataset) -> Figure:
 # --------------------------------------------------------------------------- KPIs
 
 
+def share_points(
+    ax: Axes,
+    shares: np.ndarray,
+    unserved_mwh: np.ndarray | None = None,
+    colours: Sequence[Any] | None = None,
+) -> None:
+    """Shares as points on a percent axis zoomed to them and 100 %, labelled as in the report.
+
+    A bar from 0 to 99.95 % looks like a full bar; here the axis spans the
+    values and 100 % (at least :data:`MIN_SHARE_SPAN_PCT` points), its tick
+    labels get as many decimals as the span needs, and every point carries
+    its share as :func:`~nzv_energy.report.formatting.format_share` writes it
+    (never 100.00 % when something is short), with the unserved MWh if given.
+
+    Parameters
+    ----------
+    ax
+        Axes to draw on; x positions are ``0 .. len(shares) - 1``.
+    shares
+        Shares as fractions (1 = all).
+    unserved_mwh
+        Unserved energy beside each share, MWh (optional).
+    colours
+        Marker colour per point (default one colour).
+    """
+    shares = np.asarray(shares, dtype=np.float64)
+    pct = 100.0 * shares
+    x = np.arange(shares.size)
+    finite = pct[np.isfinite(pct)]
+    lo = float(min(finite.min(initial=100.0), 100.0))
+    hi = float(max(finite.max(initial=100.0), 100.0))
+    span = max(hi - lo, MIN_SHARE_SPAN_PCT)
+    ax.axhline(100.0, color="black", linewidth=0.8, linestyle="--")
+    ax.scatter(x, pct, s=36, color=list(colours) if colours is not None else "#3274b8", zorder=3)
+    for i, (xi, share, value) in enumerate(zip(x, shares, pct, strict=True)):
+        if not np.isfinite(value):
+            continue
+        text = format_share(share)
+        if unserved_mwh is not None and np.isfinite(unserved_mwh[i]):
+            text += f"\n{format_mwh(unserved_mwh[i])} MWh unserved"
+        ax.annotate(
+            text, (xi, value), xytext=(0, -6), textcoords="offset points", ha="center",
+            va="top", fontsize=8,
+        )
+    ax.set_ylim(lo - 0.9 * span, hi + 0.25 * span)
+    ax.set_xlim(-0.6, max(shares.size - 0.4, 0.6))
+    ax.yaxis.set_major_formatter(share_formatter(100.0))
+
+
+def share_formatter(xmax: float = 1.0) -> PercentFormatter:
+    """Tick labels of a share axis in percent, with as many decimals as the axis span needs.
+
+    ``xmax`` is the value drawn for 100 % (1 for fractions, 100 for percent).
+    """
+    return PercentFormatter(xmax=xmax, decimals=None, symbol=" %")
+
+
+def _share_bar_label(value_pct: float) -> str:
+    return format_share(value_pct / 100.0)
+
+
 def weather_year_kpis_figure(kpis: pd.DataFrame) -> Figure | None:
     """One small bar chart per known key figure (:data:`KPIS`), one bar per weather year.
 
@@ -671,15 +755,25 @@ def weather_year_kpis_figure(kpis: pd.DataFrame) -> Figure | None:
     for ax, column in zip(axes, columns, strict=False):
         label, scale, unit = KPIS[column]
         values = numeric[column].to_numpy(np.float64) * scale
-        bars = ax.bar(x, values, 0.6, color="#3274b8")
-        ax.bar_label(bars, fmt=_fmt_number, fontsize=8, padding=2)
+        if column in ZOOMED_SHARES:
+            share_points(ax, values / scale)
+        else:
+            bars = ax.bar(x, values, 0.6, color="#3274b8")
+            fmt = (
+                _share_bar_label if column.endswith("_share")
+                else format_mwh if unit.startswith("MWh") and scale == 1.0
+                else "{:.2f}" if unit == "EUR/kg"
+                else _fmt_number
+            )
+            ax.bar_label(bars, fmt=fmt, fontsize=8, padding=2)
         ax.set_xticks(x, names)
         ax.set_ylabel(f"({unit})")
         ax.set_title(label)
         if np.nanmax(np.abs(values), initial=0.0) >= 1000:
             ax.yaxis.set_major_formatter(_THOUSANDS)
         ax.grid(axis="x", visible=False)
-        ax.margins(y=0.15)
+        if column not in ZOOMED_SHARES:
+            ax.margins(y=0.15)
     for ax in axes[len(columns):]:
         ax.set_visible(False)
     axis_name = numeric.index.name or "weather year"
@@ -705,7 +799,7 @@ def _grouped_bars(ax: Axes, data: pd.DataFrame, cols: list[str]) -> None:
     ax.yaxis.set_major_formatter(_THOUSANDS)
 
 
-def _run_bars(ax: Axes, data: pd.Series, fmt: str) -> None:
+def _run_bars(ax: Axes, data: pd.Series, fmt: str | Callable[[float], str]) -> None:
     colours = mpl.colormaps["tab10"]
     x = np.arange(len(data))
     bars = ax.bar(x, data.to_numpy(np.float64), 0.6,
@@ -736,12 +830,14 @@ def comparison_figures(table: pd.DataFrame) -> dict[str, Figure]:
         fig.legend(*axes[0].get_legend_handles_labels(), title="Run", loc="outside right upper")
         fig.suptitle("Installed capacity per technology and run (sum over sites)")
         out["compare_capacities"] = fig
-    if "lcoh_eur_per_kg" in data and data["lcoh_eur_per_kg"].notna().any():
+    per_kg = next((c for c in PER_KG_COLUMNS if c in data and data[c].notna().any()), None)
+    if per_kg is not None:
+        name = PER_KG_COLUMNS[per_kg]
         fig = _new_figure("compare_lcoh")
         ax = fig.add_subplot()
-        _run_bars(ax, data["lcoh_eur_per_kg"], "{:.2f}")
-        ax.set_ylabel("Levelised cost of hydrogen (EUR/kg H2)")
-        ax.set_title("Levelised cost of hydrogen per run")
+        _run_bars(ax, data[per_kg], "{:.2f}")
+        ax.set_ylabel(f"{name} (EUR/kg H2)")
+        ax.set_title(f"{name} per run")
         out["compare_lcoh"] = fig
     co2_column = next((c for c in CO2_COLUMNS if c in data and data[c].notna().any()), None)
     if co2_column is not None:
@@ -755,7 +851,39 @@ def comparison_figures(table: pd.DataFrame) -> dict[str, Figure]:
         ax.yaxis.set_major_formatter(_THOUSANDS)
         ax.set_title("CO2 emissions per run")
         out["compare_emissions"] = fig
+    if "demand_met_share" in data and data["demand_met_share"].notna().any():
+        out["compare_hydrogen"] = _compare_hydrogen_figure(data)
     return out
+
+
+def _compare_hydrogen_figure(data: pd.DataFrame) -> Figure:
+    """Share of hydrogen demand met per run (zoomed percent axis) and unserved MWh."""
+    colours = mpl.colormaps["tab10"]
+    runs = [str(i) for i in data.index]
+    unserved = (
+        data["unserved_hydrogen_mwh"].to_numpy(np.float64)
+        if "unserved_hydrogen_mwh" in data else None
+    )
+    fig = _new_figure("compare_hydrogen")
+    axes = fig.subplots(1, 2 if unserved is not None else 1, squeeze=False)[0]
+    share_points(
+        axes[0], data["demand_met_share"].to_numpy(np.float64), unserved,
+        [colours(i % 10) for i in range(len(runs))],
+    )
+    axes[0].set_ylabel("Hydrogen demand met (% of demand)")
+    axes[0].set_title("Share of hydrogen demand met (mean over weather years)")
+    for ax in axes:
+        ax.set_xticks(np.arange(len(runs)), runs, rotation=20 if len(runs) > 3 else 0,
+                      ha="right" if len(runs) > 3 else "center")
+        ax.set_xlabel("Run")
+        ax.grid(axis="x", visible=False)
+    if unserved is not None:
+        _run_bars(axes[1], data["unserved_hydrogen_mwh"], format_mwh)
+        axes[1].set_ylabel("Unserved hydrogen per weather year (MWh_H2)")
+        axes[1].yaxis.set_major_formatter(_THOUSANDS)
+        axes[1].set_title("Unserved hydrogen demand")
+    fig.suptitle("Hydrogen delivered per run")
+    return fig
 
 
 # --------------------------------------------------------------------------- entry points
@@ -890,7 +1018,7 @@ def draw_comparison(
     ----------
     table
         Index: run name; columns may include capacities summed over sites
-        (``wind_mw`` ...), ``lcoh_eur_per_kg`` and annual CO2 emissions
+        (``wind_mw`` ...), a cost per kg (:data:`PER_KG_COLUMNS`) and annual CO2 emissions
         (``co2_t`` or ``co2_emissions_t``).  Figures whose columns are missing
         are skipped.
     out_dir
@@ -902,7 +1030,8 @@ def draw_comparison(
     -------
     list of pathlib.Path
         The written files (``compare_capacities``, ``compare_lcoh``,
-        ``compare_emissions``).
+        ``compare_emissions``, ``compare_hydrogen`` when the table has
+        ``demand_met_share``).
     """
     fmts = _check_formats(formats)
     return save_figures(build_comparison_figures(table), out_dir, fmts)

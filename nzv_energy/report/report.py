@@ -12,6 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nzv_energy.prices import describe_price_years
+from nzv_energy.report.economics import economics_section
+from nzv_energy.report.formatting import format_cell, format_frame, format_rows, format_share
 from nzv_energy.scenario import Scenario
 from nzv_energy.summary import capacity_table
 
@@ -42,10 +45,14 @@ def _sizing_steps_section(c: ReportContent) -> list[str]:
     target = c.lp_summary.get("target_share")
     view = pd.DataFrame(
         {
-            "design margin on demand, %": 100 * steps["margin_fraction"],
-            "worst weather year, % of demand met": 100 * steps["worst_demand_met_share"],
-            "P90, % of demand met": 100 * steps["p90_demand_met_share"],
-            "total cost, MEUR/a": steps["total_cost_eur_per_year"] / 1e6,
+            "design margin on demand": [format_share(m) for m in steps["margin_fraction"]],
+            "worst weather year, demand met": [
+                format_share(v) for v in steps["worst_demand_met_share"]
+            ],
+            "P90, demand met": [format_share(v) for v in steps["p90_demand_met_share"]],
+            "total cost, MEUR/a": [
+                format_cell("total_cost_eur_per_year", v) for v in steps["total_cost_eur_per_year"]
+            ],
         }
     )
     view.index = pd.Index(range(1, len(view) + 1), name="sizing")
@@ -57,14 +64,14 @@ def _sizing_steps_section(c: ReportContent) -> list[str]:
     else:
         text = (
             f"The sizing is accepted when the rule-based re-simulation meets at least "
-            f"{100 * float(target):.1f} % of the hydrogen demand in every weather year "
+            f"{format_share(float(target))} of the hydrogen demand in every weather year "
             "(`optimisation.resimulation_target_share`); while it falls short, the LP is solved "
             "again for the demand plus a design margin. The costs above are those of the last "
             "sizing, at its design demand."
         )
         if not c.lp_summary.get("target_met", True):
             text += " **The target was not reached within `max_margin_iterations`.**"
-    return ["### Design margin", "", text, "", _table(view, "{:,.3f}"), ""]
+    return ["### Design margin", "", text, "", _table(view), ""]
 
 
 def _table(frame: pd.DataFrame, floatfmt: str = "{:,.1f}") -> str:
@@ -101,7 +108,8 @@ def percentile_table(kpis: pd.DataFrame, columns: dict[str, str]) -> pd.DataFram
 KPI_LABELS = {
     "hydrogen_delivered_mwh": "hydrogen delivered, MWh_H2",
     "demand_met_share": "share of hydrogen demand met",
-    "lcoh_eur_per_kg": "LCOH, EUR/kg",
+    "lcoh_chain_eur_per_kg": "hydrogen-chain LCOH (electricity at market value), EUR/kg",
+    "system_net_cost_per_kg_h2_eur_per_kg": "system net cost per kg H2, EUR/kg",
     "rfnbo_share": "RFNBO share of hydrogen delivered",
     "curtailment_share": "curtailment share of renewable generation",
     "co2_emissions_t": "CO2 emissions, t",
@@ -123,10 +131,13 @@ def render_markdown(c: ReportContent) -> str:
         "",
         s.description,
         "",
-        f"Scenario file `{c.scenario_file}` (SHA-256 `{c.scenario_sha256[:16]}…`), weather "
-        f"`{s.weather.source}` {list(s.weather.years)}, prices `{s.economics.electricity_price}`, "
-        f"cost year {s.economics.cost_year}, discount rate {s.economics.discount_rate:.0%}. "
-        f"Written {c.created_utc}.",
+        f"Scenario file `{Path(c.scenario_file).name}` "
+        f"(SHA-256 `{c.scenario_sha256[:16]}…`), weather "
+        f"`{s.weather.source}` {list(s.weather.years)}, prices "
+        f"{describe_price_years(s, c.scenario_file)}, "
+        f"cost year {s.economics.cost_year}, discount rate {s.economics.discount_rate:.0%}."
+        # a creation time only when asked for (nzv_energy.results_io.creation_time)
+        + (f" Written {c.created_utc}." if c.created_utc else ""),
         "",
         "## Scenario",
         "",
@@ -156,7 +167,9 @@ def render_markdown(c: ReportContent) -> str:
             "## Costs (optimiser)",
             "",
             f"Total annual system cost {total_meur:,.1f} "
-            f"MEUR/a; LCOH {lp.get('lcoh_eur_per_kg', float('nan')):.2f} EUR/kg; mean hydrogen "
+            f"MEUR/a (fixed assets {lp.get('fixed_assets', 'annualised')}); system net cost "
+            f"{lp.get('system_net_cost_per_kg_h2_eur_per_kg', float('nan')):.2f} EUR/kg H2 "
+            "(not the hydrogen-chain LCOH, see below); mean hydrogen "
             f"marginal price (dual of the demand balance) "
             f"{lp.get('hydrogen_price_eur_per_mwh', float('nan')):.1f} EUR/MWh_H2 "
             f"({lp.get('hydrogen_price_eur_per_mwh', float('nan')) * 0.03333:.2f} EUR/kg). "
@@ -164,13 +177,14 @@ def render_markdown(c: ReportContent) -> str:
             "",
         ]
         if c.lp_costs is not None and len(c.lp_costs):
-            costs = (c.lp_costs / 1e6).to_frame("MEUR per year").round(2)
+            costs = (c.lp_costs / 1e6).to_frame("MEUR per year")
             costs.index.name = "component"
-            parts += [_table(costs, "{:,.2f}"), ""]
+            parts += [_table(costs, "{:,.1f}"), ""]
         if c.sizing_steps is not None and len(c.sizing_steps):
             parts += _sizing_steps_section(c)
+        parts += economics_section(lp, c.kpis)
     kpi_cols = [k for k in KPI_LABELS if k in c.kpis]
-    kpi_view = c.kpis[kpi_cols].rename(columns=KPI_LABELS).T
+    kpi_view = format_frame(c.kpis)[kpi_cols].rename(columns=KPI_LABELS).T
     kpi_view.index.name = "KPI (rule-based re-simulation)"
     parts += [
         "## Hour-by-hour check: rule-based re-simulation",
@@ -181,23 +195,24 @@ def render_markdown(c: ReportContent) -> str:
         "of the demand by construction; the rule-based dispatch shows what an operator "
         "without perfect foresight achieves.",
         "",
-        _table(kpi_view, "{:,.3f}"),
+        _table(kpi_view),
         "",
     ]
-    pct = percentile_table(
-        c.kpis,
-        {
-            "hydrogen_delivered_mwh": "hydrogen delivered, MWh_H2",
-            "demand_met_share": "share of demand met",
-            "lcoh_eur_per_kg": "LCOH, EUR/kg",
-        },
-    )
+    pct_columns = {
+        "hydrogen_delivered_mwh": "hydrogen delivered, MWh_H2",
+        "demand_met_share": "share of demand met",
+        "unserved_hydrogen_mwh": "unserved hydrogen, MWh_H2",
+        "lcoh_chain_eur_per_kg": "hydrogen-chain LCOH, EUR/kg",
+        "system_net_cost_per_kg_h2_eur_per_kg": "system net cost per kg H2, EUR/kg",
+    }
+    pct = percentile_table(c.kpis, pct_columns)
     if len(c.kpis) > 0 and len(pct):
-        parts += ["Spread across weather years:", "", _table(pct, "{:,.3f}"), ""]
+        pct_text = format_rows(pct, {v: k for k, v in pct_columns.items()})
+        parts += ["Spread across weather years:", "", _table(pct_text), ""]
     if len(c.lcoh_breakdown):
         lb = c.lcoh_breakdown.copy()
         lb.index.name = "LCOH component, EUR/kg"
-        parts += ["## LCOH breakdown", "", _table(lb, "{:,.3f}"), ""]
+        parts += ["## LCOH breakdown", "", _table(lb, "{:,.2f}"), ""]
     parts += ["## Figures", ""]
     for fig in c.figures:
         if fig.suffix == ".png":

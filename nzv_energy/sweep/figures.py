@@ -16,6 +16,8 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
+from nzv_energy.report.figures import share_formatter
+from nzv_energy.report.formatting import format_share
 from nzv_energy.sweep.members import DRAW_DIM, YEAR_DIM, ZIP_DIM
 from nzv_energy.sweep.results import (
     CO2,
@@ -101,7 +103,9 @@ def heatmaps(ds: xr.Dataset, path: Path) -> Path | None:
             shading="nearest",
             cmap=cmap,
         )
-        fig.colorbar(mesh, ax=ax, label=_kpi_label(ds, name))
+        bar = fig.colorbar(mesh, ax=ax, label=_kpi_label(ds, name))
+        if name == DEMAND_MET:
+            bar.ax.yaxis.set_major_formatter(share_formatter())
         ax.set_xlabel(_label(ds, x))
         ax.set_ylabel(_label(ds, y))
         ax.set_title(
@@ -311,7 +315,8 @@ def pareto_fronts(ds: xr.Dataset, path: Path) -> Path | None:
             ax.text(
                 0.5,
                 0.5,
-                f"{_kpi_label(ds, b).split(' [')[0]} is {finite[0]:g} for every "
+                f"{_kpi_label(ds, b).split(' [')[0]} is "
+                f"{format_share(finite[0]) if b == DEMAND_MET else f'{finite[0]:g}'} for every "
                 "design:\nno trade-off in this sweep",
                 transform=ax.transAxes,
                 ha="center",
@@ -320,6 +325,8 @@ def pareto_fronts(ds: xr.Dataset, path: Path) -> Path | None:
                 bbox={"facecolor": "white", "edgecolor": "0.7"},
             )
         ax.set_xlabel(_kpi_label(ds, b))
+        if b == DEMAND_MET:
+            ax.xaxis.set_major_formatter(share_formatter())
         ax.set_ylabel(_kpi_label(ds, a))
         ax.legend(fontsize=8)
     over = [

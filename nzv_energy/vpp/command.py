@@ -12,6 +12,11 @@ to ``results/<scenario name>_vpp/``:
 ``comparison.csv``
     Optimised vs rule-based: profit and its parts, hydrogen, starts, cycles,
     emissions (see :mod:`nzv_energy.vpp.compare`).
+``summary.md``
+    Operating profit beside hydrogen delivered (share of demand, unserved
+    MWh), CO2, RFNBO share and natural gas of both schedules, what the
+    optimised schedule traded for its profit, and every metric formatted
+    (see :func:`nzv_energy.vpp.compare.summary_markdown`).
 ``windows.csv``
     One row per window: dates, status, solve time, objective, fallback.
 ``figures/*.png``
@@ -30,7 +35,7 @@ from nzv_energy.errors import ScenarioError
 from nzv_energy.results_io import atomic_directory, provenance, write_netcdf
 from nzv_energy.scenario_file import load_scenario, scenario_text_and_hash
 from nzv_energy.system import build_inputs, fixed_capacities
-from nzv_energy.vpp.compare import comparison_table
+from nzv_energy.vpp.compare import comparison_table, summarise, summary_markdown
 from nzv_energy.vpp.figures import draw_vpp_figures
 from nzv_energy.vpp.scheduler import rule_based, schedule
 
@@ -73,11 +78,23 @@ def command(args: argparse.Namespace) -> int:
     n_days = len(run.inputs.time) / 24
     windows = run.windows
     failed = windows[windows["fallback"]]
+    summary_notes = [
+        f"{n_days:.0f} days of `{path.name}` in {len(windows)} windows, {len(failed)} "
+        "fallback window(s); both schedules see the same prices, weather and capacities.",
+        "",
+    ]
     with atomic_directory(target, force=args.force) as tmp:
         write_netcdf(run.dataset, tmp / "dispatch.nc")
         write_netcdf(reference, tmp / "dispatch_rule_based.nc")
         table.to_csv(tmp / "comparison.csv", float_format="%.10g")
         windows.to_csv(tmp / "windows.csv", index=False, float_format="%.10g")
+        (tmp / "summary.md").write_text(
+            summary_markdown(
+                table, f"{scenario.name}: optimised schedule vs rule-based dispatch",
+                summary_notes,
+            ),
+            encoding="utf-8",
+        )
         draw_vpp_figures(run.dataset, reference, table, windows, tmp / "figures")
     log.info(
         "scheduled %.0f days in %d windows: %.1f s (%.2f s per day), %d fallback window(s)",
@@ -87,10 +104,11 @@ def command(args: argparse.Namespace) -> int:
     for _, row in failed.iterrows():
         log.warning("fallback: window %d %s .. %s (%s)", row["window"], row["start"],
                     row["commit_end"], row["status"])
-    profit = table.loc["operating_profit_eur"]
-    log.info(
-        "operating profit: optimised %.3f M EUR, rule-based %.3f M EUR (%+.3f M EUR)",
-        profit["optimised"] / 1e6, profit["rule_based"] / 1e6, profit["difference"] / 1e6,
-    )
+    summary = summarise(table)
+    *schedules, difference = summary.lines()
+    for line in schedules:
+        log.info("%s", line)
+    # a profit bought with less hydrogen or more CO2 is said even with --quiet
+    log.log(logging.WARNING if summary.tradeoffs else logging.INFO, "%s", difference)
     log.info("results written to %s", target)
     return 0

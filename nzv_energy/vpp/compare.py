@@ -1,5 +1,9 @@
 """Optimised schedule vs rule-based dispatch: one table, the same formulas for both.
 
+:func:`summarise` and :func:`summary_markdown` put the profit beside what it
+may have been bought with (hydrogen delivered, CO2, RFNBO share, natural gas)
+for both schedules, and name every trade-off.
+
 Energy, KPI and LCOH figures come from :func:`nzv_energy.dispatch.compute_kpis`
 (the project's single definition); the operating profit is the VPP objective
 (without the end-of-window storage values) evaluated on each schedule, so the
@@ -9,12 +13,22 @@ two columns differ only by how the hours were dispatched.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from nzv_energy.dispatch import compute_kpis
+from nzv_energy.report.formatting import (
+    format_cell,
+    format_energy,
+    format_meur,
+    label,
+    share_percent,
+    summary_line,
+    tradeoffs,
+)
 from nzv_energy.system import SystemInputs
 from nzv_energy.vpp.dataset import FALLBACK_VARIABLE
 from nzv_energy.vpp.model import Portfolio
@@ -47,10 +61,11 @@ METRICS: dict[str, str] = {
     "grid_export_mwh": "MWh",
     "grid_import_mwh": "MWh",
     "gas_backup_mwh": "MWh",
+    "gas_backup_natural_gas_mwh": "MWh_th",
     "curtailment_mwh": "MWh",
     "battery_storage_change_mwh": "MWh",
     "hydrogen_storage_change_mwh": "MWh_H2",
-    "lcoh_eur_per_kg": "EUR/kg",
+    "system_net_cost_per_kg_h2_eur_per_kg": "EUR/kg",
     "fallback_hours": "h",
 }
 
@@ -208,12 +223,13 @@ def schedule_metrics(ds: xr.Dataset, inputs: SystemInputs, portfolio: Portfolio)
         "grid_export_mwh": tot["grid_export_mwh"],
         "grid_import_mwh": tot["grid_import_mwh"],
         "gas_backup_mwh": tot["gas_backup_mwh"],
+        "gas_backup_natural_gas_mwh": tot["gas_backup_natural_gas_mwh"],
         "curtailment_mwh": tot["curtailment_mwh"],
         "battery_storage_change_mwh": _storage_change(ds, "battery_soc_mwh", "battery_soc_mwh"),
         "hydrogen_storage_change_mwh": _storage_change(
             ds, "hydrogen_storage_mwh", "hydrogen_storage_mwh"
         ),
-        "lcoh_eur_per_kg": (
+        "system_net_cost_per_kg_h2_eur_per_kg": (
             tot["system_cost_eur"] / (tot["hydrogen_delivered_t"] * 1000.0)
             if tot["hydrogen_delivered_t"] > 0
             else np.nan
@@ -240,3 +256,140 @@ def comparison_table(
     table["unit"] = pd.Series(METRICS)
     table.index.name = "metric"
     return table
+
+
+#: What every summary shows for both schedules, in this order.
+SUMMARY_METRICS = (
+    "operating_profit_eur",
+    "demand_met_share",
+    "co2_emissions_t",
+    "rfnbo_share",
+    "gas_backup_natural_gas_mwh",
+)
+
+#: Names of the two schedules in summaries.
+NAMES = {"optimised": "the optimised schedule", "rule_based": "the rule-based dispatch"}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The comparison in sentences: one line per schedule, the difference, the trade-offs.
+
+    Attributes
+    ----------
+    optimised, rule_based
+        ``operating profit ...; hydrogen demand met ...; CO2 ...; RFNBO ...;
+        natural gas ...`` of each schedule.
+    difference
+        Profit difference, followed by every trade-off, or a statement that
+        there is none.
+    tradeoffs
+        What the optimised schedule gives up against the rule-based dispatch
+        (less hydrogen, more CO2, lower RFNBO share, hydrogen or electricity
+        taken from storage); empty when it gives up nothing.
+    """
+
+    optimised: str
+    rule_based: str
+    difference: str
+    tradeoffs: tuple[str, ...]
+
+    def lines(self) -> list[str]:
+        """The summary as three lines of text."""
+        return [
+            f"optimised schedule: {self.optimised}",
+            f"rule-based dispatch: {self.rule_based}",
+            f"optimised - rule-based: {self.difference}",
+        ]
+
+
+def summarise(table: pd.DataFrame) -> Summary:
+    """Profit beside hydrogen delivered, CO2, RFNBO share and gas, for both schedules.
+
+    Parameters
+    ----------
+    table
+        :func:`comparison_table` (or ``comparison.csv`` read back with index ``metric``).
+    """
+    opt, ref = table["optimised"], table["rule_based"]
+    notes = tradeoffs(opt, ref, NAMES["optimised"], NAMES["rule_based"])
+    for stored, unit, what in (
+        ("hydrogen_storage_change_mwh", "MWh_H2", "hydrogen in storage"),
+        ("battery_storage_change_mwh", "MWh", "electricity in its batteries"),
+    ):
+        if stored in table.index and ref[stored] - opt[stored] > 1e-6:
+            notes.append(
+                f"{NAMES['optimised']} ends with {format_energy(ref[stored] - opt[stored], unit)} "
+                f"less {what} than {NAMES['rule_based']}"
+            )
+    profit = format_meur(opt["operating_profit_eur"] - ref["operating_profit_eur"], signed=True)
+    if notes:
+        difference = f"operating profit {profit}, but " + "; ".join(notes)
+    else:
+        difference = (
+            f"operating profit {profit}, with no less hydrogen, no more CO2 and no lower "
+            "RFNBO share"
+        )
+    return Summary(
+        optimised=summary_line(opt, SUMMARY_METRICS, like=ref),
+        rule_based=summary_line(ref, SUMMARY_METRICS, like=opt),
+        difference=difference,
+        tradeoffs=tuple(notes),
+    )
+
+
+def _difference_cell(metric: str, a: float, b: float) -> str:
+    """Optimised minus rule-based as shown; shares in percentage points of the shown values."""
+    if metric.endswith("_share"):
+        points = share_percent(a) - share_percent(b)
+        return "–" if not np.isfinite(points) else f"{points:+.2f} points"
+    text = format_cell(metric, a - b)
+    return text if text.startswith(("-", "–")) or a - b == 0 else "+" + text
+
+
+def summary_markdown(table: pd.DataFrame, title: str, notes: list[str] | None = None) -> str:
+    """``summary.md`` of a VPP run: the summary lines and every metric, formatted.
+
+    Parameters
+    ----------
+    table
+        :func:`comparison_table`.
+    title
+        Heading of the file.
+    notes
+        Extra paragraphs (days, windows, fallback) placed after the heading.
+    """
+    summary = summarise(table)
+    lines = [f"# {title}", "", *(notes or [])]
+    lines += [f"- {line}" for line in summary.lines()] + [""]
+    if summary.tradeoffs:
+        lines += [
+            "**What the profit was traded for:** " + "; ".join(summary.tradeoffs) + ".",
+            "",
+        ]
+    order = [
+        "operating_profit_eur",
+        "demand_met_share",
+        "unserved_hydrogen_mwh",
+        "hydrogen_delivered_mwh",
+        "co2_emissions_t",
+        "rfnbo_share",
+        "gas_backup_natural_gas_mwh",
+    ]
+    metrics = [*order, *(m for m in table.index if m not in order)]
+    lines += ["| metric | optimised | rule-based | optimised - rule-based |", "|---|---|---|---|"]
+    for metric in metrics:
+        if metric not in table.index:
+            continue
+        a, b = float(table.at[metric, "optimised"]), float(table.at[metric, "rule_based"])
+        lines.append(
+            f"| {label(metric)} | {format_cell(metric, a)} | {format_cell(metric, b)} | "
+            f"{_difference_cell(metric, a, b)} |"
+        )
+    lines += [
+        "",
+        "Money in MEUR, shares in % (never rounded up to 100.00 % while something is "
+        "unserved); full precision in `comparison.csv`.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -8,7 +8,9 @@ the project's other figures).  File stems:
     The week with the widest price range: price, and the optimised and
     rule-based schedules (net export, battery, electrolysis, gas) below it.
 ``vpp_profit_comparison``
-    Operating profit and its components, optimised vs rule-based.
+    Operating profit and its components, optimised vs rule-based, above what
+    the profit may be bought with: share of hydrogen demand met (zoomed
+    percent axis, unserved MWh beside), CO2 emissions and natural gas used.
 ``vpp_storage``
     Hydrogen storage and battery energy of all sites, optimised vs rule-based.
 ``vpp_windows``
@@ -25,7 +27,8 @@ import xarray as xr
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
-from nzv_energy.report.figures import DPI, build_figures, save_figures
+from nzv_energy.report.figures import DPI, build_figures, save_figures, share_points
+from nzv_energy.report.formatting import format_count, format_mwh
 
 COLOURS = {
     "optimised": "#1a9e77",
@@ -117,10 +120,57 @@ def price_schedule_figure(optimised: xr.Dataset, rule_based: xr.Dataset) -> Figu
     return fig
 
 
+#: Panels below the profit: metric, title, unit as drawn, scale from the table's unit.
+TRADED_PANELS: tuple[tuple[str, str, str, float], ...] = (
+    ("co2_emissions_t", "CO2 emissions", "t", 1.0),
+    ("gas_backup_natural_gas_mwh", "Natural gas used", "MWh_th", 1.0),
+)
+
+
+def _traded_panels(axes: np.ndarray, table: pd.DataFrame) -> None:
+    """Share of demand met, CO2 and natural gas of both schedules, one panel each."""
+    columns = ("optimised", "rule_based")
+    labels = ["Optimised", "Rule-based"]
+    colours = [COLOURS[c] for c in columns]
+    share_ax, *bar_axes = axes
+    if "demand_met_share" in table.index:
+        unserved = (
+            table.loc["unserved_hydrogen_mwh", list(columns)].to_numpy(float)
+            if "unserved_hydrogen_mwh" in table.index else None
+        )
+        share_points(
+            share_ax, table.loc["demand_met_share", list(columns)].to_numpy(float), unserved,
+            colours,
+        )
+    share_ax.set_title("Hydrogen demand met")
+    share_ax.set_ylabel("% of demand")
+    for ax, (metric, title, unit, scale) in zip(bar_axes, TRADED_PANELS, strict=True):
+        values = (
+            table.loc[metric, list(columns)].to_numpy(float) * scale
+            if metric in table.index else np.full(2, np.nan)
+        )
+        bars = ax.bar(np.arange(2), np.nan_to_num(values), 0.6, color=colours)
+        fmt = format_count if unit == "t" else format_mwh
+        ax.bar_label(bars, labels=[fmt(v) for v in values], padding=2, fontsize=8)
+        ax.set_title(title)
+        ax.set_ylabel(unit)
+        ax.margins(y=0.15)
+    for ax in axes:
+        ax.set_xticks(np.arange(2), labels)
+        ax.grid(axis="x", visible=False)
+
+
 def profit_comparison_figure(table: pd.DataFrame) -> Figure:
-    """Operating profit and its parts (sign as they enter the profit), both schedules."""
-    fig = Figure(figsize=(11.0, 5.0), dpi=DPI, layout="constrained")
-    ax = fig.subplots()
+    """Operating profit and its parts (sign as they enter the profit), both schedules.
+
+    Below it, what the profit may be bought with: share of hydrogen demand met,
+    CO2 emissions and natural gas used by each schedule.
+    """
+    fig = Figure(figsize=(11.0, 8.5), dpi=DPI, layout="constrained")
+    parts = fig.subfigures(2, 1, squeeze=False, height_ratios=[5.0, 3.5])
+    top, bottom = parts[0, 0], parts[1, 0]
+    ax = top.subplots()
+    _traded_panels(bottom.subplots(1, 1 + len(TRADED_PANELS)), table)
     names = [n for n, _, _ in PROFIT_PARTS if n in table.index]
     labels = [lbl for n, lbl, _ in PROFIT_PARTS if n in table.index]
     signs = np.array([s for n, _, s in PROFIT_PARTS if n in table.index])
