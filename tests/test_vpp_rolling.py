@@ -18,7 +18,13 @@ from nzv_energy.system import SystemInputs, build_inputs, fixed_capacities
 from nzv_energy.vpp.compare import comparison_table
 from nzv_energy.vpp.fallback import KernelFallback
 from nzv_energy.vpp.model import Portfolio, SiteState
-from nzv_energy.vpp.rolling import HourlyInputs, RollingOptions, next_state, run_rolling
+from nzv_energy.vpp.rolling import (
+    MIP_MAX_NODES,
+    HourlyInputs,
+    RollingOptions,
+    next_state,
+    run_rolling,
+)
 from nzv_energy.vpp.scheduler import first_days, hourly, rule_based, schedule
 from tests.test_vpp_model import make_portfolio
 
@@ -180,6 +186,14 @@ def test_three_site_schedule_obeys_every_invariant(lausitz: SystemInputs) -> Non
     assert run.dataset.sizes["time"] == 72
     assert (run.windows["status"] == "optimal").all()
     assert int(run.dataset["vpp_fallback"].sum()) == 0
+    # converged within the requested gap, by HiGHS's own gap, without an early stop
+    options = RollingOptions.from_scenario(scenario)
+    assert options.mip_max_nodes == MIP_MAX_NODES
+    assert (run.windows["stop"] == "converged").all()
+    assert (run.windows["mip_gap"] <= options.mip_gap).all()
+    assert (run.windows["mip_nodes"] >= 1).all() and (run.windows["simplex_iterations"] > 0).all()
+    assert json.loads(run.dataset.attrs["early_stops"]) == []
+    assert json.loads(run.dataset.attrs["vpp_options"])["mip_max_nodes"] == MIP_MAX_NODES
     start = json.loads(run.dataset.attrs["dispatch_start_state"])["2019"]
     assert start["boxberg"]["hydrogen_storage_mwh"] == pytest.approx(0.5 * 8000)
 
@@ -256,6 +270,26 @@ def test_time_limit_without_a_schedule_falls_back(lausitz: SystemInputs) -> None
     run = schedule(lausitz, days=2, options=options)
     assert run.windows["status"].tolist() == ["time_limit", "time_limit"]
     assert run.windows["termination"].tolist() == ["maxTimeLimit", "maxTimeLimit"]
+    assert run.windows["stop"].tolist() == ["time_limit", "time_limit"]
     assert run.dataset["vpp_fallback"].values.tolist() == [1] * 48
+    # every early stop is recorded in the dataset: the schedule depends on the machine's load
+    stops = json.loads(run.dataset.attrs["early_stops"])
+    assert [(e["window"], e["stop"], e["mip_gap"]) for e in stops] == [
+        (0, "time_limit", None), (1, "time_limit", None)
+    ]
+    assert stops[0]["start"] == "2019-01-01 00:00:00"
     cap = capacity_array(fixed_capacities(lausitz.scenario), lausitz.scenario.site_names)
     assert_invariants(run.dataset, cap, dispatch_parameter_vector(lausitz.scenario), tol=TOL)
+
+
+def test_the_node_limit_stops_a_window_deterministically_and_is_recorded(
+    lausitz: SystemInputs,
+) -> None:
+    # No branch-and-bound node allowed: HiGHS stops before the root node on a work count
+    # (not on the clock), every time; the window falls back and the stop is recorded.
+    options = replace(RollingOptions.from_scenario(lausitz.scenario), mip_max_nodes=0)
+    run = schedule(lausitz, days=1, options=options)
+    assert run.windows["stop"].tolist() == ["node_limit"]
+    assert run.windows["fallback"].tolist() == [True]
+    stops = json.loads(run.dataset.attrs["early_stops"])
+    assert [(e["window"], e["stop"]) for e in stops] == [(0, "node_limit")]

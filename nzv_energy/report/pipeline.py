@@ -13,11 +13,13 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from nzv_energy.dispatch.kpis import LCOH_COMPONENTS, compute_kpis
+from nzv_energy.dispatch.kpis import LCOH_COMPONENTS, compute_kpis, site_kpis
 from nzv_energy.dispatch.simulate import simulate
+from nzv_energy.report.economics import lp_kpi_columns
 from nzv_energy.report.figures import draw_all
+from nzv_energy.report.page import write_page
 from nzv_energy.report.report import ReportContent, markdown_to_html, render_markdown
-from nzv_energy.results_io import atomic_directory, provenance, write_netcdf
+from nzv_energy.results_io import atomic_directory, provenance, relative_path, write_netcdf
 from nzv_energy.scenario import Scenario
 from nzv_energy.scenario_file import load_scenario, scenario_text_and_hash, scenario_to_yaml
 from nzv_energy.system import SiteCapacities, build_inputs, fixed_capacities
@@ -65,6 +67,27 @@ def lcoh_breakdown_frame(kpis: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(rows).T
     frame.columns = [str(y) for y in frame.columns]
     return frame
+
+
+def _provenance_document(prov: dict[str, str]) -> dict[str, Any]:
+    """Provenance for ``provenance.json``: values holding JSON (hashes, versions) as objects.
+
+    The netCDF attributes must be strings; the JSON file nests them instead of
+    quoting JSON inside JSON.  The scenario text is left out (``dispatch.nc``
+    holds it).
+    """
+    out: dict[str, Any] = {}
+    for key, value in prov.items():
+        if key == "scenario_yaml":
+            continue
+        if isinstance(value, str) and value[:1] in ("{", "["):
+            try:
+                out[key] = json.loads(value)
+                continue
+            except ValueError:
+                pass
+        out[key] = value
+    return out
 
 
 def _step(n: int, total: int, text: str) -> None:
@@ -130,8 +153,8 @@ def run_scenario(
         sizing = verified.result
         sized = sizing.scenario
         log.info(
-            "      LP optimum: LCOH %.2f EUR/kg, total cost %.1f MEUR/a, status %s",
-            sizing.lcoh_eur_per_kg,
+            "      LP optimum: system net cost %.2f EUR/kg H2, total cost %.1f MEUR/a, status %s",
+            sizing.system_net_cost_per_kg_h2_eur_per_kg,
             sizing.total_cost_eur_per_year / 1e6,
             sizing.status.name,
         )
@@ -147,18 +170,20 @@ def run_scenario(
     # a sized system was already dispatched by the sizing's hour-by-hour check
     dispatch = verified.dispatch if verified is not None else simulate(sized_inputs, capacities)
     kpis = compute_kpis(dispatch, sized_inputs, capacities)
+    if sizing is not None:
+        kpis = lp_kpi_columns(kpis, sizing)
     for year, row in kpis.iterrows():
         log.info(
-            "      %s: demand met %.2f %%, LCOH %.2f EUR/kg, RFNBO share %.1f %%",
+            "      %s: demand met %.2f %%, chain LCOH %.2f EUR/kg, RFNBO share %.1f %%",
             year,
             100 * row["demand_met_share"],
-            row["lcoh_eur_per_kg"],
+            row["lcoh_chain_eur_per_kg"],
             100 * row["rfnbo_share"],
         )
 
     prov = provenance(scenario_text, inputs.input_hashes)
     dispatch.attrs.update(prov)
-    dispatch.attrs["scenario_file"] = str(scenario_path)
+    dispatch.attrs["scenario_file"] = relative_path(scenario_path, target)
     caps = capacities_frame(capacities)
     breakdown = lcoh_breakdown_frame(kpis)
 
@@ -167,10 +192,13 @@ def run_scenario(
         write_netcdf(dispatch, tmp / "dispatch.nc")
         kpis.to_csv(tmp / "kpis.csv")
         caps.to_csv(tmp / "capacities.csv")
+        site_kpis(dispatch, sized_inputs, capacities).to_csv(
+            tmp / "kpis_by_site.csv", float_format="%.10g"
+        )
         breakdown.to_csv(tmp / "lcoh_breakdown.csv")
         (tmp / "scenario_sized.yaml").write_text(scenario_to_yaml(sized), encoding="utf-8")
         (tmp / "provenance.json").write_text(
-            json.dumps({k: v for k, v in prov.items() if k != "scenario_yaml"}, indent=2),
+            json.dumps(_provenance_document(prov), indent=2),
             encoding="utf-8",
         )
         lp_summary: dict[str, Any] = {}
@@ -188,12 +216,19 @@ def run_scenario(
                 "target_share": verified.target_share,
                 "target_met": verified.target_met,
                 "total_cost_eur_per_year": sizing.total_cost_eur_per_year,
-                "lcoh_eur_per_kg": sizing.lcoh_eur_per_kg,
+                "system_net_cost_per_kg_h2_eur_per_kg": (
+                    sizing.system_net_cost_per_kg_h2_eur_per_kg),
+                "account": sizing.account,
+                "lp_kpis": sizing.kpis,
+                "fixed_assets": scenario.economics.fixed_assets,
+                "export_revenue": scenario.optimisation.export_revenue,
+                "bounds_at_limit": sizing.bounds_at_limit,
                 "hydrogen_price_eur_per_mwh": float(sizing.hydrogen_price_eur_per_mwh.mean()),
                 "status": sizing.status.name,
                 "mode": sizing.mode,
             }
-            lp_costs = sizing.costs.groupby("component", sort=False)["eur_per_year"].sum()
+            counted = sizing.costs[sizing.costs["in_total"]]
+            lp_costs = counted.groupby("component", sort=False)["eur_per_year"].sum()
         _step(5, total, "drawing figures and writing the report")
         figures = draw_all(dispatch, kpis, caps, breakdown, tmp / "figures")
         content = ReportContent(
@@ -208,7 +243,7 @@ def run_scenario(
             lp_summary=lp_summary,
             lp_costs=lp_costs,
             sizing_steps=verified.steps_frame() if verified is not None else None,
-            created_utc=prov["created_utc"],
+            created_utc=prov.get("created_utc", ""),
             package_versions=json.loads(prov["package_versions"]),
         )
         markdown = render_markdown(content)
@@ -216,6 +251,7 @@ def run_scenario(
         (tmp / "report.html").write_text(
             markdown_to_html(markdown, tmp, f"{scenario.name} report"), encoding="utf-8"
         )
+        write_page(tmp)  # explore.html: the interactive page, from the files written above
     seconds = time.perf_counter() - t0
     log.info("done in %.0f s: %s (report.md, report.html, figures/)", seconds, target)
     return RunOutcome(target, scenario, sized, kpis, dispatch, seconds)

@@ -231,6 +231,14 @@ def render_markdown(c: ReportContent) -> str:
 
 
 _IMG = re.compile(r"!\[([^\]]*)\]\(([^)]+)\)")
+_CODE = re.compile(r"`([^`]+)`")
+_BOLD = re.compile(r"\*\*([^*]+)\*\*")
+
+
+def _inline(text: str) -> str:
+    """Escaped text with Markdown's inline code (`` `x` ``) and bold (``**x**``) as HTML."""
+    escaped = html.escape(text)
+    return _BOLD.sub(r"<strong>\1</strong>", _CODE.sub(r"<code>\1</code>", escaped))
 
 
 def markdown_to_html(markdown: str, base_dir: Path, title: str) -> str:
@@ -261,14 +269,14 @@ def markdown_to_html(markdown: str, base_dir: Path, title: str) -> str:
             out.append("<pre>" + "\n".join(block) + "</pre>")
         elif line.startswith("#"):
             level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{html.escape(line[level:].strip())}</h{level}>")
+            out.append(f"<h{level}>{_inline(line[level:].strip())}</h{level}>")
         elif line.startswith("|"):
             rows = []
             while i < len(lines) and lines[i].startswith("|"):
                 rows.append(lines[i])
                 i += 1
             i -= 1
-            cells = [[html.escape(c.strip()) for c in r.strip("|").split("|")] for r in rows]
+            cells = [[_inline(c.strip()) for c in r.strip("|").split("|")] for r in rows]
             body = cells[2:] if len(cells) > 1 else []
             out.append("<table><tr>" + "".join(f"<th>{c}</th>" for c in cells[0]) + "</tr>")
             for r in body:
@@ -279,7 +287,7 @@ def markdown_to_html(markdown: str, base_dir: Path, title: str) -> str:
             data = base64.b64encode((base_dir / src).read_bytes()).decode("ascii")
             out.append(f'<p><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></p>')
         elif line.strip():
-            out.append(f"<p>{html.escape(line)}</p>")
+            out.append(f"<p>{_inline(line)}</p>")
         i += 1
     out.append("</body></html>")
     return "\n".join(out)

@@ -90,8 +90,23 @@ def write_lp_files(
     write_netcdf(ds, folder / dispatch_file)
     network = result.network
     network.meta.update(cost_account_meta(result))
+    network.meta.update(provenance_meta(result, attrs))
     # PyPSA's own export orders the variables differently in every process
     write_network_netcdf(network, folder / "network.nc")
+
+
+def provenance_meta(result: SizingResult, attrs: dict[str, str]) -> dict[str, object]:
+    """Scenario, its hash and the design margin of a sizing, for ``network.meta``.
+
+    The loads of the network already carry the design margin (the LP served the
+    demand times ``1 + design_margin_fraction``).
+    """
+    return {
+        "scenario": result.input_scenario.name,
+        "scenario_sha256": attrs.get("scenario_sha256"),
+        "design_margin_fraction": float(result.kpis.get("design_margin_fraction", 0.0)),
+        "design_margin_in_loads": True,
+    }
 
 
 def cost_account_meta(result: SizingResult) -> dict[str, object]:

@@ -5,6 +5,12 @@ status.  An infeasible or unbounded model raises
 :class:`~nzv_energy.errors.ModelInfeasibleError` (exit status 3) with a
 diagnosis in scenario terms; a time limit returns the best feasible point
 HiGHS has, with a warning, or raises :class:`SolverLimitError` when it has none.
+
+The time limit is wall-clock time, so where it stops depends on the machine's
+load: leave it unset (the default) for a reproducible sizing, or use HiGHS's
+deterministic ``simplex_iteration_limit`` through ``solver_options``.  Every
+early stop is recorded in the result's status (``time_limit``).  Ctrl-C stops
+a solve within a fraction of a second (:mod:`nzv_energy.solver_interrupt`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from nzv_energy.errors import EXIT_INFEASIBLE, ModelInfeasibleError, NzvError
 from nzv_energy.sizing.diagnose import explain_direct_infeasibility, explain_infeasibility
 from nzv_energy.sizing.lp import DirectModel, LpSolution, read_direct_solution
 from nzv_energy.sizing.network import SizingNetwork
+from nzv_energy.solver_interrupt import call_interruptibly, enable_cancel
 
 logger = logging.getLogger(__name__)
 
@@ -114,8 +121,10 @@ def _run(
     h: highspy.Highs, opts: dict[str, Any], time_limit_s: float | None
 ) -> tuple[SolveReport, bool]:
     """Run HiGHS on a loaded model; returns the report and whether a feasible point exists."""
+    logger.info("HiGHS: solving the sizing LP (%d columns, %d rows)", h.getNumCol(), h.getNumRow())
+    enable_cancel(h)
     t0 = time.perf_counter()
-    h.run()
+    call_interruptibly(h.run, h.cancelSolve, "highs-sizing")
     elapsed = time.perf_counter() - t0
     return _report(h, opts, elapsed, time_limit_s)
 
@@ -173,8 +182,9 @@ def _raise_for_status(
         raise NzvError(f"HiGHS failed: {report.highs_status}")
     if status is SolveStatus.TIME_LIMIT:
         logger.warning(
-            "HiGHS stopped at the time limit (%.0f s): the capacities are feasible but NOT "
-            "proven optimal", report.solve_time_s,
+            "HiGHS stopped early (%s after %.0f s, %s): the capacities are feasible but NOT "
+            "proven optimal, and a wall-clock limit makes them depend on the machine's load",
+            report.highs_status, report.solve_time_s, report.iterations,
         )
 
 
@@ -240,6 +250,9 @@ def solve(
     """
     opts = _options(options, time_limit_s)
     t0 = time.perf_counter()
+    logger.info("HiGHS: solving the sizing LP (linopy model, %d variables, %d constraints)",
+                m.nvars, m.ncons)
+    # linopy runs HiGHS in a worker thread and cancels it on Ctrl-C itself
     m.solve(solver_name="highs", io_api="direct", **opts)
     elapsed = time.perf_counter() - t0
     h: highspy.Highs = m.solver_model

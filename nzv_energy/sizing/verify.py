@@ -57,7 +57,8 @@ class MarginStep:
     total_cost_eur_per_year
         The LP's mean annual system cost.
     seconds
-        Wall time of the sizing and its re-simulation.
+        Wall time of the sizing and its re-simulation (logged; not in
+        :meth:`VerifiedSizing.steps_frame`, so result files hold no wall-clock values).
     """
 
     margin_fraction: float
@@ -109,8 +110,9 @@ class VerifiedSizing:
         return self.target_share is None or self.worst_share >= self.target_share
 
     def steps_frame(self) -> pd.DataFrame:
-        """The steps as a table (one row per sizing)."""
-        return pd.DataFrame([dataclasses.asdict(s) for s in self.steps]).rename_axis("step")
+        """The steps as a table (one row per sizing), without the wall-clock ``seconds``."""
+        rows = [dataclasses.asdict(s) for s in self.steps]
+        return pd.DataFrame(rows).drop(columns="seconds").rename_axis("step")
 
 
 def next_margin(margin: float, worst_share: float, target: float) -> float:
@@ -178,10 +180,11 @@ def size_and_verify(
         )
         logger.info(
             "sizing for demand + %.1f %%: the rule-based re-simulation meets %.3f %% in the "
-            "worst weather year (target %s)",
+            "worst weather year (target %s); %.1f s",
             100 * margin,
             100 * worst,
             "none" if target is None else f"{100 * target:.1f} %",
+            steps[-1].seconds,
         )
         if target is None or worst >= target:
             break

@@ -15,6 +15,12 @@ A window that cannot be solved (infeasible, time limit without a schedule,
 solver error) is logged with its dates and replaced by the fallback dispatch
 (normally the rule-based kernel) started from the same state; its hours are
 marked in :attr:`RollingResult.fallback`.
+
+A window's MIP stops at ``mip_gap`` or after ``mip_max_nodes`` branch-and-bound
+nodes (deterministic: the same schedule on an idle and on a loaded machine);
+the wall-clock ``time_limit_s`` is a safety net only.  Every window records
+why its solve stopped (``stop``), the gap it was kept at, its nodes and
+simplex iterations; an early stop is logged as a warning.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from nzv_energy.vpp.model import (
     release,
     set_window,
 )
-from nzv_energy.vpp.solve import SolveResult, SolveStatus, WindowSolver
+from nzv_energy.vpp.solve import SolveResult, WindowSolver
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +60,13 @@ SIMULTANEOUS_MW = 1e-6
 #: At most this many re-solves to remove simultaneous battery charging and discharging.
 MAX_BATTERY_ROUNDS = 5
 
+#: Branch-and-bound nodes after which a window's MIP stops with its best schedule
+#: (HiGHS ``mip_max_nodes``): a deterministic work limit, unlike the wall-clock
+#: ``time_limit_s``.  Every window of a year of ``lausitz_2030_fixed`` closes its gap
+#: at the root node (also with ``mip_gap: 0``), so the limit binds only on windows
+#: far harder than the shipped ones.
+MIP_MAX_NODES = 1000
+
 #: ``fallback(start, stop, state)`` -> schedule arrays of hours ``[start, stop)``
 #: (site variables ``(n_sites, n)``, system variables ``(n,)``), starting from ``state``.
 Fallback = Callable[[int, int, SiteState], dict[str, np.ndarray]]
@@ -61,12 +74,17 @@ Fallback = Callable[[int, int, SiteState], dict[str, np.ndarray]]
 
 @dataclass(frozen=True)
 class RollingOptions:
-    """Options of the rolling horizon (see :class:`nzv_energy.scenario.Vpp`)."""
+    """Options of the rolling horizon (see :class:`nzv_energy.scenario.Vpp`).
+
+    ``mip_max_nodes`` is the deterministic work limit per window solve
+    (:data:`MIP_MAX_NODES`); ``time_limit_s`` the wall-clock safety net.
+    """
 
     horizon_h: int = 48
     commit_h: int = 24
     mip_gap: float = 0.005
     time_limit_s: float | None = 30.0
+    mip_max_nodes: int | None = MIP_MAX_NODES
     forecast_error_std_fraction: float = 0.0
     seed: int = 0
     storage_value: str = "window_median_price"
@@ -248,7 +266,8 @@ class _Models:
             integer = self.options.commit_h if self.options.relax_lookahead else None
             model = build_model(self.portfolio, n_hours, integer_hours=integer)
             self._cache[n_hours] = WindowSolver(
-                model, self.options.mip_gap, self.options.time_limit_s
+                model, self.options.mip_gap, self.options.time_limit_s,
+                mip_max_nodes=self.options.mip_max_nodes,
             )
         return self._cache[n_hours]
 
@@ -280,6 +299,7 @@ def _solve(solver: WindowSolver, portfolio: Portfolio, data: WindowData) -> Solv
     """
     result = solver.solve()
     total = result.solve_time_s
+    nodes, iterations = result.mip_nodes, result.simplex_iterations
     for _ in range(MAX_BATTERY_ROUNDS):
         if not result.status.has_solution:
             break
@@ -292,19 +312,29 @@ def _solve(solver: WindowSolver, portfolio: Portfolio, data: WindowData) -> Solv
             break
         result = solver.solve()
         total += result.solve_time_s
+        nodes += result.mip_nodes
+        iterations += result.simplex_iterations
     if not result.status.has_solution:
-        return replace(result, solve_time_s=total)
+        return replace(result, solve_time_s=total, mip_nodes=nodes, simplex_iterations=iterations)
     fixed = fix_binaries(solver.model)
     try:
         polished = solver.solve()
     finally:
         release(fixed)
     total += polished.solve_time_s
+    nodes += polished.mip_nodes
+    iterations += polished.simplex_iterations
     if not polished.status.has_solution:  # the time limit can stop even this LP
         log.warning("polishing LP failed (%s); solving the MIP again", polished.termination)
         result = solver.solve()
-        return replace(result, solve_time_s=total + result.solve_time_s)
-    return replace(result, objective_eur=polished.objective_eur, solve_time_s=total)
+        return replace(
+            result, solve_time_s=total + result.solve_time_s,
+            mip_nodes=nodes + result.mip_nodes,
+            simplex_iterations=iterations + result.simplex_iterations,
+        )
+    # the schedule is the MIP's (stop reason and gap) with its continuous part polished
+    return replace(result, objective_eur=polished.objective_eur, solve_time_s=total,
+                   mip_nodes=nodes, simplex_iterations=iterations)
 
 
 def _solve_window(
@@ -403,9 +433,14 @@ def run_rolling(
         dates = f"{inputs.time[start]} .. {inputs.time[stop - 1] + step}"
         if solved is not None:
             schedule = solved
-            if failed.status is SolveStatus.FEASIBLE:
-                log.warning("window %d (%s): stopped early (%s), using the best schedule found",
-                            k, dates, failed.termination)
+            for solve in (first, second):
+                if solve is not None and solve.stop.early:
+                    log.warning(
+                        "window %d (%s): stopped early at the %s (%s), using the best schedule "
+                        "found, MIP gap %s", k, dates, solve.stop.value.replace("_", " "),
+                        solve.termination,
+                        "unknown" if solve.mip_gap is None else f"{100 * solve.mip_gap:.2f} %",
+                    )
         else:
             if fallback is None:
                 raise ModelInfeasibleError(
@@ -432,6 +467,13 @@ def run_rolling(
                 "termination": first.termination,
                 "redispatch_status": second.status.value if second is not None else "",
                 "fallback": used_fallback,
+                "stop": first.stop.value,
+                "redispatch_stop": second.stop.value if second is not None else "",
+                "mip_gap": first.mip_gap,
+                "mip_nodes": first.mip_nodes + (second.mip_nodes if second else 0),
+                "simplex_iterations": (
+                    first.simplex_iterations + (second.simplex_iterations if second else 0)
+                ),
                 "solve_time_s": first.solve_time_s + (second.solve_time_s if second else 0.0),
                 "objective_eur": first.objective_eur,
                 "bound_eur": first.bound_eur,

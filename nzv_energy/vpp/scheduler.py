@@ -69,6 +69,32 @@ def first_days(inputs: SystemInputs, days: int | None) -> SystemInputs:
     )
 
 
+def early_stops(windows: pd.DataFrame) -> list[dict[str, object]]:
+    """Windows whose solve a limit stopped before the MIP gap closed, for the dataset attrs.
+
+    One entry per such window: weather year, window, start, the limit that
+    stopped it (``node_limit``, ``time_limit``, ``iteration_limit``; of the
+    first solve or, with a forecast error, the re-dispatch) and the MIP gap it
+    was kept at (None when unknown).  A ``time_limit`` entry marks a schedule
+    that depends on the machine's load.
+    """
+    limits = ("node_limit", "time_limit", "iteration_limit")
+    out: list[dict[str, object]] = []
+    for row in windows.itertuples(index=False):
+        for stop in (row.stop, row.redispatch_stop):
+            if stop in limits:
+                gap = row.mip_gap
+                out.append({
+                    "weather_year": int(row.weather_year),
+                    "window": int(row.window),
+                    "start": str(row.start),
+                    "stop": stop,
+                    "mip_gap": None if gap is None or pd.isna(gap) else float(gap),
+                })
+                break
+    return out
+
+
 def hourly(inputs: SystemInputs, sl: slice) -> HourlyInputs:
     """Hourly inputs of one slice of the period."""
     return HourlyInputs(
@@ -147,17 +173,18 @@ def schedule(
         monthly=scenario.operation.rfnbo_matching == "monthly",
         battery_counts_renewable=options.import_policy == "operation",
     )
+    windows = pd.concat(frames, ignore_index=True)
+    windows = windows[["weather_year", *[c for c in windows.columns if c != "weather_year"]]]
     attrs = {
         "scenario": scenario.name,
         "weather_years": json.dumps(list(inputs.years)),
         "dispatch_start_state": state_attr(portfolio.sites, starts),
         "vpp_options": json.dumps(asdict(options)),
+        "early_stops": json.dumps(early_stops(windows)),
     }
     ds = to_dataset(
         schedule_arrays, inputs.time, portfolio.sites, np.concatenate(fallback), attrs
     )
-    windows = pd.concat(frames, ignore_index=True)
-    windows = windows[["weather_year", *[c for c in windows.columns if c != "weather_year"]]]
     return VppRun(ds, windows, inputs, portfolio, _time.perf_counter() - tick)
 
 

@@ -5,18 +5,29 @@ The interface is ``pyomo.contrib.solver``'s ``"highs"`` (Pyomo >= 6.8, built on
 changed parameter values and variable bounds, which is what makes 365 windows
 a year affordable.  Pyomo's termination conditions are mapped to
 :class:`SolveStatus`.
+
+A window's MIP stops at the relative gap ``mip_gap`` or, deterministically, after
+``mip_max_nodes`` branch-and-bound nodes, so the schedule does not depend on the
+machine's load; the wall-clock ``time_limit_s`` is only a safety net.  Every
+solve reports why it stopped (:class:`StopReason`), its gap, nodes and simplex
+iterations.  Ctrl-C stops a running solve within a fraction of a second
+(:mod:`nzv_energy.solver_interrupt`).
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+from nzv_energy.solver_interrupt import call_interruptibly
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +77,42 @@ def map_status(termination: TerminationCondition, solution: SolutionStatus) -> S
     return SolveStatus.ERROR
 
 
+class StopReason(enum.Enum):
+    """Why HiGHS stopped a solve."""
+
+    CONVERGED = "converged"
+    """Optimal (an LP) or within the relative MIP gap (a MIP)."""
+    NODE_LIMIT = "node_limit"
+    """The deterministic branch-and-bound node limit (``mip_max_nodes``)."""
+    TIME_LIMIT = "time_limit"
+    """The wall-clock safety net (``time_limit_s``): depends on the machine's load."""
+    ITERATION_LIMIT = "iteration_limit"
+    """A simplex iteration limit."""
+    OTHER = "other"
+    """Infeasible, unbounded, an error or another termination."""
+
+    @property
+    def early(self) -> bool:
+        """True when a limit, not convergence, ended the solve."""
+        return self in (StopReason.NODE_LIMIT, StopReason.TIME_LIMIT,
+                        StopReason.ITERATION_LIMIT)
+
+
+def stop_reason(termination: TerminationCondition, mip_nodes: int,
+                mip_max_nodes: int | None) -> StopReason:
+    """Map Pyomo's termination condition (and the node count) to :class:`StopReason`."""
+    if termination == TerminationCondition.convergenceCriteriaSatisfied:
+        return StopReason.CONVERGED
+    if termination == TerminationCondition.maxTimeLimit:
+        return StopReason.TIME_LIMIT
+    if termination == TerminationCondition.iterationLimit:
+        # HiGHS's kSolutionLimit (MIP node limits) and kIterationLimit both map here
+        if mip_max_nodes is not None and mip_nodes >= mip_max_nodes:
+            return StopReason.NODE_LIMIT
+        return StopReason.ITERATION_LIMIT
+    return StopReason.OTHER
+
+
 @dataclass(frozen=True)
 class SolveResult:
     """What one solve returned.
@@ -81,7 +128,15 @@ class SolveResult:
     bound_eur
         Best bound on the objective (MIP dual bound), or None.
     solve_time_s
-        Wall time of the solve call, incl. pushing updates to HiGHS.
+        Wall time of the solve call, incl. pushing updates to HiGHS (for the log only).
+    stop
+        Why HiGHS stopped.
+    mip_gap
+        HiGHS's relative MIP gap at the stop (None for an LP or without a schedule).
+    mip_nodes
+        Branch-and-bound nodes (0 for an LP).
+    simplex_iterations
+        Simplex iterations.
     """
 
     status: SolveStatus
@@ -89,6 +144,10 @@ class SolveResult:
     objective_eur: float | None
     bound_eur: float | None
     solve_time_s: float
+    stop: StopReason = StopReason.OTHER
+    mip_gap: float | None = None
+    mip_nodes: int = 0
+    simplex_iterations: int = 0
 
 
 class WindowSolver:
@@ -101,13 +160,20 @@ class WindowSolver:
     mip_gap
         Relative MIP gap at which HiGHS stops.
     time_limit_s
-        Time limit per solve, s (None = none).
+        Wall-clock safety net per solve, s (None = none).
+    mip_max_nodes
+        Deterministic limit of branch-and-bound nodes per solve (None = none).
     """
 
     def __init__(
-        self, model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float | None = None
+        self,
+        model: pyo.ConcreteModel,
+        mip_gap: float,
+        time_limit_s: float | None = None,
+        mip_max_nodes: int | None = None,
     ) -> None:
         self.model = model
+        self.mip_max_nodes = mip_max_nodes
         self._solver = SolverFactory(SOLVER_NAME)
         if not self._solver.available():
             raise RuntimeError("HiGHS (highspy) is not available to Pyomo")
@@ -118,6 +184,8 @@ class WindowSolver:
         cfg.time_limit = time_limit_s
         cfg.solver_options["output_flag"] = False
         cfg.solver_options["mip_feasibility_tolerance"] = 1e-9
+        if mip_max_nodes is not None:
+            cfg.solver_options["mip_max_nodes"] = int(mip_max_nodes)
         # the model's structure never changes: only parameters and bounds are pushed
         auto = cfg.auto_updates
         auto.check_for_new_or_removed_constraints = False
@@ -134,7 +202,9 @@ class WindowSolver:
         """Solve the model as its parameters stand; load the schedule when there is one."""
         tick = time.perf_counter()
         try:
-            results = self._solver.solve(self.model)
+            results = call_interruptibly(
+                lambda: self._solver.solve(self.model), self._cancel, "highs-vpp-window"
+            )
         except Exception as exc:  # any solver failure becomes a status
             log.warning("HiGHS failed: %s", exc)
             return SolveResult(SolveStatus.ERROR, type(exc).__name__, None, None,
@@ -144,10 +214,32 @@ class WindowSolver:
         if status.has_solution:
             results.solution_loader.load_vars()
             objective = results.incumbent_objective
+        extra = results.extra_info
+        nodes = max(int(getattr(extra, "mip_node_count", 0) or 0), 0)
         return SolveResult(
             status=status,
             termination=results.termination_condition.name,
             objective_eur=objective,
             bound_eur=results.objective_bound,
             solve_time_s=time.perf_counter() - tick,
+            stop=stop_reason(results.termination_condition, nodes, self.mip_max_nodes),
+            mip_gap=self._mip_gap() if status.has_solution and nodes > 0 else None,
+            mip_nodes=nodes,
+            simplex_iterations=int(getattr(extra, "simplex_iteration_count", 0) or 0),
         )
+
+    def _highs(self) -> Any:
+        """The ``highspy.Highs`` instance behind Pyomo's interface (None before the first solve)."""
+        return getattr(self._solver, "_solver_model", None)
+
+    def _cancel(self) -> None:
+        h = self._highs()
+        if h is not None:
+            h.cancelSolve()
+
+    def _mip_gap(self) -> float | None:
+        h = self._highs()
+        if h is None:
+            return None
+        gap = float(h.getInfo().mip_gap)
+        return gap if math.isfinite(gap) else None

@@ -1,0 +1,169 @@
+"""Same inputs, same bytes: the default run twice, provenance without wall-clock values.
+
+The byte comparison runs ``python run.py --out A`` and ``--out B`` (the default
+scenario, about a minute each on an idle 2-core machine) as real processes, so
+each has its own string-hash seed: anything that follows set or dict-of-set
+order (PyPSA's component walk) shows up as a difference.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from nzv_energy.errors import NzvInputError
+from nzv_energy.results_io import (
+    creation_time,
+    lock_file_status,
+    provenance,
+    reproducible_command,
+    set_timestamp,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT_S = 1800
+
+
+def _run_default(out: Path, hash_seed: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    env["PYTHONHASHSEED"] = hash_seed
+    subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "-q", "--out", str(out)],
+        cwd=out.parent, env=env, check=True, timeout=TIMEOUT_S,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture(scope="session")
+def default_run_a(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default scenario's results folder, written by ``python run.py --out A``."""
+    out = tmp_path_factory.mktemp("reproducible") / "A"
+    _run_default(out, hash_seed="1")
+    return out
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_two_default_runs_write_identical_bytes(default_run_a: Path) -> None:
+    b = default_run_a.parent / "B"
+    _run_default(b, hash_seed="2")
+    names = _files(default_run_a)
+    assert names == _files(b)
+    # the files the issue found differing are among those compared
+    for name in ("dispatch.nc", "network.nc", "report.md", "report.html", "sizing_steps.csv",
+                 "provenance.json"):
+        assert name in names
+    differing = [n for n in names if (default_run_a / n).read_bytes() != (b / n).read_bytes()]
+    assert differing == []
+
+
+def test_the_default_run_records_no_wall_clock_and_no_output_path(default_run_a: Path) -> None:
+    prov = json.loads((default_run_a / "provenance.json").read_text())
+    assert "created_utc" not in prov
+    assert prov["command"] == "run.py"
+    assert "seconds" not in (default_run_a / "sizing_steps.csv").read_text().splitlines()[0]
+    report = (default_run_a / "report.md").read_text()
+    assert "Written" not in report
+    assert str(default_run_a.parent) not in report
+    assert str(ROOT) not in report
+
+
+def test_network_file_reads_back_as_a_pypsa_network(default_run_a: Path) -> None:
+    import pypsa
+
+    n = pypsa.Network(default_run_a / "network.nc")
+    assert set(n.generators.index) and set(n.links.index) and set(n.stores.index)
+    assert len(n.snapshots) > 0
+
+
+def test_no_creation_time_unless_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    set_timestamp(False)
+    assert creation_time() is None
+    assert "created_utc" not in provenance("name: x\n", {})
+    set_timestamp(True)
+    try:
+        stamp = provenance("name: x\n", {})["created_utc"]
+    finally:
+        set_timestamp(False)
+    assert stamp.endswith("Z") and stamp[4] == "-" and stamp[10] == "T"
+
+
+def test_source_date_epoch_sets_the_creation_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 86,400 s after the epoch is the start of 2 January 1970
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "86400")
+    assert provenance("name: x\n", {})["created_utc"] == "1970-01-02T00:00:00Z"
+    # it wins over the wall clock
+    set_timestamp(True)
+    try:
+        assert creation_time() == "1970-01-02T00:00:00Z"
+    finally:
+        set_timestamp(False)
+
+
+def test_a_malformed_source_date_epoch_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(NzvInputError, match=r"SOURCE_DATE_EPOCH.*yesterday"):
+        creation_time()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["/opt/venv/bin/nzv", "run", "s.yaml", "--out", "/tmp/A", "--force"], "nzv run s.yaml"),
+        (["run.py", "-q", "--out=/tmp/B", "optimise", "s.yaml", "--mode", "fast"],
+         "run.py optimise s.yaml --mode fast"),
+        (["run.py", "vpp", "my scenario.yaml", "--days", "3", "--timestamp"],
+         "run.py vpp 'my scenario.yaml' --days 3"),
+    ],
+)
+def test_the_recorded_command_leaves_out_where_the_results_went(
+    argv: list[str], expected: str
+) -> None:
+    assert reproducible_command(argv) == expected
+
+
+def test_an_explicit_command_is_recorded_without_the_output_folder() -> None:
+    prov = provenance("name: x\n", {}, command="run.py vpp s.yaml --out /tmp/x --days 2")
+    assert prov["command"] == "run.py vpp s.yaml --days 2"
+
+
+def test_lock_file_status_compares_installed_versions(tmp_path: Path) -> None:
+    numpy_version = metadata.version("numpy")
+    lock = tmp_path / "lock.txt"
+    lock.write_text(f"# comment\nnumpy=={numpy_version}\n", encoding="utf-8")
+    status = lock_file_status(lock)
+    assert status["lock_file_match"] == "yes"
+    assert len(status["lock_file_sha256"]) == 64
+    lock.write_text("numpy==0.0.1\nno-such-package-nzv==1.0\n", encoding="utf-8")
+    status = lock_file_status(lock)
+    assert status["lock_file_match"].startswith("no: ")
+    assert f"numpy installed {numpy_version}, locked 0.0.1" in status["lock_file_match"]
+    assert "no-such-package-nzv installed not installed" in status["lock_file_match"]
+    assert lock_file_status(tmp_path / "missing.txt")["lock_file_match"] == "no lock file"
+
+
+def test_the_shipped_lock_file_pins_every_direct_dependency() -> None:
+    lock = ROOT / "requirements-lock.txt"
+    pinned = {
+        line.split("==")[0].lower().replace("_", "-")
+        for line in lock.read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    requires = metadata.requires("nzv-energy") or []
+    direct = {
+        r.split(";")[0].split("[")[0].split(">")[0].split("=")[0].strip().lower().replace("_", "-")
+        for r in requires
+        if "extra ==" not in r or "extra == \"test\"" in r
+    }
+    assert direct - pinned == set()
