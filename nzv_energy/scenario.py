@@ -83,6 +83,15 @@ class Site(_Frozen):
     """A former power-plant site with its grid connection and new assets."""
 
     location: Location
+    display_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=60,
+        description=(
+            "Name shown in figures and reports, e.g. Jänschwalde; None = the site's key "
+            "with spaces and capitals (schwarze_pumpe -> Schwarze Pumpe)"
+        ),
+    )
     grid_connection_mw: float = Field(
         ge=0, le=MAX_POWER_MW, description="Grid connection rating (import and export), MW"
     )
@@ -379,7 +388,14 @@ class Vpp(_Frozen):
         ),
     )
     time_limit_s: float | None = Field(
-        default=30.0, gt=0, description="HiGHS time limit per window, s; None = no limit"
+        default=300.0,
+        gt=0,
+        description=(
+            "HiGHS wall-clock limit per window, s; None = no limit. A safety net only: "
+            "windows stop at mip_gap or the deterministic node limit long before it (the "
+            "slowest window of a full year took 7 s), and a window stopped by it is recorded "
+            "in windows.csv, dispatch.nc (early_stops) and summary.md"
+        ),
     )
     battery_cycle_cost_eur_per_mwh: float = Field(
         default=0.0,

@@ -75,7 +75,7 @@ def test_dispatch_nc_schema_and_provenance(run):
         assert ds[name].attrs["units"] == var.units
     assert ds.sizes["time"] == 8760
     for key in ("scenario_yaml", "scenario_sha256", "input_sha256", "package_versions",
-                "created_utc", "command", "sizing_mode", "design_margin_fraction"):
+                "lock_file_sha256", "command", "sizing_mode", "design_margin_fraction"):
         assert key in ds.attrs, key
     assert ds.attrs["sizing_mode"] == "fast"
     caps = json.loads(ds.attrs["capacities_json"])

@@ -92,7 +92,9 @@ def test_comparison_and_windows_tables(vpp_run: Path) -> None:
     assert len(windows) == 3
     assert windows["start"].tolist() == ["2019-01-01", "2019-01-02", "2019-01-03"]
     assert set(windows["status"]) == {"optimal"}
-    assert (windows["solve_time_s"] > 0).all()
+    # effort in load-independent units only: no wall-clock column in a result file
+    assert "solve_time_s" not in windows.columns
+    assert (windows["simplex_iterations"] >= 0).all()
     assert windows["objective_eur"].notna().all()
 
 

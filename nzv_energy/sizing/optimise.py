@@ -264,6 +264,8 @@ def _optimise(
         for key, value in stage1.items():
             timings[key] += value
     sn, report, lps, factory = solved
+    meta = run_meta(mode, engine, aggregation, segment_hours, inputs, segmentation)
+    factory = functools.partial(_with_meta, factory, meta)
     t5 = time.perf_counter()
     result = read_result(sn, report, lps, factory, mode, engine, segmentation, inputs,
                          sizing=(sizing_sn, sizing_lps))
@@ -312,6 +314,42 @@ def _solve_once(
 
 def _same(network: pypsa.Network) -> pypsa.Network:
     return network
+
+
+def _with_meta(
+    factory: Callable[[], pypsa.Network], meta: dict[str, object]
+) -> pypsa.Network:
+    network = factory()
+    network.meta.update(meta)
+    return network
+
+
+def run_meta(
+    mode: Mode,
+    engine: Engine,
+    aggregation: Method,
+    segment_hours: int | None,
+    hourly_inputs: SystemInputs,
+    segmentation: Segmentation | None,
+) -> dict[str, object]:
+    """How a sizing ran, for ``n.meta``: mode, engine and the snapshot aggregation."""
+    n_hours = len(hourly_inputs.time)
+    if segmentation is None:
+        aggregation_meta: dict[str, object] = {"method": "none", "hours": n_hours,
+                                               "snapshots": n_hours}
+    else:
+        target = (segment_hours if segment_hours is not None
+                  else hourly_inputs.scenario.optimisation.segment_hours)
+        aggregation_meta = {
+            "method": aggregation,
+            "hours": n_hours,
+            "snapshots": len(segmentation.weights_h),
+            "target_segment_hours": target,
+            "mean_segment_hours": n_hours / len(segmentation.weights_h),
+            "weights": "snapshot_weightings: stores and generators = hours per segment, "
+                       "objective = hours / number of weather years",
+        }
+    return {"sizing_mode": mode, "engine": engine, "snapshot_aggregation": aggregation_meta}
 
 
 def read_result(
@@ -409,7 +447,6 @@ def read_result(
                                      demand[:, None]),
         "capacities_at_bounds": float(len(bounds_at_limit)),
         "n_snapshots": float(len(sn.inputs.time)),
-        "solve_time_s": report.solve_time_s,
     }
     return SizingResult(
         scenario=sized,

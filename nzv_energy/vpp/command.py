@@ -26,6 +26,7 @@ to ``results/<scenario name>_vpp/``:
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -83,6 +84,12 @@ def command(args: argparse.Namespace) -> int:
         "fallback window(s); both schedules see the same prices, weather and capacities.",
         "",
     ]
+    stops = json.loads(run.dataset.attrs.get("early_stops", "[]"))
+    summary_notes += (
+        [f"Windows stopped before the MIP gap was reached: {len(stops)} "
+         "(each listed in `windows.csv` with its stop reason and gap).", ""]
+        if stops else ["Every window was solved to its MIP gap.", ""]
+    )
     with atomic_directory(target, force=args.force) as tmp:
         write_netcdf(run.dataset, tmp / "dispatch.nc")
         write_netcdf(reference, tmp / "dispatch_rule_based.nc")

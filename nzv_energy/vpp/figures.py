@@ -6,13 +6,16 @@ the project's other figures).  File stems:
 
 ``vpp_price_schedule``
     The week with the widest price range: price, and the optimised and
-    rule-based schedules (net export, battery, electrolysis, gas) below it.
+    rule-based schedules (net export, battery, electrolysis, gas) below it,
+    both on one power scale.
 ``vpp_profit_comparison``
-    Operating profit and its components, optimised vs rule-based, above what
+    Revenue and operating profit, and beside them on their own scale the
+    costs, optimised vs rule-based, each bar labelled in MEUR; below, what
     the profit may be bought with: share of hydrogen demand met (zoomed
     percent axis, unserved MWh beside), CO2 emissions and natural gas used.
 ``vpp_storage``
-    Hydrogen storage and battery energy of all sites, optimised vs rule-based.
+    Hydrogen storage and battery energy of all sites, optimised vs rule-based;
+    over more than :data:`HOURLY_DAYS` days as the daily range and mean.
 ``vpp_windows``
     Solve time of every window; fallback windows marked.
 """
@@ -27,19 +30,23 @@ import xarray as xr
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
-from nzv_energy.report.figures import DPI, build_figures, save_figures, share_points
+from nzv_energy.carriers import CARRIERS
+from nzv_energy.report.figures import DPI, build_figures, save_figures, share_points, zero_axis
 from nzv_energy.report.formatting import format_count, format_mwh
 
 COLOURS = {
     "optimised": "#1a9e77",
     "rule_based": "#8c8c8c",
     "price": "#333333",
-    "export": "#4a5a6a",
-    "battery": "#7e57c2",
-    "electrolysis": "#1a9e77",
-    "gas": "#c0392b",
+    "export": CARRIERS["grid export"].color,
+    "battery": CARRIERS["battery"].color,
+    "electrolysis": CARRIERS["electrolysis"].color,
+    "gas": CARRIERS["gas backup"].color,
     "fallback": "#c0392b",
 }
+
+#: Longest period, days, whose storage levels are drawn hour by hour (longer: daily range).
+HOURLY_DAYS = 21
 
 #: Components of the operating profit drawn in the comparison (sign: + adds to profit).
 PROFIT_PARTS: tuple[tuple[str, str, float], ...] = (
@@ -87,6 +94,7 @@ def price_schedule_figure(optimised: xr.Dataset, rule_based: xr.Dataset) -> Figu
     time = pd.DatetimeIndex(optimised["time"].values[window])
     fig = Figure(figsize=(13.0, 8.0), dpi=DPI, layout="constrained")
     axes = fig.subplots(3, 1, sharex=True, height_ratios=[1, 2, 2])
+    axes[2].sharey(axes[1])  # both schedules on one scale, so their sizes compare
     axes[0].step(time, price[window], where="post", color=COLOURS["price"])
     axes[0].axhline(0, color="black", linewidth=0.6)
     axes[0].set_ylabel("EUR/MWh")
@@ -107,9 +115,9 @@ def price_schedule_figure(optimised: xr.Dataset, rule_based: xr.Dataset) -> Figu
         ax.step(time, _total(ds, "gas_backup_mw", window), where="post",
                 color=COLOURS["gas"], label="Gas backup")
         ax.axhline(0, color="black", linewidth=0.6)
-        ax.set_ylabel("MW")
+        ax.set_ylabel("MW, all sites")
         ax.set_title(label)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), borderaxespad=0.0)
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="outside right upper")
     if "vpp_fallback" in optimised:
         marks = optimised["vpp_fallback"].values[window] > 0
         if marks.any():
@@ -154,7 +162,8 @@ def _traded_panels(axes: np.ndarray, table: pd.DataFrame) -> None:
         ax.bar_label(bars, labels=[fmt(v) for v in values], padding=2, fontsize=8)
         ax.set_title(title)
         ax.set_ylabel(unit)
-        ax.margins(y=0.15)
+        if not zero_axis(ax, values, "0 in both schedules"):
+            ax.margins(y=0.15)
     for ax in axes:
         ax.set_xticks(np.arange(2), labels)
         ax.grid(axis="x", visible=False)
@@ -169,23 +178,44 @@ def profit_comparison_figure(table: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(11.0, 8.5), dpi=DPI, layout="constrained")
     parts = fig.subfigures(2, 1, squeeze=False, height_ratios=[5.0, 3.5])
     top, bottom = parts[0, 0], parts[1, 0]
-    ax = top.subplots()
-    _traded_panels(bottom.subplots(1, 1 + len(TRADED_PANELS)), table)
-    names = [n for n, _, _ in PROFIT_PARTS if n in table.index]
-    labels = [lbl for n, lbl, _ in PROFIT_PARTS if n in table.index]
-    signs = np.array([s for n, _, s in PROFIT_PARTS if n in table.index])
-    x = np.arange(len(names))
+    gains = [(n, lbl) for n, lbl, sign in PROFIT_PARTS if n in table.index and sign > 0]
+    costs = [(n, lbl) for n, lbl, sign in PROFIT_PARTS if n in table.index and sign < 0]
+    # costs on their own scale: beside a revenue of tens of MEUR they would be invisible
+    panels = [(items, title) for items, title in (
+        (gains, "Revenue and operating profit"), (costs, "Costs (paid)"),
+    ) if items]
+    axes = top.subplots(
+        1, len(panels), squeeze=False, width_ratios=[len(i) for i, _ in panels]
+    )[0]
     width = 0.38
-    for offset, column, label in ((-width / 2, "optimised", "Optimised"),
-                                  (width / 2, "rule_based", "Rule-based")):
-        values = np.nan_to_num(table.loc[names, column].to_numpy(float)) * signs / 1e6
-        ax.bar(x + offset, values, width, label=label, color=COLOURS[column])
-    ax.axhline(0, color="black", linewidth=0.6)
-    ax.set_xticks(x, labels, rotation=20, ha="right")
-    ax.set_ylabel("million EUR")
-    ax.set_title("Operating profit: optimised schedule vs rule-based dispatch (same prices)")
-    ax.legend()
+    for ax, (items, title) in zip(axes, panels, strict=True):
+        x = np.arange(len(items))
+        for offset, column, label in ((-width / 2, "optimised", "Optimised"),
+                                      (width / 2, "rule_based", "Rule-based")):
+            values = table.loc[[n for n, _ in items], column].to_numpy(float) / 1e6
+            bars = ax.bar(x + offset, np.nan_to_num(values), width, label=label,
+                          color=COLOURS[column])
+            ax.bar_label(bars, labels=[_meur(v) for v in values], padding=2, fontsize=7,
+                         rotation=90 if len(items) > 4 else 0)
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_xticks(x, [lbl for _, lbl in items], rotation=20, ha="right")
+        ax.set_ylabel("MEUR over the period")
+        ax.set_title(title)
+        ax.margins(y=0.2)
+        ax.grid(axis="x", visible=False)
+    top.suptitle("Operating profit: optimised schedule vs rule-based dispatch (same prices)")
+    top.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper")
+    _traded_panels(bottom.subplots(1, 1 + len(TRADED_PANELS)), table)
     return fig
+
+
+def _meur(value: float) -> str:
+    """A bar label in MEUR: one decimal, two significant digits below 1 MEUR, ``0`` for none."""
+    if not np.isfinite(value):
+        return "–"
+    if abs(value) < 5e-7:
+        return "0"
+    return f"{value:,.1f}" if abs(value) >= 1.0 else f"{value:.2g}"
 
 
 def storage_figure(optimised: xr.Dataset, rule_based: xr.Dataset) -> Figure:
@@ -193,32 +223,48 @@ def storage_figure(optimised: xr.Dataset, rule_based: xr.Dataset) -> Figure:
     fig = Figure(figsize=(12.0, 6.0), dpi=DPI, layout="constrained")
     axes = fig.subplots(2, 1, sharex=True)
     time = pd.DatetimeIndex(optimised["time"].values)
+    daily = len(time) > HOURLY_DAYS * 24
     for ax, name, unit in ((axes[0], "hydrogen_storage_mwh", "MWh_H2"),
                            (axes[1], "battery_soc_mwh", "MWh")):
         for ds, column, label in ((optimised, "optimised", "Optimised"),
                                   (rule_based, "rule_based", "Rule-based")):
-            ax.plot(time, ds[name].sum("site").values, color=COLOURS[column], label=label,
-                    linewidth=0.9)
+            values = pd.Series(ds[name].sum("site").values, index=time)
+            if daily:
+                # a battery cycling every day drawn hour by hour over months is a solid block
+                days = values.groupby(time.floor("D"))
+                low, high, mean = days.min(), days.max(), days.mean()
+                ax.fill_between(low.index, low.to_numpy(), high.to_numpy(), step="post",
+                                color=COLOURS[column], alpha=0.25, linewidth=0,
+                                label=f"{label}: daily range")
+                ax.step(mean.index, mean.to_numpy(), where="post", color=COLOURS[column],
+                        linewidth=1.0, label=f"{label}: daily mean")
+            else:
+                ax.plot(time, values.to_numpy(), color=COLOURS[column], label=label,
+                        linewidth=0.9)
         ax.set_ylabel(unit)
-        ax.legend(loc="upper right")
+        ax.set_ylim(bottom=0)
     axes[0].set_title("Hydrogen storage, all sites")
-    axes[1].set_title("Battery state of charge, all sites")
+    axes[1].set_title(
+        "Battery state of charge, all sites" + (" (daily range and mean)" if daily else "")
+    )
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper")
     _date_axis(axes[1])
     return fig
 
 
 def windows_figure(windows: pd.DataFrame) -> Figure:
-    """Solve time per window, fallback windows in red."""
+    """Simplex iterations per window (a load-independent measure of effort), fallback in red."""
     fig = Figure(figsize=(12.0, 4.0), dpi=DPI, layout="constrained")
     ax = fig.subplots()
     x = np.arange(len(windows))
     failed = windows["fallback"].to_numpy(bool)
     colours = np.where(failed, COLOURS["fallback"], COLOURS["optimised"])
-    ax.bar(x, windows["solve_time_s"].to_numpy(float), color=colours, width=1.0)
+    ax.bar(x, windows["simplex_iterations"].to_numpy(float), color=colours, width=1.0)
     ax.set_xlabel("window")
-    ax.set_ylabel("solve time, s")
+    ax.set_ylabel("simplex iterations")
     ax.set_title(
-        f"{len(windows)} windows, {windows['solve_time_s'].sum():.1f} s solving, "
+        f"{len(windows)} windows, {int(windows['simplex_iterations'].sum()):,} simplex "
+        f"iterations, {int(windows['mip_nodes'].sum()):,} MIP nodes, "
         f"{int(failed.sum())} fallback"
     )
     return fig

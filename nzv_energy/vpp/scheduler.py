@@ -38,13 +38,17 @@ class VppRun:
     dataset
         Hourly results of the committed schedule (schema + ``vpp_fallback``).
     windows
-        One row per window (weather year, dates, status, solve time, objective, fallback).
+        One row per window (weather year, dates, status, why it stopped, MIP gap, nodes,
+        iterations, objective, fallback); no wall-clock values.
     inputs
         The (possibly shortened) inputs that were scheduled.
     portfolio
         Assets and constants used.
     wall_seconds
         Wall time of the scheduling, s.
+    window_solve_seconds
+        Wall-clock solve time of each window (row order of ``windows``), s; for logs and
+        benchmarks, never written into results.
     """
 
     dataset: xr.Dataset
@@ -52,6 +56,7 @@ class VppRun:
     inputs: SystemInputs
     portfolio: Portfolio
     wall_seconds: float
+    window_solve_seconds: tuple[float, ...] = ()
 
 
 def first_days(inputs: SystemInputs, days: int | None) -> SystemInputs:
@@ -146,6 +151,7 @@ def schedule(
     options = options or RollingOptions.from_scenario(scenario)
     tick = _time.perf_counter()
     parts, frames, starts, fallback = [], [], {}, []
+    seconds: list[float] = []
     for year, sl in inputs.year_slices().items():
         period = hourly(inputs, sl)
         state = SiteState.initial(
@@ -163,6 +169,7 @@ def schedule(
         parts.append(result.schedule)
         fallback.append(result.fallback)
         frames.append(result.windows.assign(weather_year=year))
+        seconds.extend(result.window_solve_seconds)
     schedule_arrays = {
         name: np.concatenate([p[name] for p in parts], axis=-1) for name in parts[0]
     }
@@ -185,7 +192,7 @@ def schedule(
     ds = to_dataset(
         schedule_arrays, inputs.time, portfolio.sites, np.concatenate(fallback), attrs
     )
-    return VppRun(ds, windows, inputs, portfolio, _time.perf_counter() - tick)
+    return VppRun(ds, windows, inputs, portfolio, _time.perf_counter() - tick, tuple(seconds))
 
 
 def rule_based(inputs: SystemInputs, capacities: dict[str, SiteCapacities] | None = None
