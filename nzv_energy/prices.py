@@ -115,7 +115,9 @@ def _spec(source: str | Path | ElectricityPrice) -> ElectricityPrice:
 
 
 def input_files(
-    source: str | Path | ElectricityPrice, base_dir: Path | None = None
+    source: str | Path | ElectricityPrice,
+    base_dir: Path | None = None,
+    weather_years: Sequence[int] | None = None,
 ) -> list[Path]:
     """Return the data files a price source reads (for provenance hashes).
 
@@ -126,16 +128,29 @@ def input_files(
         ``economics.electricity_price``.
     base_dir
         Folder for a relative CSV path.
+    weather_years
+        The weather years the prices are laid on: only the files their price years come
+        from are listed (all files of the source when None).
 
     Returns
     -------
     list of Path
-        Absolute paths; for a built-in source every file it draws years from.
+        Absolute paths; for a built-in source the files it draws the used years from.
     """
-    resolved = resolve_source(_spec(source).source, PRICE_SOURCES, base_dir, PRICE_FIELD)
+    spec = _spec(source)
+    resolved = resolve_source(spec.source, PRICE_SOURCES, base_dir, PRICE_FIELD)
     if isinstance(resolved, Path):
         return [resolved]
-    names = sorted(set(BUILTIN_PRICE_YEARS[resolved].values()))
+    by_year = BUILTIN_PRICE_YEARS[resolved]
+    if spec.align == "hour_of_year" and spec.year is not None:
+        used = [spec.year]
+    elif weather_years is not None and spec.align == "same_year":
+        used = list(weather_years)
+    elif weather_years is not None and len(by_year) > 1:
+        used = [y for y in weather_years if y in by_year] or list(by_year)
+    else:
+        used = list(by_year)
+    names = sorted({by_year[y] for y in used if y in by_year}) or sorted(set(by_year.values()))
     return [INPUTS_DIR / name for name in names]
 
 

@@ -212,7 +212,7 @@ def _build_inputs(scenario: Scenario, base_dir: Path | None) -> SystemInputs:
     )
     files = [
         *profile_files(scenario.weather.source, base_dir),
-        *price_files(scenario.economics.electricity_price, base_dir),
+        *price_files(scenario.economics.electricity_price, base_dir, scenario.weather.years),
         *demand_files,
     ]
     hashes = {Path(f).name: file_sha256(Path(f)) for f in files}

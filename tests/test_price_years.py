@@ -15,6 +15,7 @@ import yaml
 from nzv_energy.cli import main
 from nzv_energy.errors import ScenarioError
 from nzv_energy.prices import describe_price_years, load_prices
+from nzv_energy.prices import input_files as price_input_files
 from nzv_energy.profiles import INPUTS_DIR, year_index
 from nzv_energy.scenario import ElectricityPrice
 from nzv_energy.scenario_file import load_scenario
@@ -188,3 +189,14 @@ def test_shipped_scenarios_use_matched_years() -> None:
         scenario = load_scenario(path)
         assert scenario.economics.price_series.align == "same_year", path.name
         assert scenario.economics.price_series.source == "day_ahead_de", path.name
+
+
+def test_provenance_hashes_only_the_price_files_read() -> None:
+    # day_ahead_de draws 2015 from the SMARD file and 2017-2020 from the day-ahead file
+    hashed = build_inputs(load_scenario(SCENARIOS / "lausitz_2030.yaml")).input_hashes
+    assert "de_day_ahead_prices_2017_2020.csv" in hashed
+    assert "de_day_ahead_prices_2015_2018_smard.csv" not in hashed
+    aligned = ElectricityPrice(source="day_ahead_de", align="hour_of_year", year=2015)
+    assert [p.name for p in price_input_files(aligned, None, [2019])] == [
+        "de_day_ahead_prices_2015_2018_smard.csv"
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -70,7 +71,11 @@ def test_dataset_has_the_schema_the_fallback_marks_and_provenance(vpp_run: Path)
         assert ds.attrs["model"] == "pyomo_vpp"
         for key in ("scenario_yaml", "scenario_sha256", "input_sha256", "package_versions"):
             assert ds.attrs[key]
-        assert "smard" in ds.attrs["input_sha256"]
+        # 2019 weather takes 2019 prices: the day-ahead file is hashed, the SMARD file
+        # (2015 and 2018 only) is not read and not listed
+        hashed = json.loads(ds.attrs["input_sha256"])
+        assert "de_day_ahead_prices_2017_2020.csv" in hashed
+        assert "de_day_ahead_prices_2015_2018_smard.csv" not in hashed
     with xr.open_dataset(vpp_run / "dispatch_rule_based.nc", engine="h5netcdf") as ref:
         assert ref.attrs["model"] == "numba_dispatch"
         assert ref.sizes == {"time": 72, "site": 1}

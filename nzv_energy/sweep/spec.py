@@ -450,7 +450,9 @@ def _check_years(base: Scenario, base_file: Path, sweep_file: Path, from_sweep: 
     from nzv_energy.profiles import available_years
 
     try:
-        available = available_years(base.weather.source, base_file.parent)
+        available = available_years(
+            base.weather.source, base_file.parent, base.weather.timezone
+        )
     except InputDataError as err:
         raise ScenarioError(base_file, err.field, err.value, err.allowed) from None
     missing = [y for y in base.weather.years if y not in available]
