@@ -8,20 +8,30 @@ dispatch, only draw it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
 
+from nzv_energy.carriers import CARRIERS, MIN_COLOUR_DISTANCE, carrier_table
+from nzv_energy.dispatch.kpis import LCOH_COMPONENTS as KPI_LCOH_COMPONENTS
 from nzv_energy.report.figures import (
+    _THOUSANDS,
     DPI,
     DURATION_POINTS,
     FIGURE_SIZES_IN,
+    SINKS,
+    SOURCES,
     build_comparison_figures,
     build_figures,
     draw_all,
@@ -31,12 +41,14 @@ from nzv_energy.report.figures import (
     lcoh_breakdown_figure,
     monthly_balance,
     save_figures,
+    site_names,
     weather_year_kpis_figure,
     week_slice,
 )
-from nzv_energy.scenario_file import load_scenario
+from nzv_energy.scenario_file import load_scenario, scenario_to_yaml
 from nzv_energy.schema import make_dataset
 from nzv_energy.system import SystemInputs, build_inputs, fixed_capacities
+from nzv_energy.vpp import figures as vpp_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -392,8 +404,12 @@ def test_unserved_hydrogen_gets_its_own_panel(quick: tuple[xr.Dataset, pd.DataFr
     short["unserved_hydrogen_mw"] = xr.where(ds.time.dt.month == 3, 10.0, 0.0)
     fig = hydrogen_storage_figure(short, caps)
     assert len(fig.axes) == 2
-    assert "(MW_H2)" in fig.axes[1].get_ylabel()
-    assert f"{31 * 24 * 10.0:,.0f} MWh_H2" in fig.axes[1].get_title()
+    assert "(MWh_H2 per day)" in fig.axes[1].get_ylabel()
+    assert f"{31 * 24 * 10.0:,.0f} MWh_H2 in total on 31 days" in fig.axes[1].get_title()
+    # 10 MW for 24 h = 240 MWh on each of the 31 March days, drawn as day-wide bars
+    heights = [p.get_height() for p in fig.axes[1].patches if p.get_height() > 0]
+    assert heights == pytest.approx([240.0] * 31)
+    assert [p.get_width() for p in fig.axes[1].patches] == pytest.approx([1.0] * 365)  # a day
 
 
 def test_several_sites_and_weather_years(write_scenario, tmp_path: Path) -> None:
@@ -552,3 +568,296 @@ def test_compare_shows_the_share_met_and_unserved_per_run(tmp_path: Path) -> Non
     image = mpimg.imread(tmp_path / "compare_hydrogen.png")
     width_in, height_in = FIGURE_SIZES_IN["compare_hydrogen"]
     assert image.shape[:2] == (round(height_in * DPI), round(width_in * DPI))
+
+
+# --------------------------------------------------------------------------- readability rules
+#
+# Each rule is checked in display coordinates or colour space, independently of how the
+# figure code places things: a legend box must not hold a drawn data point, two items of
+# one chart must differ in colour by a visible amount, tick labels must not read "-0" or
+# repeat, a panel of zeros gets an axis from 0.
+
+
+def _lab(colour: Any) -> np.ndarray:
+    """CIELAB (D65) of a colour, from the sRGB formulas (IEC 61966-2-1, CIE 1976)."""
+    rgb = np.array(to_rgb(colour))
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([
+        [0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505],
+    ]) @ linear / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def delta_e(a: Any, b: Any) -> float:
+    """CIE76 colour difference; about 2.3 is just noticeable, 10 and more is clearly another."""
+    return float(np.linalg.norm(_lab(a) - _lab(b)))
+
+
+#: Smallest colour difference between two items of one chart.
+DISTINCT = 10.0
+
+
+def _data_points(ax) -> np.ndarray:
+    """Display coordinates of every drawn data point of an axes (lines, areas, markers)."""
+    points = []
+    for line in ax.get_lines():
+        xy = line.get_xydata()
+        if len(xy) > 1:  # reference lines such as axhline have two points and count too
+            points.append(ax.transData.transform(np.asarray(xy, dtype=float)))
+    for coll in ax.collections:
+        for path in coll.get_paths():
+            points.append(coll.get_transform().transform(path.vertices))
+        offsets = coll.get_offsets()
+        if len(offsets) and not coll.get_paths()[0:0]:
+            points.append(ax.transData.transform(np.asarray(offsets, dtype=float)))
+    if not points:
+        return np.empty((0, 2))
+    out = np.vstack(points)
+    out = out[np.all(np.isfinite(out), axis=1)]
+    box = ax.get_window_extent()
+    inside = (out[:, 0] >= box.x0) & (out[:, 0] <= box.x1) & (out[:, 1] >= box.y0) & (
+        out[:, 1] <= box.y1
+    )
+    return out[inside]  # points clipped away are not drawn
+
+
+def legend_overlaps(fig) -> list[str]:
+    """Legends whose box holds a drawn data point of any axes of the figure."""
+    fig.draw_without_rendering()
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    for sub in getattr(fig, "subfigs", []):
+        legends += list(sub.legends)
+    found = []
+    for legend in legends:
+        box = legend.get_window_extent()
+        for ax in fig.axes:
+            pts = _data_points(ax)
+            hit = (pts[:, 0] > box.x0) & (pts[:, 0] < box.x1) & (pts[:, 1] > box.y0) & (
+                pts[:, 1] < box.y1
+            )
+            if hit.any():
+                found.append(f"legend {[t.get_text() for t in legend.get_texts()][:3]} "
+                             f"covers {int(hit.sum())} points of {ax.get_title()!r}")
+    return found
+
+
+_MINUS_ZERO = re.compile(r"^[-\u2212]0([.,]0*)?\s*%?$")
+
+
+def tick_problems(fig) -> list[str]:
+    """Y tick labels that read -0 or repeat within one axis (visible axes only)."""
+    fig.draw_without_rendering()
+    problems = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        labels = [t.get_text() for t in ax.yaxis.get_ticklabels() if t.get_text()]
+        bad = [t for t in labels if _MINUS_ZERO.match(t)]
+        if bad:
+            problems.append(f"{ax.get_title()!r}: {bad}")
+        if len(set(labels)) != len(labels):
+            problems.append(f"{ax.get_title()!r} repeats ticks {labels}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def three_sites() -> tuple[xr.Dataset, pd.DataFrame]:
+    """The fixed 2030 plan's three sites over 2019, with display names in the scenario."""
+    inputs = build_inputs(load_scenario(SCENARIOS / "lausitz_2030_fixed.yaml"), base_dir=SCENARIOS)
+    ds, caps = toy_results(inputs)
+    scenario = yaml.safe_load(scenario_to_yaml(inputs.scenario))
+    scenario["sites"]["jaenschwalde"]["display_name"] = "Jänschwalde"
+    ds.attrs["scenario_yaml"] = yaml.safe_dump(scenario, allow_unicode=True)
+    return ds, caps
+
+
+def test_no_legend_covers_data(
+    quick_figures: dict, three_sites: tuple[xr.Dataset, pd.DataFrame]
+) -> None:
+    """Every figure of one site and of three sites keeps its legends off the data."""
+    ds, caps = three_sites
+    figures = {**quick_figures, **{f"3:{k}": v for k, v in build_figures(
+        ds, kpis_of(ds), caps, pd.DataFrame({2019: LCOH})
+    ).items()}}
+    for stem, fig in figures.items():
+        assert legend_overlaps(fig) == [], stem
+
+
+def test_duration_curves_show_every_site_at_full_load(
+    three_sites: tuple[xr.Dataset, pd.DataFrame]
+) -> None:
+    """The 90-100 % band of the load-duration panel is free of legends, all sites drawn."""
+    ds, caps = three_sites
+    fig = build_figures(ds, None, caps, None)["duration_curves"]
+    load_ax = fig.axes[1]
+    assert [ln.get_label().split(" (")[0] for ln in load_ax.get_lines()] == [
+        "Jänschwalde", "Schwarze Pumpe", "Boxberg",
+    ]
+    fig.draw_without_rendering()
+    band = load_ax.transData.transform([[0.0, 90.0], [load_ax.get_xlim()[1], 100.0]])
+    for legend in [ax.get_legend() for ax in fig.axes if ax.get_legend()]:
+        box = legend.get_window_extent()
+        assert box.y1 <= band[0, 1] or box.x1 <= band[0, 0] or box.x0 >= band[1, 0]
+
+
+def test_site_display_names_in_titles_and_legends(
+    three_sites: tuple[xr.Dataset, pd.DataFrame]
+) -> None:
+    """The scenario's display name if given, else the key in words; file names keep the key."""
+    ds, caps = three_sites
+    assert site_names(ds) == {
+        "jaenschwalde": "Jänschwalde", "schwarze_pumpe": "Schwarze Pumpe", "boxberg": "Boxberg",
+    }
+    figs = build_figures(ds, None, caps, None)
+    assert "at Jänschwalde," in figs["dispatch_winter_jaenschwalde"].axes[0].get_title()
+    assert "at Schwarze Pumpe," in figs["dispatch_summer_schwarze_pumpe"].axes[0].get_title()
+    labels = [t.get_text() for t in figs["capacities"].legends[0].get_texts()]
+    assert labels == ["Jänschwalde", "Schwarze Pumpe", "Boxberg"]
+    plain = ds.copy()
+    plain.attrs = {}
+    assert site_names(plain)["jaenschwalde"] == "Jaenschwalde"
+
+
+def test_display_name_is_a_scenario_field(write_scenario) -> None:
+    path = write_scenario({"sites": {"boxberg": {"display_name": "Kraftwerk Boxberg"}}})
+    assert load_scenario(path).sites["boxberg"].display_name == "Kraftwerk Boxberg"
+    assert load_scenario(SCENARIOS / "single_site_quick.yaml").sites["boxberg"].display_name is None
+
+
+def test_hydrogen_storage_lists_only_sites_with_storage(
+    three_sites: tuple[xr.Dataset, pd.DataFrame]
+) -> None:
+    ds, caps = three_sites
+    caps = caps.copy()
+    only = ds.copy()
+    level = only["hydrogen_storage_mwh"].copy()
+    level.loc[{"site": ["jaenschwalde", "schwarze_pumpe"]}] = 0.0
+    only["hydrogen_storage_mwh"] = level
+    caps.loc[["jaenschwalde", "schwarze_pumpe"], "hydrogen_storage_mwh"] = 0.0
+    fig = hydrogen_storage_figure(only, caps)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    site_labels = [t for t in labels if not t.startswith("Unserved")]
+    assert site_labels == ["Boxberg level", "Boxberg capacity"]
+
+
+def test_chart_colours_are_distinct() -> None:
+    """Dispatch stacks, every LCOH component and the carrier table: no two alike."""
+    for name, colours in (
+        ("dispatch", [c for _, _, c in (*SOURCES, *SINKS)]),
+        ("carriers", [c.color for c in CARRIERS.values()]),
+    ):
+        pairs = [(a, b) for i, a in enumerate(colours) for b in colours[i + 1:]]
+        assert min(delta_e(a, b) for a, b in pairs) >= DISTINCT, name
+    # the LCOH bar with every component the KPIs compute
+    breakdown = pd.Series({c: 0.5 for c in KPI_LCOH_COMPONENTS} | {"grid_export_revenue": -0.5})
+    fig = lcoh_breakdown_figure(breakdown)
+    ax = fig.axes[0]
+    face = {}
+    for patch in ax.patches:
+        face.setdefault(patch.get_facecolor()[:3], patch)
+    assert len(face) == len(KPI_LCOH_COMPONENTS)
+    colours = list(face)
+    worst = min(
+        (delta_e(a, b), a, b) for i, a in enumerate(colours) for b in colours[i + 1:]
+    )
+    assert worst[0] >= DISTINCT, worst
+    assert carrier_table()["color"].is_unique
+    assert carrier_table(["wind", "solar"]).loc["solar", "nice_name"] == "PV"
+    assert min(delta_e(a.color, b.color) for i, a in enumerate(CARRIERS.values())
+               for b in list(CARRIERS.values())[i + 1:]) >= MIN_COLOUR_DISTANCE
+
+
+def test_zero_panels_have_an_axis_from_zero() -> None:
+    """CO2 and curtailment of zero: axis 0 .. 1 with one tick "0", no -0, no ±0.05."""
+    kpis = pd.DataFrame(
+        {"lcoh_eur_per_kg": [4.0, 4.4], "co2_emissions_t": [0.0, 0.0],
+         "curtailment_share": [0.0, 0.0], "unserved_hydrogen_mwh": [0.0, 0.0]},
+        index=pd.Index([2018, 2019], name="weather_year"),
+    )
+    fig = weather_year_kpis_figure(kpis)
+    assert tick_problems(fig) == []
+    for title in ("CO2 emissions", "Curtailment", "Unserved hydrogen"):
+        ax = _panel(fig, title)
+        assert ax.get_ylim()[0] == 0.0, title
+        assert [t.get_text() for t in ax.yaxis.get_ticklabels()] == ["0"], title
+
+
+def test_compare_emissions_of_zero_read_zero() -> None:
+    table = COMPARE.assign(co2_t=0.0, demand_met_share=1.0, unserved_hydrogen_mwh=0.0)
+    figs = build_comparison_figures(table)
+    for stem, fig in figs.items():
+        assert tick_problems(fig) == [], stem
+    ax = figs["compare_emissions"].axes[0]
+    assert ax.get_ylim() == (0.0, 1.0)
+    assert any("no CO2" in t.get_text() for t in ax.texts)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.floats(-1e-3, 1e-3, allow_nan=False))
+def test_thousands_ticks_never_read_minus_zero(value: float) -> None:
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.bar([0, 1], [value, -value])
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+    fig.draw_without_rendering()
+    labels = [t.get_text() for t in ax.yaxis.get_ticklabels()]
+    assert not any(_MINUS_ZERO.match(t) for t in labels), labels
+
+
+# --------------------------------------------------------------------------- VPP figures
+
+
+@pytest.fixture(scope="module")
+def vpp_pair(quick_inputs: SystemInputs) -> tuple[xr.Dataset, xr.Dataset]:
+    """Two schedules of a year: the toy dispatch and one with PV doubled, a cycling battery."""
+    optimised, _ = toy_results(quick_inputs)
+    rule_based, _ = toy_results(quick_inputs, pv_factor=2.0)
+    hours = np.arange(optimised.sizes["time"])
+    soc = 100.0 + 100.0 * np.sin(2 * np.pi * hours / 24)  # a daily cycle, 0 .. 200 MWh
+    optimised["battery_soc_mwh"] = (("time", "site"), soc[:, None])
+    return optimised, rule_based
+
+
+VPP_TABLE = pd.DataFrame(
+    {"optimised": [67.0e6, 2.34e6, 0.1875e6, 64.4e6, 0.0, 1.0, 0.0],
+     "rule_based": [56.0e6, 2.46e6, 0.003e6, 53.6e6, 0.0, 1.0, 0.0]},
+    index=["grid_export_revenue_eur", "variable_om_eur", "start_cost_eur",
+           "operating_profit_eur", "co2_emissions_t", "demand_met_share",
+           "gas_backup_natural_gas_mwh"],
+)
+
+
+def test_vpp_schedules_share_one_power_scale(vpp_pair) -> None:
+    optimised, rule_based = vpp_pair
+    fig = vpp_figures.price_schedule_figure(optimised, rule_based)
+    _, opt_ax, rule_ax = fig.axes
+    assert opt_ax.get_ylim() == rule_ax.get_ylim()
+    assert legend_overlaps(fig) == []
+
+
+def test_vpp_storage_of_a_year_is_daily(vpp_pair) -> None:
+    """365 days of a daily battery cycle: one mean per day and the day's range, legend aside."""
+    optimised, rule_based = vpp_pair
+    fig = vpp_figures.storage_figure(optimised, rule_based)
+    battery_ax = fig.axes[1]
+    (mean_line, _rule_mean) = battery_ax.get_lines()
+    assert len(mean_line.get_xdata()) == 365
+    # a full sine cycle per day: daily mean 100, range 0 .. 200 MWh
+    np.testing.assert_allclose(mean_line.get_ydata(), 100.0, atol=1e-9)
+    assert legend_overlaps(fig) == []
+
+
+def test_vpp_costs_are_visible_beside_revenue() -> None:
+    """Costs of 2.3 MEUR beside 67 MEUR revenue fill their own axis and carry their value."""
+    fig = vpp_figures.profit_comparison_figure(VPP_TABLE)
+    (costs_ax,) = [ax for ax in fig.axes if ax.get_title() == "Costs (paid)"]
+    low, high = costs_ax.get_ylim()
+    om = [p.get_height() for p in costs_ax.patches[:1]] + [
+        p.get_height() for p in costs_ax.patches[2:3]
+    ]
+    assert min(om) >= 0.5 * (high - low)  # 2.34 and 2.46 MEUR of an axis up to ~3
+    texts = {t.get_text() for t in costs_ax.texts}
+    assert {"2.3", "2.5", "0.19", "0.003"} <= texts
+    assert tick_problems(fig) == []
+    assert legend_overlaps(fig) == []

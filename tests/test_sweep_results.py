@@ -167,7 +167,8 @@ def test_figures_of_a_grid(grid, tmp_path: Path) -> None:
     rows = figures.sensitivities(assemble(table, kpis, errors))
     # LCOH rises by 2 EUR/kg from 0 to 200 MW and by 0.5 from 0 to 500 MWh: largest first
     labels = [r[0] for r in rows]
-    assert labels[0].startswith(EL) and labels[1].startswith(ST)
+    assert labels[0].startswith("Boxberg electrolysis (MW): 0 .. 200")
+    assert labels[1].startswith("Boxberg hydrogen storage (MWh): 0 .. 500")
     assert rows[0][2] - rows[0][1] == pytest.approx(2.0)
     assert rows[1][2] - rows[1][1] == pytest.approx(0.5)
 
@@ -194,7 +195,7 @@ def test_monte_carlo_sensitivities_separate_the_fields(tmp_path: Path) -> None:
     kpis = {LCOH: lcoh, DEMAND_MET: np.ones(400), CO2: np.zeros(400)}
     ds = assemble(table, kpis, np.full(400, "", dtype=object))
     rows = figures.sensitivities(ds)
-    assert rows[0][0].startswith(RATE)
+    assert rows[0][0].startswith("Discount rate: P10 .. P90")
     p10, p90 = np.quantile(table.values[RATE], [0.1, 0.9])
     assert rows[0][1] == pytest.approx(10 + 100 * p10)
     assert rows[0][2] == pytest.approx(10 + 100 * p90)
@@ -275,3 +276,65 @@ def test_base_scenario_unchanged_by_members(apply_spec) -> None:
             pass
     assert spec.base.model_dump() == before
     assert spec.base.sites["boxberg"].electrolysis_mw == 100  # single_site_quick.yaml
+
+
+# --------------------------------------------------------------------------- readable heatmaps
+
+
+def _delta_e(a, b) -> float:
+    """CIE76 distance of two RGB(A) colours (sRGB -> CIELAB, D65)."""
+
+    def lab(c) -> np.ndarray:
+        rgb = np.asarray(c[:3], dtype=float)
+        lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+        m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                      [0.0193, 0.1192, 0.9505]])
+        xyz = m @ lin / np.array([0.95047, 1.0, 1.08883])
+        f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+        return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+    return float(np.linalg.norm(lab(a) - lab(b)))
+
+
+def test_heatmap_tells_99_from_100_percent_and_names_fields(tmp_path: Path) -> None:
+    """Shares 0.3 .. 1 with 0.99 and 1 present: both in the colour scale, visibly different."""
+    content = {"weather_years": [2019], "parameters": {EL: [0, 100, 200, 300], ST: [0, 500]}}
+    table = expand_members(load_sweep(write_sweep(tmp_path, content)))
+    share = np.select(
+        [table.values[EL] == 0, table.values[EL] == 100, table.values[EL] == 200],
+        [0.3, 0.99, 0.999], 1.0,
+    )
+    kpis = {LCOH: 10 + table.values[EL] / 100, DEMAND_MET: share, CO2: np.zeros(len(share))}
+    ds = assemble(table, kpis, np.full(len(share), "", dtype=object))
+    fig = figures.heatmaps_figure(ds)
+    assert fig is not None
+    share_ax = next(ax for ax in fig.axes if ax.get_title().startswith("Share of hydrogen"))
+    (mesh,) = share_ax.collections
+    norm, cmap = mesh.norm, mesh.get_cmap()
+    assert norm.vmin <= 0.3 and norm.vmax >= 1.0  # the scale spans the data
+    colours = {s: cmap(norm(s)) for s in (0.3, 0.99, 0.999, 1.0)}
+    assert _delta_e(colours[0.99], colours[1.0]) >= 10.0
+    assert _delta_e(colours[0.999], colours[1.0]) >= 10.0
+    assert _delta_e(colours[0.99], colours[0.999]) >= 10.0
+    for ax in fig.axes[:2]:  # the two maps (the colour bars come after them)
+        for label in (ax.get_xlabel(), ax.get_ylabel()):
+            assert "." not in label and "_" not in label, label
+    assert share_ax.get_xlabel() == "Boxberg electrolysis (MW)"
+    assert share_ax.get_ylabel() == "Boxberg hydrogen storage (MWh)"
+    # the tick labels of the colour bar include 99 % and 100 %
+    bar_ax = next(ax for ax in fig.axes if ax.get_ylabel().startswith("Share of hydrogen"))
+    ticks = [t.get_text() for t in bar_ax.get_yticklabels()]
+    assert "99 %" in ticks and "100 %" in ticks
+
+
+def test_field_labels() -> None:
+    names = {"jaenschwalde": "Jänschwalde"}
+    cases = {
+        ("sites.jaenschwalde.pv_mw", "MW"): "Jänschwalde PV (MW)",
+        ("sites.schwarze_pumpe.battery_mwh", "MWh"): "Schwarze Pumpe battery (MWh)",
+        ("hydrogen.storage_mwh.boxberg", "MWh"): "Boxberg hydrogen storage (MWh)",
+        ("technology.electrolysis.capex_eur_per_kw", "EUR/kW"): "Electrolysis capex (EUR/kW)",
+        (RATE, "1"): "Discount rate",
+    }
+    for (path, units), expected in cases.items():
+        assert figures.field_label(path, units, names) == expected

@@ -11,10 +11,11 @@ File stems written by :func:`draw_all` (one file per stem and format):
     days from 15 January and 15 July of the first weather year, with the
     day-ahead price on a second axis.
 ``hydrogen_storage``
-    Hydrogen storage level per site over the whole period, and unserved
-    hydrogen if there is any.
+    Hydrogen storage level of each site that has storage over the whole
+    period, and unserved hydrogen per day (bars) if there is any.
 ``duration_curves``
-    Residual load of all sites and electrolyser load factor per site, sorted.
+    Residual load of all sites and electrolyser load factor per site, sorted;
+    legends below the panels, off the curves.
 ``capacities``
     Installed capacity per technology, stacked by site (MW and MWh panels).
 ``lcoh_breakdown``
@@ -31,14 +32,18 @@ File stems written by :func:`draw_all` (one file per stem and format):
 ``compare_emissions`` and ``compare_hydrogen`` (share of demand met and
 unserved hydrogen per run).
 
-Numbers written on figures follow :mod:`nzv_energy.report.formatting`.
+Numbers written on figures follow :mod:`nzv_energy.report.formatting`; colours of
+technologies and flows come from :mod:`nzv_energy.carriers`; sites are named by their
+``display_name`` in the scenario (:func:`site_names`); a panel whose values are all
+zero gets an axis from 0 with one tick (:func:`zero_axis`), never a ±0.05 axis of
+"-0" ticks.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -47,11 +52,13 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import xarray as xr
+import yaml
 from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, PercentFormatter
 
+from nzv_energy.carriers import CARRIERS
 from nzv_energy.report.formatting import format_mwh, format_share
 
 log = logging.getLogger(__name__)
@@ -63,7 +70,7 @@ DPI = 150
 FIGURE_SIZES_IN: dict[str, tuple[float, float]] = {
     "dispatch": (13.0, 5.5),
     "hydrogen_storage": (12.0, 5.0),
-    "duration_curves": (12.0, 4.8),
+    "duration_curves": (12.0, 5.6),
     "capacities": (12.0, 5.0),
     "lcoh_breakdown": (9.0, 5.5),
     "monthly_energy_balance": (13.0, 5.5),
@@ -102,53 +109,59 @@ _STYLE: dict[str, Any] = {
     "path.simplify": True,
 }
 
-#: Electricity sources (above zero) and sinks (below zero): variable, label, colour.
+def _colour(carrier: str) -> str:
+    return CARRIERS[carrier].color
+
+
+#: Electricity sources (above zero) and sinks (below zero): variable, label, colour
+#: (colours from :data:`nzv_energy.carriers.CARRIERS`).
 SOURCES: tuple[tuple[str, str, str], ...] = (
-    ("wind_mw", "Wind", "#3274b8"),
-    ("pv_mw", "PV", "#f2b701"),
-    ("battery_discharge_mw", "Battery discharge", "#7e57c2"),
-    ("grid_import_mw", "Grid import", "#8c8c8c"),
-    ("gas_backup_mw", "Gas backup", "#c0392b"),
+    ("wind_mw", "Wind", _colour("wind")),
+    ("pv_mw", "PV", _colour("solar")),
+    ("battery_discharge_mw", "Battery discharge", _colour("battery")),
+    ("grid_import_mw", "Grid import", _colour("grid")),
+    ("gas_backup_mw", "Gas backup", _colour("gas backup")),
 )
 SINKS: tuple[tuple[str, str, str], ...] = (
-    ("local_demand_mw", "Local demand", "#6d4c41"),
-    ("electrolysis_input_mw", "Electrolysis", "#1a9e77"),
-    ("battery_charge_mw", "Battery charge", "#b39ddb"),
-    ("grid_export_mw", "Grid export", "#4a5a6a"),
-    ("curtailment_mw", "Curtailment", "#f28e2b"),
+    ("local_demand_mw", "Local demand", _colour("local demand")),
+    ("electrolysis_input_mw", "Electrolysis", _colour("electrolysis")),
+    ("battery_charge_mw", "Battery charge", _colour("battery charge")),
+    ("grid_export_mw", "Grid export", _colour("grid export")),
+    ("curtailment_mw", "Curtailment", _colour("curtailment")),
 )
 
 #: Capacity columns: label and colour (MW and MWh columns are drawn in separate panels).
 TECHNOLOGIES: dict[str, tuple[str, str]] = {
-    "wind_mw": ("Wind", "#3274b8"),
-    "pv_mw": ("PV", "#f2b701"),
-    "battery_mw": ("Battery", "#7e57c2"),
-    "electrolysis_mw": ("Electrolysis", "#1a9e77"),
-    "gas_backup_mw": ("Gas backup", "#c0392b"),
-    "pipeline_mw": ("H2 pipeline", "#17becf"),
-    "grid_connection_mw": ("Grid connection", "#8c8c8c"),
-    "battery_mwh": ("Battery", "#7e57c2"),
-    "hydrogen_storage_mwh": ("H2 storage", "#17becf"),
+    "wind_mw": ("Wind", _colour("wind")),
+    "pv_mw": ("PV", _colour("solar")),
+    "battery_mw": ("Battery", _colour("battery")),
+    "electrolysis_mw": ("Electrolysis", _colour("electrolysis")),
+    "gas_backup_mw": ("Gas backup", _colour("gas backup")),
+    "pipeline_mw": ("H2 pipeline", _colour("pipeline")),
+    "grid_connection_mw": ("Grid connection", _colour("grid")),
+    "battery_mwh": ("Battery", _colour("battery")),
+    "hydrogen_storage_mwh": ("H2 storage", _colour("hydrogen storage")),
 }
 
 #: LCOH components: label and colour (``capex_<name>`` is drawn as "<label> capital" in the
-#: colour of ``<name>``); unknown components get a grey shade.
+#: colour of ``<name>``); unknown components get a grey shade.  No two components share
+#: a colour (:data:`nzv_energy.carriers.MIN_COLOUR_DISTANCE`).
 LCOH_COMPONENTS: dict[str, tuple[str, str]] = {
-    "wind": ("Wind", "#3274b8"),
-    "pv": ("PV", "#f2b701"),
-    "battery": ("Battery", "#7e57c2"),
-    "electrolysis": ("Electrolysis", "#1a9e77"),
-    "stack_replacement": ("Stack replacement", "#66c2a5"),
-    "hydrogen_storage": ("H2 storage", "#17becf"),
-    "pipeline": ("H2 pipeline", "#9edae5"),
-    "gas_backup": ("Gas backup", "#c0392b"),
-    "fixed_om": ("Fixed O&M", "#a6761d"),
-    "variable_om": ("Variable O&M", "#e6ab02"),
-    "fuel": ("Fuel", "#e8837a"),
-    "natural_gas": ("Natural gas", "#e8837a"),
-    "co2": ("CO2 price", "#5b5b5b"),
-    "grid_import": ("Grid import", "#8c8c8c"),
-    "grid_export_revenue": ("Grid export revenue", "#4a5a6a"),
+    "wind": ("Wind", _colour("wind")),
+    "pv": ("PV", _colour("solar")),
+    "battery": ("Battery", _colour("battery")),
+    "electrolysis": ("Electrolysis", _colour("electrolysis")),
+    "stack_replacement": ("Stack replacement", _colour("stack replacement")),
+    "hydrogen_storage": ("H2 storage", _colour("hydrogen storage")),
+    "pipeline": ("H2 pipeline", _colour("pipeline")),
+    "gas_backup": ("Gas backup", _colour("gas backup")),
+    "fixed_om": ("Fixed O&M", _colour("fixed O&M")),
+    "variable_om": ("Variable O&M", _colour("variable O&M")),
+    "fuel": ("Fuel", _colour("natural gas")),
+    "natural_gas": ("Natural gas", _colour("natural gas")),
+    "co2": ("CO2 price", _colour("co2")),
+    "grid_import": ("Grid import", _colour("grid")),
+    "grid_export_revenue": ("Grid export revenue", _colour("grid export")),
 }
 
 #: KPI columns drawn per weather year (those present): label, scale factor, unit as drawn.
@@ -190,7 +203,62 @@ def _fmt_number(value: float) -> str:
     size = abs(value)
     return f"{value:,.0f}" if size >= 100 else f"{value:.1f}" if size >= 10 else f"{value:.2f}"
 
-_THOUSANDS = FuncFormatter(lambda x, _pos: f"{x:,.0f}")
+def _no_minus_zero(text: str) -> str:
+    """``-0``, ``−0.0`` ... read ``0`` (a value that rounds to zero has no sign)."""
+    return text[1:] if text[:1] in ("-", "\u2212") and not text.strip("-\u22120.,") else text
+
+
+_THOUSANDS = FuncFormatter(lambda x, _pos: _no_minus_zero(f"{x:,.0f}"))
+
+
+def zero_axis(ax: Axes, values: np.ndarray, note: str = "0 in every case") -> bool:
+    """Give an axis of values that are all zero (or missing) a 0 .. 1 range and a note.
+
+    Autoscaling a flat zero line gives an axis of -0.05 .. 0.05 whose ticks all
+    read 0 (or -0); a quantity that is zero gets the range from 0 and one tick.
+
+    Returns
+    -------
+    bool
+        True when every finite value is zero (and the axis was set).
+    """
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if finite.size and np.any(np.abs(finite) > _EPS):
+        return False
+    ax.set_ylim(0.0, 1.0)
+    ax.yaxis.set_major_locator(FixedLocator([0.0]))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda _x, _pos: "0"))
+    ax.text(0.5, 0.55, note, transform=ax.transAxes, ha="center", va="center", color="0.35")
+    return True
+
+
+def site_names(ds: xr.Dataset) -> dict[str, str]:
+    """Display name of each site of a results dataset.
+
+    A site's ``display_name`` in the scenario (read from the dataset's
+    ``scenario_yaml`` attribute) if given, else its key with spaces and
+    capitals (``schwarze_pumpe`` -> ``Schwarze Pumpe``).
+    """
+    given: dict[str, str] = {}
+    text = ds.attrs.get("scenario_yaml")
+    if isinstance(text, str) and text:
+        try:
+            sites = (yaml.safe_load(text) or {}).get("sites") or {}
+        except yaml.YAMLError:
+            sites = {}
+        if isinstance(sites, dict):
+            given = {
+                str(k): str(v["display_name"]) for k, v in sites.items()
+                if isinstance(v, dict) and v.get("display_name")
+            }
+    keys = [str(s) for s in ds["site"].values] if "site" in ds.coords else list(given)
+    return {k: given.get(k, default_display_name(k)) for k in keys}
+
+
+def default_display_name(key: str) -> str:
+    """A site key as a name: ``schwarze_pumpe`` -> ``Schwarze Pumpe``."""
+    return " ".join(w[:1].upper() + w[1:] for w in str(key).replace("-", "_").split("_") if w)
 
 
 @contextmanager
@@ -291,7 +359,9 @@ def _stack_steps(
         base = top
 
 
-def _dispatch_figure(ds: xr.Dataset, site: str, window: slice, season: str) -> Figure:
+def _dispatch_figure(
+    ds: xr.Dataset, site: str, window: slice, season: str, name: str | None = None
+) -> Figure:
     time = pd.DatetimeIndex(ds["time"].values[window])
     step = time[1] - time[0] if len(time) > 1 else pd.Timedelta(hours=1)
     x = np.append(time.to_numpy(), (time[-1] + step).to_datetime64())
@@ -324,7 +394,7 @@ def _dispatch_figure(ds: xr.Dataset, site: str, window: slice, season: str) -> F
         labels.append(line.get_label())
     first, last = time[0], time[-1]
     ax.set_title(
-        f"Hourly electricity dispatch at {site}, {season} week "
+        f"Hourly electricity dispatch at {name or site}, {season} week "
         f"{first:%d %b} to {last:%d %b %Y}"
     )
     fig.legend(handles, labels, loc="outside right upper", title="Supply / use")
@@ -337,6 +407,7 @@ def dispatch_figures(ds: xr.Dataset) -> dict[str, Figure]:
     if time.size == 0:
         return {}
     year = int(time[0].year)
+    names = site_names(ds)
     out = {}
     for season, month in (("winter", 1), ("summer", 7)):
         window = week_slice(time, year, month)
@@ -345,7 +416,7 @@ def dispatch_figures(ds: xr.Dataset) -> dict[str, Figure]:
             continue
         for site in ds["site"].values:
             stem = f"dispatch_{season}_{_safe_name(site)}"
-            out[stem] = _dispatch_figure(ds, str(site), window, season)
+            out[stem] = _dispatch_figure(ds, str(site), window, season, names[str(site)])
     return out
 
 
@@ -363,27 +434,45 @@ def hydrogen_storage_figure(ds: xr.Dataset, capacities: pd.DataFrame | None = No
     else:
         ax, ax_u = fig.add_subplot(), None
     colours = mpl.colormaps["tab10"]
+    names = site_names(ds)
+    drawn = False
     for i, site in enumerate(ds["site"].values):
         colour = colours(i % 10)
-        t, level = _with_gaps(time, _site_values(ds, "hydrogen_storage_mwh", str(site)))
-        ax.plot(t, level, color=colour, linewidth=1.0, label=f"{site} level")
+        level = _site_values(ds, "hydrogen_storage_mwh", str(site))
         cap = _capacity(capacities, str(site), "hydrogen_storage_mwh")
+        if cap <= 0 and not np.any(level > _EPS):
+            continue  # a site without storage has no line and no legend entry
+        name = names[str(site)]
+        ax.plot(*_with_gaps(time, level), color=colour, linewidth=1.0, label=f"{name} level")
         if cap > 0:
-            ax.axhline(cap, color=colour, linestyle="--", linewidth=0.9, label=f"{site} capacity")
+            ax.axhline(cap, color=colour, linestyle="--", linewidth=0.9, label=f"{name} capacity")
+        drawn = True
+    if not drawn:
+        zero_axis(ax, np.zeros(1), "no hydrogen storage at any site")
     ax.set_ylabel("Hydrogen storage level (MWh_H2)")
-    ax.yaxis.set_major_formatter(_THOUSANDS)
-    ax.set_ylim(bottom=0)
+    if drawn:
+        ax.yaxis.set_major_formatter(_THOUSANDS)
+        ax.set_ylim(bottom=0)
     ax.set_title(
         "Hydrogen storage level per site (LHV, end of hour)"
         + ("" if has_unserved else "; all hydrogen demand served")
     )
     if ax_u is not None:
-        t, values = _with_gaps(time, unserved)
-        ax_u.fill_between(t, 0, values, color="#c0392b", linewidth=0, label="Unserved hydrogen")
-        ax_u.set_ylabel("Unserved (MW_H2)")
+        # daily sums: hourly spikes a year wide are hairlines, a day's bar is visible
+        daily = unserved_per_day(time, unserved)
+        ax_u.bar(
+            daily.index, daily.to_numpy(), width=1.0, align="edge",
+            color=CARRIERS["unserved hydrogen"].color, linewidth=0,
+            label="Unserved hydrogen per day",
+        )
+        ax_u.set_ylabel("Unserved\n(MWh_H2 per day)")
+        ax_u.yaxis.set_major_formatter(_THOUSANDS)
         ax_u.set_ylim(bottom=0)
         total_mwh = float(unserved.sum())
-        ax_u.set_title(f"Unserved hydrogen demand: {total_mwh:,.0f} MWh_H2 in total")
+        ax_u.set_title(
+            f"Unserved hydrogen demand: {format_mwh(total_mwh)} MWh_H2 in total "
+            f"on {int((daily > _EPS).sum())} days"
+        )
         ax_u.set_xlabel("Time (UTC)")
         _date_axis(ax_u)
     else:
@@ -397,12 +486,36 @@ def hydrogen_storage_figure(ds: xr.Dataset, capacities: pd.DataFrame | None = No
     return fig
 
 
+def unserved_per_day(time: pd.DatetimeIndex, unserved_mw: np.ndarray) -> pd.Series:
+    """Unserved hydrogen per calendar day, MWh (hourly MW summed; days without data left out).
+
+    Parameters
+    ----------
+    time
+        Hourly time stamps.
+    unserved_mw
+        Unserved hydrogen of each hour, MW (all sites).
+
+    Returns
+    -------
+    pandas.Series
+        Index: the days' midnights; values: MWh_H2 per day.
+    """
+    series = pd.Series(np.asarray(unserved_mw, dtype=np.float64), index=time)
+    return series.groupby(time.floor("D")).sum()
+
+
 def _capacity(capacities: pd.DataFrame | None, site: str, column: str) -> float:
     if capacities is None or column not in capacities.columns or site not in capacities.index:
         return 0.0
     value = pd.to_numeric(capacities.at[site, column], errors="coerce")
     return float(value) if np.isfinite(value) else 0.0
 
+
+#: Legend under an axes, outside the data (constrained layout makes room for it).
+_LEGEND_BELOW: dict[str, Any] = {
+    "loc": "upper center", "bbox_to_anchor": (0.5, -0.17), "ncol": 2, "frameon": False,
+}
 
 #: Points drawn per duration curve (a sorted curve loses nothing visible when thinned).
 DURATION_POINTS = 2000
@@ -460,8 +573,10 @@ def duration_curves_figure(ds: xr.Dataset, capacities: pd.DataFrame | None = Non
     ax_r.xaxis.set_major_formatter(_THOUSANDS)
     x_max = max(time.size / n_years, 1.0)
     ax_r.set_xlim(0, x_max)
-    ax_r.legend(loc="lower left")
+    # legends below the panels: inside, they cover the curves' plateaus at either end
+    ax_r.legend(**_LEGEND_BELOW)
     colours = mpl.colormaps["tab10"]
+    names = site_names(ds)
     drawn = False
     for i, site in enumerate(ds["site"].values):
         cap = _capacity(capacities, str(site), "electrolysis_mw")
@@ -471,11 +586,11 @@ def duration_curves_figure(ds: xr.Dataset, capacities: pd.DataFrame | None = Non
         flh = float(lf.mean()) * 8760.0
         ax_e.plot(
             *duration_curve(lf * 100.0, n_years), color=colours(i % 10), linewidth=1.3,
-            label=f"{site} ({cap:,.0f} MW, {flh:,.0f} full-load h/a)",
+            label=f"{names[str(site)]} ({cap:,.0f} MW, {flh:,.0f} full-load h/a)",
         )
         drawn = True
     if drawn:
-        ax_e.legend(loc="upper right")
+        ax_e.legend(**{**_LEGEND_BELOW, "ncol": 1})
     else:
         ax_e.text(0.5, 0.5, "no electrolysis capacity", ha="center", transform=ax_e.transAxes)
     ax_e.set_ylim(0, 105)
@@ -516,8 +631,13 @@ def _annotate_totals(ax: Axes, x: np.ndarray, totals: np.ndarray) -> None:
         ax.set_ylim(0, top * 1.12)
 
 
-def capacities_figure(capacities: pd.DataFrame) -> Figure:
-    """Installed capacity per technology, stacked by site; MW and MWh in separate panels."""
+def capacities_figure(
+    capacities: pd.DataFrame, names: Mapping[str, str] | None = None
+) -> Figure:
+    """Installed capacity per technology, stacked by site; MW and MWh in separate panels.
+
+    ``names``: display name per site key (default :func:`default_display_name`).
+    """
     data = capacities.apply(pd.to_numeric, errors="coerce").fillna(0.0)
     mw, mwh = _split_units(data.columns)
     fig = _new_figure("capacities")
@@ -535,7 +655,8 @@ def capacities_figure(capacities: pd.DataFrame) -> Figure:
         bottom = np.zeros(len(cols))
         for i, site in enumerate(data.index):
             values = data.loc[site, cols].to_numpy(np.float64)
-            ax.bar(x, values, 0.65, bottom=bottom, color=colours(i % 10), label=str(site))
+            name = (names or {}).get(str(site)) or default_display_name(str(site))
+            ax.bar(x, values, 0.65, bottom=bottom, color=colours(i % 10), label=name)
             bottom += values
         _annotate_totals(ax, x, bottom)
         ax.set_xticks(x, [_tech_label(c) for c in cols])
@@ -769,11 +890,14 @@ def weather_year_kpis_figure(kpis: pd.DataFrame) -> Figure | None:
         ax.set_xticks(x, names)
         ax.set_ylabel(f"({unit})")
         ax.set_title(label)
+        ax.grid(axis="x", visible=False)
+        if column in ZOOMED_SHARES:
+            continue
+        if zero_axis(ax, values, "0 in every year"):
+            continue
         if np.nanmax(np.abs(values), initial=0.0) >= 1000:
             ax.yaxis.set_major_formatter(_THOUSANDS)
-        ax.grid(axis="x", visible=False)
-        if column not in ZOOMED_SHARES:
-            ax.margins(y=0.15)
+        ax.margins(y=0.15)
     for ax in axes[len(columns):]:
         ax.set_visible(False)
     axis_name = numeric.index.name or "weather year"
@@ -848,7 +972,8 @@ def comparison_figures(table: pd.DataFrame) -> dict[str, Figure]:
         _run_bars(ax, co2 / 1e3 if large else co2, "{:,.1f}" if large else "{:,.0f}")
         unit = "kt CO2/a" if large else "t CO2/a"
         ax.set_ylabel(f"CO2 emissions per weather year ({unit})")
-        ax.yaxis.set_major_formatter(_THOUSANDS)
+        if not zero_axis(ax, co2.to_numpy(np.float64), "no CO2 emitted in any run"):
+            ax.yaxis.set_major_formatter(_THOUSANDS)
         ax.set_title("CO2 emissions per run")
         out["compare_emissions"] = fig
     if "demand_met_share" in data and data["demand_met_share"].notna().any():
@@ -880,7 +1005,8 @@ def _compare_hydrogen_figure(data: pd.DataFrame) -> Figure:
     if unserved is not None:
         _run_bars(axes[1], data["unserved_hydrogen_mwh"], format_mwh)
         axes[1].set_ylabel("Unserved hydrogen per weather year (MWh_H2)")
-        axes[1].yaxis.set_major_formatter(_THOUSANDS)
+        if not zero_axis(axes[1], unserved, "all hydrogen demand served in every run"):
+            axes[1].yaxis.set_major_formatter(_THOUSANDS)
         axes[1].set_title("Unserved hydrogen demand")
     fig.suptitle("Hydrogen delivered per run")
     return fig
@@ -904,7 +1030,7 @@ def build_figures(
         figures["hydrogen_storage"] = hydrogen_storage_figure(ds, capacities)
         figures["duration_curves"] = duration_curves_figure(ds, capacities)
         if capacities is not None and not capacities.empty:
-            figures["capacities"] = capacities_figure(capacities)
+            figures["capacities"] = capacities_figure(capacities, site_names(ds))
         if lcoh_breakdown is not None and len(lcoh_breakdown):
             figures["lcoh_breakdown"] = lcoh_breakdown_figure(lcoh_breakdown)
         figures["monthly_energy_balance"] = monthly_balance_figure(ds)

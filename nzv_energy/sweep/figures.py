@@ -10,14 +10,17 @@ swept capacities for a heatmap).
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 
-from nzv_energy.report.figures import share_formatter
-from nzv_energy.report.formatting import format_share
+from nzv_energy.report.figures import default_display_name, share_formatter, site_names
+from nzv_energy.report.formatting import SHARE_TOLERANCE, format_share
 from nzv_energy.sweep.members import DRAW_DIM, YEAR_DIM, ZIP_DIM
 from nzv_energy.sweep.results import (
     CO2,
@@ -33,19 +36,92 @@ log = logging.getLogger(__name__)
 TAIL_FRACTION = 0.1
 
 
+#: Unit endings of scenario field names, cut off in labels (the unit is said apart).
+_UNIT_SUFFIX = re.compile(
+    r"_(mw|mwh|kw|kwh|eur_per_\w+|eur|t_per_\w+|t|h|pct|share|fraction|years?)$"
+)
+
+#: Field names whose words alone do not say what they are.
+_FIELD_WORDS: dict[str, str] = {"storage": "hydrogen storage", "pv": "PV", "co2": "CO2"}
+
+
+def _field_words(name: str) -> str:
+    words = _UNIT_SUFFIX.sub("", name)
+    return _FIELD_WORDS.get(words, words.replace("_", " "))
+
+
+def field_label(path: str, units: str | None = None, names: Mapping[str, str] | None = None) -> str:
+    """A swept scenario field as words with its unit: ``Boxberg electrolysis (MW)``.
+
+    Parameters
+    ----------
+    path
+        Field path as in the sweep file (``sites.boxberg.electrolysis_mw``,
+        ``hydrogen.storage_mwh.boxberg``, ``technology.electrolysis.capex_eur_per_kw``).
+    units
+        Unit of the values (omitted when ``"1"`` or empty).
+    names
+        Display name per site key (default :func:`default_display_name`).
+
+    Returns
+    -------
+    str
+        The label; a path of another shape reads as its last parts in words.
+    """
+
+    def site(key: str) -> str:
+        return (names or {}).get(key) or default_display_name(key)
+
+    parts = [p for p in str(path).split(".") if p]
+    if len(parts) == 3 and parts[0] == "sites":
+        text = f"{site(parts[1])} {_field_words(parts[2])}"
+    elif len(parts) == 3 and parts[0] == "hydrogen" and parts[1] == "storage_mwh":
+        text = f"{site(parts[2])} hydrogen storage"
+    elif len(parts) >= 3 and parts[0] == "technology":
+        text = f"{_field_words(parts[1])} {_field_words(parts[-1])}"
+    else:
+        text = _field_words(parts[-1]) if parts else str(path)
+    text = text[:1].upper() + text[1:]
+    return f"{text} ({units})" if units and units != "1" else text
+
+
 def _label(ds: xr.Dataset, name: str) -> str:
     var = ds[name] if name in ds.variables else None
     units = var.attrs.get("units") if var is not None else None
     path = var.attrs.get("field_path") if var is not None else None
-    text = path or name
-    return f"{text} [{units}]" if units and units != "1" else text
+    return field_label(path or name, units, site_names(ds))
+
+
+#: Bounds of the colour bins of a share of demand met (fractions); the last bin holds
+#: only shares of 1 (within round-off), so 99 %, 99.9 % and 100 % get different colours.
+SHARE_BOUNDS: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0 - SHARE_TOLERANCE)
+
+
+def share_norm(values: np.ndarray) -> BoundaryNorm:
+    """Colour bins for shares of demand met: fine near 100 %, coarse below.
+
+    The lowest bound is the smallest share rounded down to 10 % (at most 50 %),
+    the highest is just above 1, so every value of ``values`` falls in a bin.
+    """
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    low = float(np.floor(10.0 * finite.min()) / 10.0) if finite.size else 0.5
+    bounds = [min(low, SHARE_BOUNDS[0]), *SHARE_BOUNDS, 1.0 + SHARE_TOLERANCE]
+    bounds = sorted(set(bounds))
+    return BoundaryNorm(bounds, ncolors=256)
+
+
+def _share_tick(bound: float) -> str:
+    if bound >= 1.0 - 2 * SHARE_TOLERANCE:
+        return "100 %"
+    return f"{100.0 * bound:g} %"
 
 
 def _kpi_label(ds: xr.Dataset, name: str) -> str:
     units = ds[name].attrs.get("units", "")
-    nice = {LCOH: "LCOH", DEMAND_MET: "share of hydrogen demand met", CO2: "CO2 emissions"}
+    nice = {LCOH: "LCOH", DEMAND_MET: "Share of hydrogen demand met", CO2: "CO2 emissions"}
     text = nice.get(name, name)
-    return f"{text} [{units}]" if units and units != "1" else text
+    return f"{text} ({units})" if units and units != "1" else text
 
 
 def grid_dims(ds: xr.Dataset) -> list[str]:
@@ -78,13 +154,26 @@ def _reduce_to(
             da = da.mean(d, skipna=skipna)
         else:
             i = _central_index(ds, str(d))
-            notes.append(f"{d} = {ds[d].values[i]:g}")
+            notes.append(f"{_label(ds, str(d))} = {ds[d].values[i]:g}")
             da = da.isel({d: i})
     return da, "; ".join(notes)
 
 
 def heatmaps(ds: xr.Dataset, path: Path) -> Path | None:
-    """LCOH and demand-met share over the first two swept capacities."""
+    """LCOH and demand-met share over the first two swept capacities, written to ``path``."""
+    fig = heatmaps_figure(ds)
+    if fig is None:
+        return None
+    fig.savefig(path, dpi=120)
+    return path
+
+
+def heatmaps_figure(ds: xr.Dataset) -> Figure | None:
+    """The figure of :func:`heatmaps` (``None`` without two swept capacities or the KPIs).
+
+    The share of demand met is coloured in bins (:func:`share_norm`) that
+    tell 99 %, 99.9 % and 100 % apart; axes name the swept fields in words.
+    """
     dims = grid_dims(ds)
     kpis = [k for k in (LCOH, DEMAND_MET) if k in ds]
     if len(dims) < 2 or not kpis:
@@ -96,24 +185,29 @@ def heatmaps(ds: xr.Dataset, path: Path) -> Path | None:
         da, note = _reduce_to(ds, name, [x, y])
         da = da.transpose(y, x)
         cmap = "viridis_r" if name == LCOH else "viridis"
+        norm = share_norm(da.values) if name == DEMAND_MET else None
         mesh = ax.pcolormesh(
             ds[x].values,
             ds[y].values,
             np.ma.masked_invalid(da.values),
             shading="nearest",
             cmap=cmap,
+            norm=norm,
         )
         bar = fig.colorbar(mesh, ax=ax, label=_kpi_label(ds, name))
-        if name == DEMAND_MET:
-            bar.ax.yaxis.set_major_formatter(share_formatter())
+        if norm is not None:
+            # a tick at every bin edge below 100 %, and "100 %" in the bin of shares of 1
+            ticks = [*np.asarray(norm.boundaries)[:-2], 1.0]
+            bar.set_ticks(ticks)
+            bar.ax.set_yticklabels([_share_tick(t) for t in ticks])
+            bar.ax.minorticks_off()
         ax.set_xlabel(_label(ds, x))
         ax.set_ylabel(_label(ds, y))
         ax.set_title(
-            _kpi_label(ds, name).split(" [")[0] + (f"\n({note})" if note else ""), fontsize=10
+            _kpi_label(ds, name).split(" (")[0] + (f"\n({note})" if note else ""), fontsize=10
         )
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    return path
+    return fig
 
 
 def _sampled_rows(ds: xr.Dataset, name: str, dim: str) -> list[tuple[str, float, float, float]]:
@@ -224,7 +318,7 @@ def tornado(ds: xr.Dataset, path: Path, name: str = LCOH) -> Path | None:
     ax.invert_yaxis()
     ax.set_xlabel(_kpi_label(ds, name))
     ax.set_title(
-        f"Sensitivity of {_kpi_label(ds, name).split(' [')[0]} (line: {centre:.3g})", fontsize=10
+        f"Sensitivity of {_kpi_label(ds, name).split(' (')[0]} (line: {centre:.3g})", fontsize=10
     )
     handles, labels = ax.get_legend_handles_labels()
     order = [labels.index(t) for _, t in styles.values() if t in labels]
@@ -274,7 +368,7 @@ def lcoh_distribution(ds: xr.Dataset, path: Path, name: str = LCOH) -> Path | No
     ax2.set_xlabel("weather year (whiskers 5-95 %)")
     n_draws = ds.sizes.get(DRAW_DIM, 1)
     fig.suptitle(
-        f"{_kpi_label(ds, name).split(' [')[0]} across {everything.size:,} members"
+        f"{_kpi_label(ds, name).split(' (')[0]} across {everything.size:,} members"
         + (f" ({n_draws:,} Monte Carlo draws)" if n_draws > 1 else ""),
         fontsize=10,
     )
@@ -315,7 +409,7 @@ def pareto_fronts(ds: xr.Dataset, path: Path) -> Path | None:
             ax.text(
                 0.5,
                 0.5,
-                f"{_kpi_label(ds, b).split(' [')[0]} is "
+                f"{_kpi_label(ds, b).split(' (')[0]} is "
                 f"{format_share(finite[0]) if b == DEMAND_MET else f'{finite[0]:g}'} for every "
                 "design:\nno trade-off in this sweep",
                 transform=ax.transAxes,
