@@ -8,8 +8,14 @@ scenario, costs, LCOH, duals, hourly dataset).  :func:`optimise` runs them all;
 :func:`size_and_verify` (:mod:`~nzv_energy.sizing.verify`) re-simulates the result
 hour by hour with the dispatch kernels and re-sizes with a design margin while
 the rule-based dispatch falls short of the target share.
+
+:func:`extra_functionality` (:mod:`~nzv_energy.sizing.extra`) is PyPSA's hook
+for the rules a network file cannot hold: a saved ``network.nc`` re-optimises
+to the project's optimum with
+``n.optimize(solver_name="highs", extra_functionality=extra_functionality)``.
 """
 
+from nzv_energy.sizing.extra import extra_functionality
 from nzv_energy.sizing.optimise import SizingResult, optimise
 from nzv_energy.sizing.solve import SolverLimitError, SolveStatus
 from nzv_energy.sizing.verify import VerifiedSizing, size_and_verify
@@ -19,6 +25,7 @@ __all__ = [
     "SolveStatus",
     "SolverLimitError",
     "VerifiedSizing",
+    "extra_functionality",
     "optimise",
     "size_and_verify",
 ]

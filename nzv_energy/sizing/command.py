@@ -1,6 +1,7 @@
 """``python run.py optimise SCENARIO``: size the ranges, re-simulate, write results.
 
-Writes, atomically, into ``results/<scenario name>/`` (or ``--out``):
+Writes, atomically, into ``results/<scenario name>/optimise/`` under the current folder
+(or ``--out``):
 
 ``capacities.csv``      site, technology, value, unit, min, max, sized
 ``costs.csv``           mean annual cost by site, component and kind (EUR/a)
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from nzv_energy.cli import default_results
 from nzv_energy.results_io import (
     ResultsExistError,
     atomic_directory,
@@ -42,8 +44,6 @@ from nzv_energy.sizing.verify import size_and_verify
 from nzv_energy.system import build_inputs
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_RESULTS = Path(__file__).resolve().parent.parent.parent / "results"
 
 
 def kpi_table(result: SizingResult, resim: pd.DataFrame | None) -> pd.DataFrame:
@@ -146,7 +146,7 @@ def command(args: argparse.Namespace) -> int:
     """Run ``optimise`` from parsed command-line arguments; returns the exit status."""
     path = Path(args.scenario)
     scenario = load_scenario(path)
-    out = Path(args.out) if args.out is not None else DEFAULT_RESULTS / scenario.name
+    out = Path(args.out) if args.out is not None else default_results(scenario.name, "optimise")
     if out.exists() and not args.force:
         raise ResultsExistError(
             None, "results folder", str(out),

@@ -30,8 +30,13 @@ import highspy
 import numpy as np
 import pandas as pd
 
-from nzv_energy.sizing.model import cheap_hours, storage_share_requirement_mwh
-from nzv_energy.sizing.network import Bounds, SizingNetwork
+from nzv_energy.sizing.extra import previous_snapshot
+from nzv_energy.sizing.network import (
+    Bounds,
+    SizingNetwork,
+    cheap_hours,
+    storage_share_requirement_mwh,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +48,9 @@ FLOWS = (
     "hydrogen_storage_net_discharge", "battery_charge", "battery_discharge", "battery_level",
     "gas_backup", "grid_import", "grid_export",
 )
+
+__all__ = ["FLOWS", "DirectModel", "LpSolution", "build_direct_model", "previous_snapshot",
+           "read_direct_solution"]
 
 
 @dataclass
@@ -152,21 +160,6 @@ class LpSolution:
     hydrogen_price_eur_per_mwh: np.ndarray
     objective: float
     capacity_reduced_costs: dict[tuple[str, str], float] = field(default_factory=dict)
-
-
-def previous_snapshot(time: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
-    """Index of the snapshot before each one, cyclic within each calendar year.
-
-    The storage level before a year's first snapshot is that year's last level, so
-    every weather year balances its own storage (none is carried between years).
-    """
-    years = pd.DatetimeIndex(time).year.to_numpy()
-    n = len(years)
-    prev = np.arange(n) - 1
-    starts = np.flatnonzero(np.r_[True, years[1:] != years[:-1]])
-    ends = np.r_[starts[1:], n] - 1
-    prev[starts] = ends
-    return prev
 
 
 def build_direct_model(sn: SizingNetwork) -> DirectModel:
@@ -327,7 +320,7 @@ def _extra_rows(
     w: np.ndarray,
     ow: np.ndarray,
 ) -> None:
-    """The scenario's constraints beyond the energy system (see :mod:`.model`)."""
+    """The scenario's constraints beyond the energy system (see :mod:`.extra`)."""
     opt = sn.scenario.optimisation
     T = len(t)
     if opt.rfnbo != "none":

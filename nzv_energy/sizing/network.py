@@ -1,29 +1,46 @@
 """Stage 1 of the optimiser: build a PyPSA network from the scenario's inputs.
 
-Buses per site (electricity, hydrogen, and a battery bus when power and energy
-are sized separately), a hydrogen bus at the demand site, an external grid
-bus.  Components:
+Buses per site (electricity, hydrogen, a battery bus when power and energy
+are sized separately, a local-load bus when the site has a gas backup), a
+hydrogen bus at the demand site, an external grid bus.  Components:
 
 * wind and PV: extendable ``Generator`` with the site's hourly capacity factor;
 * grid connection: a ``Link`` between the grid bus and the site, rated at the
   connection, whose marginal cost is the hour's price (import cost; negative
-  flow = export revenue).  When a constraint needs the gross import (RFNBO,
-  import cap) import and export are two links;
+  flow = export revenue).  The grid policy is in its ``p_max_pu`` (0 when
+  ``operation.grid_import`` is false) and ``p_min_pu`` (0 when power may not be
+  sold).  When a constraint needs the gross import (RFNBO, import cap) import
+  and export are two links;
 * battery: a ``StorageUnit`` when power and energy are both fixed, else a
   ``Store`` with charger and discharger links whose AC ratings are tied
   (power and energy sized separately);
 * electrolyser: a ``Link`` electricity -> hydrogen with the rated efficiency;
 * hydrogen storage: a cyclic ``Store`` on the site's hydrogen bus;
-* pipeline: a ``Link`` to the demand bus, capital cost by route length;
+* pipeline: a ``Link`` to the demand bus, capital cost and ``length`` by route
+  length (:attr:`~nzv_energy.system.SystemInputs.pipeline_km`);
 * gas backup: a ``Generator`` (natural gas: fuel, CO2 and VOM in the marginal
-  cost) or a ``Link`` from the site's hydrogen bus (hydrogen-fired);
+  cost, electric ``efficiency`` and the carrier's ``co2_emissions`` as PyPSA's
+  primary-energy convention has them) or a ``Link`` from the site's hydrogen bus
+  (hydrogen-fired).  It feeds the site's *local-load bus*, which holds the
+  site's own load and is supplied from the site's electricity bus by a one-way
+  ``Link`` rated at that load: gas-fired power serves the local load only,
+  never the electrolyser (as in the dispatch rules);
 * hydrogen demand: a ``Load`` at the demand bus, served every hour.
 
-Capacities given as numbers are fixed; ``{min, max}`` ranges become
-``p_nom_min``/``p_nom_max`` of extendable components.  Snapshot weightings
-carry the hours each snapshot stands for (1 at full resolution, the segment
-length in fast mode); the objective weighting is divided by the number of
-weather years so the objective is the mean annual cost.
+Capacities given as numbers are fixed (``p_nom``, not extendable); ``{min,
+max}`` ranges become ``p_nom_min``/``p_nom_max`` of extendable components with
+``p_nom = 0`` (no existing capacity: the minimum is a floor of the new build,
+costed as sized).  Snapshot weightings carry the hours each snapshot stands for
+(1 at full resolution, the segment length in fast mode); the objective
+weighting is divided by the number of weather years so the objective is the
+mean annual cost.
+
+Buses sit at the scenario's coordinates (``x`` = longitude, ``y`` = latitude),
+the grid bus at the mean of the sites' coordinates (it stands for the market,
+not a place); carriers carry the nice names and colours of
+:mod:`nzv_energy.carriers`.  The rules PyPSA cannot hold in components are
+stored in ``n.meta`` (:func:`network_meta`) and re-added by
+:func:`nzv_energy.sizing.extra.extra_functionality`.
 """
 
 from __future__ import annotations
@@ -32,13 +49,16 @@ import dataclasses
 import logging
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pypsa
 
+from nzv_energy.carriers import carrier_table
 from nzv_energy.scenario import Capacity, CapacityRange, Scenario
 from nzv_energy.sizing.costs import TechnologyCosts, technology_costs
+from nzv_energy.sizing.extra import RULES_KEY
 from nzv_energy.system import SystemInputs
 
 logger = logging.getLogger(__name__)
@@ -98,6 +118,8 @@ class SiteComponents:
     grid_import: str | None = None
     grid_export: str | None = None
     local_demand: str | None = None
+    local_bus: str | None = None
+    local_supply: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,13 +228,14 @@ def capacity_bounds(scenario: Scenario, inputs: SystemInputs) -> dict[tuple[str,
     return out
 
 
-def _nom(b: Bounds, attr: str = "p") -> dict[str, object]:
+def _nom(b: Bounds, attr: str = "p") -> dict[str, Any]:
+    """Nominal attributes: fixed ``p_nom``, or a range of a new build (no existing capacity)."""
     if b.extendable:
         return {
             f"{attr}_nom_extendable": True,
             f"{attr}_nom_min": b.lo,
             f"{attr}_nom_max": b.hi,
-            f"{attr}_nom": b.lo,
+            f"{attr}_nom": 0.0,
         }
     return {f"{attr}_nom": b.lo, f"{attr}_nom_extendable": False}
 
@@ -241,6 +264,9 @@ def _site_components(
         }
         if has("gas_backup_mw"):
             names["gas_link" if hydrogen_fired else "gas_generator"] = f"{name} gas backup"
+            names["local_bus"] = f"{name} local load"
+            if site.local_demand_mw > 0:
+                names["local_supply"] = f"{name} local supply"
         bp, be = bounds[(name, "battery_mw")], bounds[(name, "battery_mwh")]
         if not (bp.is_zero or be.is_zero):
             if not bp.extendable and not be.extendable and min_soc == 0.0:
@@ -259,7 +285,7 @@ def _site_components(
         if site.local_demand_mw > 0:
             names["local_demand"] = f"{name} local demand"
         out[name] = SiteComponents(site=name, electricity_bus=f"{name} electricity",
-                                   hydrogen_bus=f"{name} hydrogen", **names)  # type: ignore[arg-type]
+                                   hydrogen_bus=f"{name} hydrogen", **names)
     return out
 
 
@@ -338,14 +364,119 @@ def build_network(
     return dataclasses.replace(plan, network=pypsa_network(plan))
 
 
+def cheap_hours(sn: SizingNetwork) -> np.ndarray:
+    """Boolean per snapshot: price at or below the scenario's RFNBO price threshold."""
+    thr = sn.scenario.operation.import_price_threshold_eur_per_mwh
+    return np.asarray(sn.inputs.price_eur_per_mwh <= thr)
+
+
+def storage_share_requirement_mwh(sn: SizingNetwork, share: float) -> float:
+    """Hydrogen storage (MWh) needed to back ``share`` of the mean annual demand."""
+    annual = float(np.sum(sn.inputs.hydrogen_demand_mw * sn.weights_h)) / sn.n_years
+    return share * annual
+
+
+#: Carriers of the network (nice names and colours from :mod:`nzv_energy.carriers`).
+NETWORK_CARRIERS = (
+    "electricity", "hydrogen", "battery", "wind", "solar", "grid", "electrolysis", "pipeline",
+    "hydrogen storage", "gas backup", "natural gas", "local demand",
+)
+
+
+def network_meta(plan: SizingNetwork) -> dict[str, object]:
+    """``n.meta`` of a sizing network: the scenario and the rules beyond PyPSA's components.
+
+    The ``sizing_rules`` entry holds what
+    :func:`nzv_energy.sizing.extra.extra_functionality` re-adds to PyPSA's model
+    (component names and parameters, JSON types only: ``network.nc`` stores
+    ``n.meta`` as JSON); the other entries describe the network.
+    """
+    sc = plan.scenario
+    opt = sc.optimisation
+    sites = plan.sites
+    co2_gens = [c.gas_generator for c in sites.values() if c.gas_generator is not None]
+    imports = [c.grid_import for c in sites.values() if c.grid_import is not None]
+    stores = [c.hydrogen_storage for c in sites.values() if c.hydrogen_storage is not None]
+    ties = {
+        site: [c.battery_charger, c.battery_discharger]
+        for site, c in sites.items()
+        if c.battery_charger is not None and c.battery_discharger is not None
+        and plan.bounds[(site, "battery_mw")].extendable
+    }
+    rfnbo_sites = {
+        site: {
+            "electrolysis": c.electrolysis,
+            "renewables": [g for g in (c.wind, c.pv) if g is not None],
+            "grid_import": c.grid_import,
+        }
+        for site, c in sites.items() if c.electrolysis is not None
+    }
+    rules: dict[str, object] = {
+        "n_weather_years": plan.n_years,
+        "cyclic_per_weather_year": True,
+        "battery_power_ties": ties,
+        "rfnbo": opt.rfnbo,
+        "rfnbo_price_threshold_eur_per_mwh": sc.operation.import_price_threshold_eur_per_mwh,
+        "rfnbo_sites": rfnbo_sites,
+        "co2_cap_t_per_year": opt.co2_cap_t_per_year,
+        "co2_generators": co2_gens,
+        "max_grid_import_mwh_per_year": opt.max_grid_import_mwh_per_year,
+        "grid_import_links": imports,
+        "min_storage_share": opt.min_storage_share,
+        "hydrogen_stores": stores,
+        "demand_load": plan.demand_load,
+        "fixed_assets_in_objective": plan.count_fixed_assets,
+        "fixed_asset_components": _fixed_components(plan),
+    }
+    return {
+        "model": "nzv_energy.sizing",
+        "scenario": sc.name,
+        "weather_years": [int(y) for y in plan.inputs.years],
+        "fixed_assets": sc.economics.fixed_assets,
+        "export_revenue": sc.optimisation.export_revenue,
+        "grid_import_allowed": plan.grid_import_allowed,
+        "export_allowed": plan.export_allowed,
+        "fixed_capital_eur_per_year": plan.fixed_capital_eur_per_year(),
+        "objective_constant_eur_per_year": plan.objective_constant_eur_per_year,
+        "components": {
+            site: {k: v for k, v in dataclasses.asdict(c).items() if v is not None}
+            for site, c in sites.items()
+        },
+        RULES_KEY: rules,
+    }
+
+
+def _fixed_components(plan: SizingNetwork) -> dict[str, list[str]]:
+    """Non-extendable components of the scenario's capacities, by PyPSA component class."""
+    out: dict[str, list[str]] = {"Generator": [], "Link": [], "Store": [], "StorageUnit": []}
+    for site, c in plan.sites.items():
+        fixed = {fld for (s, fld), b in plan.bounds.items()
+                 if s == site and not b.extendable and not b.is_zero}
+        for cls, name, fld in (
+            ("Generator", c.wind, "wind_mw"), ("Generator", c.pv, "pv_mw"),
+            ("Generator", c.gas_generator, "gas_backup_mw"), ("Link", c.gas_link, "gas_backup_mw"),
+            ("Link", c.electrolysis, "electrolysis_mw"), ("Link", c.pipeline, "pipeline_mw"),
+            ("Store", c.hydrogen_storage, "hydrogen_storage_mwh"),
+            ("StorageUnit", c.battery_unit, "battery_mw"),
+            ("Link", c.battery_charger, "battery_mw"),
+            ("Link", c.battery_discharger, "battery_mw"),
+            ("Store", c.battery_store, "battery_mwh"),
+        ):
+            if name is not None and fld in fixed:
+                out[cls].append(name)
+    return out
+
+
 def pypsa_network(plan: SizingNetwork) -> pypsa.Network:
     """The PyPSA network of a plan (see the module docstring for the components).
 
     Fixed capacities carry their ``capital_cost`` when the plan counts them
     (``economics.fixed_assets: annualised``) and zero when they are sunk, every
-    component alike (batteries, gas backup, renewables...).  PyPSA itself never puts
-    the capital of non-extendable components into its objective; the project's
-    objective adds it as one constant (:func:`nzv_energy.sizing.model.create_model`).
+    component alike (batteries, gas backup, renewables...), so
+    ``n.statistics.capex()`` reports the cost account's capital.  PyPSA never
+    puts the capital of non-extendable components into its objective; the
+    project's objective adds it as one constant
+    (:func:`nzv_energy.sizing.extra.add_fixed_capital_constant`).
     """
     inputs, scenario, costs, bounds = plan.inputs, plan.scenario, plan.costs, plan.bounds
 
@@ -364,20 +495,20 @@ def pypsa_network(plan: SizingNetwork) -> pypsa.Network:
     n.snapshot_weightings["stores"] = weights
     n.snapshot_weightings["generators"] = weights
 
-    n.add(
-        "Carrier",
-        ["electricity", "hydrogen", "battery", "wind", "solar", "grid", "electrolysis",
-         "pipeline", "hydrogen storage", "gas backup"],
-    )
-    n.add("Carrier", "natural gas", co2_emissions=tech.gas_backup.natural_gas_co2_t_per_mwh)
-    n.add("Bus", plan.demand_bus, carrier="hydrogen")
+    carriers = carrier_table(list(NETWORK_CARRIERS))
+    n.add("Carrier", carriers.index, nice_name=carriers["nice_name"], color=carriers["color"])
+    n.carriers.loc["natural gas", "co2_emissions"] = tech.gas_backup.natural_gas_co2_t_per_mwh
+    demand_loc = scenario.hydrogen.demand.location
+    n.add("Bus", plan.demand_bus, carrier="hydrogen", x=demand_loc.lon, y=demand_loc.lat)
     n.add("Load", plan.demand_load, bus=plan.demand_bus, carrier="hydrogen",
           p_set=pd.Series(inputs.hydrogen_demand_mw, index=snapshots))
 
     price = pd.Series(inputs.price_eur_per_mwh, index=snapshots)
     total_connection = sum(s.grid_connection_mw for s in scenario.sites.values())
     if total_connection > 0:
-        n.add("Bus", GRID_BUS, carrier="electricity")
+        n.add("Bus", GRID_BUS, carrier="electricity",
+              x=float(np.mean([s.location.lon for s in scenario.sites.values()])),
+              y=float(np.mean([s.location.lat for s in scenario.sites.values()])))
         n.add("Generator", GRID_MARKET, bus=GRID_BUS, carrier="grid", p_nom=total_connection,
               p_min_pu=-1.0, p_max_pu=1.0)
 
@@ -387,8 +518,9 @@ def pypsa_network(plan: SizingNetwork) -> pypsa.Network:
     for i, (name, site) in enumerate(scenario.sites.items()):
         c = plan.sites[name]
         el_bus, h2_bus = c.electricity_bus, c.hydrogen_bus
-        n.add("Bus", el_bus, carrier="electricity")
-        n.add("Bus", h2_bus, carrier="hydrogen")
+        xy: dict[str, Any] = {"x": site.location.lon, "y": site.location.lat}
+        n.add("Bus", el_bus, carrier="electricity", **xy)
+        n.add("Bus", h2_bus, carrier="hydrogen", **xy)
         for comp, fld, carrier, cf, cost, vom in (
             (c.wind, "wind_mw", "wind", inputs.wind_cf[i], costs.wind_eur_per_mw_year,
              costs.wind_vom_eur_per_mwh),
@@ -409,6 +541,7 @@ def pypsa_network(plan: SizingNetwork) -> pypsa.Network:
                   **_nom(bounds[(name, "electrolysis_mw")]))
         if c.pipeline is not None:
             n.add("Link", c.pipeline, bus0=h2_bus, bus1=plan.demand_bus, carrier="pipeline",
+                  length=float(inputs.pipeline_km[i]),
                   capital_cost=cap_cost(
                       name, "pipeline_mw",
                       costs.pipeline_eur_per_mw_km_year * float(inputs.pipeline_km[i])),
@@ -420,17 +553,28 @@ def pypsa_network(plan: SizingNetwork) -> pypsa.Network:
                                         costs.hydrogen_storage_eur_per_mwh_year),
                   **_nom(bounds[(name, "hydrogen_storage_mwh")], "e"))
         _add_battery(n, c, bounds, costs, eff_bat, tech.battery.min_soc_fraction,
-                     plan.count_fixed_assets)
+                     plan.count_fixed_assets, xy)
+        local = float(site.local_demand_mw)
+        load_bus = el_bus
+        if c.local_bus is not None:
+            # gas-fired power reaches the site's own load only: the local-load bus holds
+            # the load, the gas backup and a one-way supply from the site's electricity bus
+            load_bus = c.local_bus
+            n.add("Bus", c.local_bus, carrier="electricity", **xy)
+            if c.local_supply is not None:
+                n.add("Link", c.local_supply, bus0=el_bus, bus1=c.local_bus,
+                      carrier="electricity", p_nom=local)
         gas_b = bounds[(name, "gas_backup_mw")]
         if c.gas_link is not None:
-            n.add("Link", c.gas_link, bus0=h2_bus, bus1=el_bus, carrier="gas backup",
+            n.add("Link", c.gas_link, bus0=h2_bus, bus1=load_bus, carrier="gas backup",
                   efficiency=eff_gas,
                   capital_cost=cap_cost(name, "gas_backup_mw",
                                         costs.gas_backup_eur_per_mw_year * eff_gas),
                   marginal_cost=costs.gas_vom_eur_per_mwh_el * eff_gas,
                   **_nom(gas_b.scaled(1.0 / eff_gas)))
         if c.gas_generator is not None:
-            n.add("Generator", c.gas_generator, bus=el_bus, carrier="natural gas",
+            n.add("Generator", c.gas_generator, bus=load_bus, carrier="natural gas",
+                  efficiency=eff_gas,
                   capital_cost=cap_cost(name, "gas_backup_mw", costs.gas_backup_eur_per_mw_year),
                   marginal_cost=costs.gas_backup_eur_per_mwh_el, **_nom(gas_b))
         conn = float(site.grid_connection_mw)
@@ -446,8 +590,8 @@ def pypsa_network(plan: SizingNetwork) -> pypsa.Network:
                   p_max_pu=1.0 if plan.grid_import_allowed else 0.0,
                   marginal_cost=price)
         if c.local_demand is not None:
-            n.add("Load", c.local_demand, bus=el_bus, carrier="electricity",
-                  p_set=site.local_demand_mw)
+            n.add("Load", c.local_demand, bus=load_bus, carrier="local demand", p_set=local)
+    n.meta = network_meta(plan)
     logger.debug("built network: %d snapshots, %d sites", len(snapshots), len(plan.sites))
     return n
 
@@ -459,7 +603,8 @@ def _add_battery(
     costs: TechnologyCosts,
     eff: float,
     min_soc: float,
-    count_fixed: bool = True,
+    count_fixed: bool,
+    xy: dict[str, Any],
 ) -> None:
     """Add a site's battery (a StorageUnit when fixed, else Store + charger + discharger)."""
     bp, be = bounds[(c.site, "battery_mw")], bounds[(c.site, "battery_mwh")]
@@ -472,10 +617,10 @@ def _add_battery(
               p_nom=bp.lo, max_hours=hours, capital_cost=unit_cost, efficiency_store=eff,
               efficiency_dispatch=eff, cyclic_state_of_charge=True)
         return
-    if c.battery_store is None:
+    if c.battery_store is None or c.battery_charger is None or c.battery_discharger is None:
         return
     bat_bus = f"{c.site} battery"
-    n.add("Bus", bat_bus, carrier="battery")
+    n.add("Bus", bat_bus, carrier="battery", **xy)
     e_cost = costs.battery_energy_eur_per_mwh_year if (be.extendable or count_fixed) else 0.0
     p_cost = costs.battery_power_eur_per_mw_year if (bp.extendable or count_fixed) else 0.0
     n.add("Store", c.battery_store, bus=bat_bus, carrier="battery", e_cyclic=True,

@@ -22,8 +22,7 @@ from nzv_energy.scenario import CapacityRange, Scenario
 from nzv_energy.schema import make_dataset
 from nzv_energy.sizing.aggregation import Segmentation
 from nzv_energy.sizing.lp import FLOWS, LpSolution
-from nzv_energy.sizing.model import cheap_hours
-from nzv_energy.sizing.network import SizingNetwork
+from nzv_energy.sizing.network import SizingNetwork, cheap_hours
 from nzv_energy.technology import HYDROGEN_LHV_KWH_PER_KG
 
 logger = logging.getLogger(__name__)
@@ -568,7 +567,7 @@ def network_with_solution(sn: SizingNetwork, lps: LpSolution) -> pypsa.Network:
     network then reads like one PyPSA optimised itself (``p_nom_opt``, ``_t.p``,
     ``stores_t.e``, the demand bus's ``marginal_price``, ``objective``).
     """
-    from nzv_energy.sizing.network import pypsa_network
+    from nzv_energy.sizing.network import GRID_MARKET, pypsa_network
 
     n = sn.network if sn.network is not None else pypsa_network(sn)
     snapshots = n.snapshots
@@ -615,6 +614,10 @@ def network_with_solution(sn: SizingNetwork, lps: LpSolution) -> pypsa.Network:
         if c.gas_link is not None:
             link_p0[c.gas_link] = f["gas_backup"][:, j] / eff_gas
             link_p1[c.gas_link] = -f["gas_backup"][:, j]
+        if c.local_supply is not None:
+            # the site's own load less what the gas backup covers on the local-load bus
+            supply = sn.scenario.sites[site].local_demand_mw - f["gas_backup"][:, j]
+            link_p0[c.local_supply], link_p1[c.local_supply] = supply, -supply
         net = f["grid_import"][:, j] - f["grid_export"][:, j]
         for name, p in ((c.grid, net), (c.grid_import, f["grid_import"][:, j]),
                         (c.grid_export, -f["grid_export"][:, j])):
@@ -642,6 +645,9 @@ def network_with_solution(sn: SizingNetwork, lps: LpSolution) -> pypsa.Network:
             link_p1[c.battery_discharger] = -dis
             store_e[c.battery_store] = f["battery_level"][:, j]
             store_p[c.battery_store] = (ch * eff_bat - dis / eff_bat) * -1.0
+    if GRID_MARKET in n.generators.index:
+        # the market supplies the sites' net import (negative: absorbs their export)
+        gen_p[GRID_MARKET] = (f["grid_import"] - f["grid_export"]).sum(axis=1)
     n.generators_t.p = frame(gen_p)
     n.links_t.p0 = frame(link_p0)
     n.links_t.p1 = frame(link_p1)
@@ -655,7 +661,7 @@ def network_with_solution(sn: SizingNetwork, lps: LpSolution) -> pypsa.Network:
     n.stores.loc[fixed_store, "e_nom_opt"] = n.stores.loc[fixed_store, "e_nom"]
     n.buses_t.marginal_price = frame({sn.demand_bus: lps.hydrogen_price_eur_per_mwh})
     # the objective includes the counted fixed capital (sn.objective_constant_eur_per_year),
-    # as the PyPSA engine's does (nzv_energy.sizing.model.add_fixed_capital_constant)
+    # as the PyPSA engine's does (nzv_energy.sizing.extra.add_fixed_capital_constant)
     n._objective = lps.objective
     n._objective_constant = 0.0
     return n
