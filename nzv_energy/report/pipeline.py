@@ -17,6 +17,7 @@ from nzv_energy.dispatch.kpis import LCOH_COMPONENTS, compute_kpis, site_kpis
 from nzv_energy.dispatch.simulate import simulate
 from nzv_energy.report.economics import lp_kpi_columns
 from nzv_energy.report.figures import draw_all
+from nzv_energy.report.formatting import format_share
 from nzv_energy.report.page import write_page
 from nzv_energy.report.report import ReportContent, markdown_to_html, render_markdown
 from nzv_energy.results_io import atomic_directory, provenance, relative_path, write_netcdf
@@ -174,11 +175,11 @@ def run_scenario(
         kpis = lp_kpi_columns(kpis, sizing)
     for year, row in kpis.iterrows():
         log.info(
-            "      %s: demand met %.2f %%, chain LCOH %.2f EUR/kg, RFNBO share %.1f %%",
+            "      %s: demand met %s, chain LCOH %.2f EUR/kg, RFNBO share %s",
             year,
-            100 * row["demand_met_share"],
+            format_share(row["demand_met_share"], row["unserved_hydrogen_mwh"]),
             row["lcoh_chain_eur_per_kg"],
-            100 * row["rfnbo_share"],
+            format_share(row["rfnbo_share"]),
         )
 
     prov = provenance(scenario_text, inputs.input_hashes)

@@ -211,8 +211,18 @@ def render_markdown(c: ReportContent) -> str:
         parts += ["Spread across weather years:", "", _table(pct_text), ""]
     if len(c.lcoh_breakdown):
         lb = c.lcoh_breakdown.copy()
-        lb.index.name = "LCOH component, EUR/kg"
-        parts += ["## LCOH breakdown", "", _table(lb, "{:,.2f}"), ""]
+        lb.index.name = "component, EUR/kg"
+        parts += [
+            "## Breakdown of the system net cost per kg (c)",
+            "",
+            "Every asset of the system (planned batteries and gas backup included) and its "
+            "operation, net of export revenue, per kg delivered (`lcoh_<component>_eur_per_kg` "
+            "in kpis.csv); the hydrogen-chain LCOH (a) above is the figure to compare with "
+            "studies.",
+            "",
+            _table(lb, "{:,.2f}"),
+            "",
+        ]
     parts += ["## Figures", ""]
     for fig in c.figures:
         if fig.suffix == ".png":
