@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import logging
 import re
@@ -106,6 +107,22 @@ def resolve_extends(
     return deep_merge(base, data)
 
 
+def _unknown_keys_first(err: ValidationError) -> ValidationError:
+    """Only the unknown-key errors of ``err`` when it has any, else ``err`` itself.
+
+    A misspelt required key (``hydorgen:``) fails twice: ``hydrogen`` is missing and
+    ``hydorgen`` is unknown.  The unknown key is the one to report, since its message
+    suggests the key meant (at every level of the file).
+    """
+    unknown = [e for e in err.errors(include_url=False) if e["type"] == "extra_forbidden"]
+    if not unknown or len(unknown) == err.error_count():
+        return err
+    return ValidationError.from_exception_data(
+        err.title,
+        [{"type": "extra_forbidden", "loc": e["loc"], "input": e["input"]} for e in unknown],
+    )
+
+
 def scenario_from_mapping(raw: Mapping[str, Any], file: str | Path | None = None) -> Scenario:
     """Validate a raw scenario mapping (no ``extends``) into a :class:`Scenario`.
 
@@ -130,7 +147,7 @@ def scenario_from_mapping(raw: Mapping[str, Any], file: str | Path | None = None
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        raise from_validation_error(err, file) from None
+        raise from_validation_error(_unknown_keys_first(err), file) from None
     check_scenario(scenario, file)
     return scenario
 
@@ -164,6 +181,51 @@ def load_scenario(path: str | Path) -> Scenario:
     for message in plausibility_warnings(scenario, p):
         log.warning(message)
     return scenario
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """The scenarios shipped in ``scenarios/``: name (file stem) -> file, sorted by name."""
+    return {p.stem: p for p in sorted(SCENARIOS_DIR.glob("*.yaml"))}
+
+
+def declared_name(path: str | Path) -> str | None:
+    """The ``name:`` a scenario file declares (``extends:`` merged), before validation.
+
+    ``None`` when the name is missing or not a string; the file is not validated.
+    """
+    name = resolve_extends(Path(path)).get("name")
+    return name if isinstance(name, str) else None
+
+
+def resolve_scenario(value: str | Path) -> Path:
+    """The scenario file meant by ``value``: a path, or the name of a shipped scenario.
+
+    A value without a folder or ``.yaml`` suffix that is no file is looked up in
+    ``scenarios/`` (``lausitz_2030`` -> ``scenarios/lausitz_2030.yaml``); a path is
+    returned as given (:func:`load_scenario` reports a missing file).
+
+    Raises
+    ------
+    ScenarioError
+        ``value`` is neither a file nor a shipped name; the message lists the
+        shipped names and the closest one.
+    """
+    path = Path(value)
+    text = str(value)
+    if path.is_file() or "/" in text or "\\" in text or path.suffix.lower() in (".yaml", ".yml"):
+        return path
+    shipped = shipped_scenarios()
+    if text in shipped:
+        return shipped[text]
+    close = difflib.get_close_matches(text, list(shipped), n=1, cutoff=0.6)
+    hint = f" — did you mean '{close[0]}'?" if close else ""
+    raise ScenarioError(
+        None,
+        "SCENARIO",
+        text,
+        f"a scenario file or the name of a shipped scenario{hint} Shipped: "
+        f"{', '.join(shipped)} ('nzv scenarios' describes them)",
+    )
 
 
 def scenario_text_and_hash(path: str | Path) -> tuple[str, str]:

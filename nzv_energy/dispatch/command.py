@@ -1,6 +1,7 @@
 """``run.py simulate SCENARIO [--out DIR] [--force]``: hourly dispatch of fixed capacities.
 
-Writes ``results/<scenario name>/`` atomically:
+Writes ``results/<scenario name>/simulate/`` (under the current folder; or ``--out``)
+atomically:
 
 * ``dispatch.nc`` - the hourly results dataset (schema variables, provenance attrs);
 * ``kpis.csv`` - one row per weather year, KPI columns with units in their names;
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from nzv_energy.cli import default_results
 from nzv_energy.dispatch.kpis import compute_kpis, site_kpis
 from nzv_energy.dispatch.simulate import simulate
 from nzv_energy.results_io import atomic_directory, provenance, write_netcdf
@@ -25,8 +27,6 @@ from nzv_energy.scenario_file import load_scenario, scenario_text_and_hash
 from nzv_energy.system import build_inputs, fixed_capacities
 
 log = logging.getLogger(__name__)
-
-DEFAULT_RESULTS = Path(__file__).resolve().parent.parent.parent / "results"
 
 
 def _summary(kpis: pd.DataFrame) -> list[str]:
@@ -50,7 +50,7 @@ def command(args: argparse.Namespace) -> int:
     ----------
     args
         ``scenario`` (path), ``out`` (folder or ``None`` for
-        ``results/<scenario name>``), ``force`` (replace an existing folder).
+        ``results/<scenario name>/simulate``), ``force`` (replace an existing folder).
 
     Returns
     -------
@@ -60,7 +60,7 @@ def command(args: argparse.Namespace) -> int:
     path = Path(args.scenario)
     scenario = load_scenario(path)
     capacities = fixed_capacities(scenario, path)
-    target = Path(args.out) if args.out is not None else DEFAULT_RESULTS / scenario.name
+    target = Path(args.out) if args.out is not None else default_results(scenario.name, "simulate")
     if target.exists() and not args.force:
         # fail before the (slower) simulation; atomic_directory raises the same error
         with atomic_directory(target, force=False):

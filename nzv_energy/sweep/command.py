@@ -1,6 +1,7 @@
 """``run.py sweep SWEEP.yaml``: validate, expand, run on Dask, assemble, draw, write.
 
-Results go to ``results/<sweep name>/`` (or ``--out``), written atomically:
+Results go to ``results/<sweep name>/sweep/`` under the current folder (or ``--out``),
+written atomically:
 
 ``kpis.nc`` (or ``kpis.zarr``)
     The KPI dataset over the swept dimensions (:mod:`nzv_energy.sweep.results`).
@@ -15,9 +16,9 @@ Results go to ``results/<sweep name>/`` (or ``--out``), written atomically:
 ``hourly/member_*.nc``
     Hourly results per member, when the sweep file sets ``output: {hourly: true}``.
 
-Finished batches are kept in ``results/.<sweep name>.partial/`` until the
-results folder is complete, so an interrupted or failed run resumes with the
-same command.
+Finished batches are kept beside the results folder, in ``.<folder name>.partial/``
+(``results/<sweep name>/.sweep.partial/``), until the results folder is complete,
+so an interrupted or failed run resumes with the same command.
 """
 
 from __future__ import annotations
@@ -72,10 +73,10 @@ class SweepIncompleteError(NzvError):
 
 
 def default_out(spec: SweepSpec) -> Path:
-    """``results/<sweep name>`` of the project."""
-    from nzv_energy.cli import DEFAULT_RESULTS
+    """``results/<sweep name>/sweep`` under the current folder."""
+    from nzv_energy.cli import default_results
 
-    return DEFAULT_RESULTS / spec.name
+    return default_results(spec.name, "sweep")
 
 
 def work_folder(out: Path) -> Path:
@@ -247,7 +248,7 @@ def execute(
     sweep
         The sweep file.
     out
-        Results folder (default ``results/<sweep name>``).
+        Results folder (default ``results/<sweep name>/sweep``).
     force
         Replace an existing results folder.
     scheduler

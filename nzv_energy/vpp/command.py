@@ -2,7 +2,7 @@
 
 Schedules a fixed-capacity scenario window by window with Pyomo and HiGHS,
 dispatches the same inputs with the rule-based kernel, and writes (atomically)
-to ``results/<scenario name>_vpp/``:
+to ``results/<scenario name>/vpp/`` under the current folder (or ``--out``):
 
 ``dispatch.nc``
     Hourly results of the optimised schedule (schema variables plus
@@ -31,7 +31,7 @@ import logging
 import sys
 from pathlib import Path
 
-from nzv_energy.cli import DEFAULT_RESULTS
+from nzv_energy.cli import default_results
 from nzv_energy.errors import ScenarioError
 from nzv_energy.results_io import atomic_directory, provenance, write_netcdf
 from nzv_energy.scenario_file import load_scenario, scenario_text_and_hash
@@ -50,7 +50,7 @@ def command(args: argparse.Namespace) -> int:
     ----------
     args
         ``scenario`` (path), ``days`` (int or None = ``vpp.days`` or all),
-        ``out`` (folder or None = ``results/<scenario name>_vpp``), ``force``.
+        ``out`` (folder or None = ``results/<scenario name>/vpp``), ``force``.
 
     Returns
     -------
@@ -63,7 +63,7 @@ def command(args: argparse.Namespace) -> int:
     days = getattr(args, "days", None)
     if days is not None and days < 1:
         raise ScenarioError(None, "--days", days, "a whole number of days >= 1")
-    target = Path(args.out) if args.out is not None else DEFAULT_RESULTS / f"{scenario.name}_vpp"
+    target = Path(args.out) if args.out is not None else default_results(scenario.name, "vpp")
     if target.exists() and not args.force:
         # fail before the (slower) scheduling; atomic_directory raises the same error
         with atomic_directory(target, force=False):
