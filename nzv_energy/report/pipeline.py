@@ -109,20 +109,21 @@ def run_scenario(
     scenario_path
         Scenario YAML file.
     out_dir
-        Results folder; default ``results/<scenario name>``.
+        Results folder; default ``results/<scenario name>/run`` under ``results_root``.
     force
         Replace an existing results folder.
     mode
         Optimiser mode override (``exact`` or ``fast``).
     results_root
-        Parent of the default results folder.
+        Folder holding the default results folders; default ``results`` in the current
+        directory, as on the command line.
     """
     t0 = time.perf_counter()
     total = 5
     scenario = load_scenario(scenario_path)
     scenario_text, scenario_sha = scenario_text_and_hash(scenario_path)
-    root = results_root or Path(__file__).resolve().parents[2] / "results"
-    target = Path(out_dir) if out_dir is not None else root / scenario.name
+    root = results_root or Path("results")
+    target = Path(out_dir) if out_dir is not None else root / scenario.name / "run"
     if target.exists() and not force:
         # fail before any work is done (atomic_directory checks again at the end)
         with atomic_directory(target, force=False):
