@@ -1,7 +1,9 @@
 """Hourly rule-based dispatch of the multi-site system, compiled with numba.
 
 The kernels are plain loops over float64 arrays that write into preallocated
-outputs; they do no validation (see :mod:`nzv_energy.dispatch.simulate`).  The
+outputs; they do no validation (see :mod:`nzv_energy.dispatch.simulate`).  The index
+constants below are described (name, source, unit, bounds) and checked at import by
+the tables of :mod:`nzv_energy.kernels.layout`.  The
 rules, in the order applied every hour, are documented in ``docs/dispatch.md``.
 
 Array layouts (``n_h`` hours, ``n_s`` sites)
@@ -33,6 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from .layout import check_indices
 
 # --- capacity columns (order of nzv_energy.system.SiteCapacities) ---------------------------
 C_WIND_MW = 0
@@ -153,6 +157,9 @@ M_UNMATCHED_ELECTRICITY_MWH = 1
 M_UNMATCHED_HYDROGEN_MWH = 2
 N_MONTH_ACC = 3
 N_MONTHS = 12
+
+# every index above is checked against the layout tables (names, units, bounds) at import
+check_indices(globals())
 
 #: Shortfalls below this fraction of the hour's demand are rounding of the flow sum.
 UNSERVED_ROUNDING = 1e-12

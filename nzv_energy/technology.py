@@ -14,13 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# the lower heating value and the annuity are defined with the cost formulas (re-exported)
+from nzv_energy.economics import HYDROGEN_LHV_KWH_PER_KG as HYDROGEN_LHV_KWH_PER_KG
+from nzv_energy.economics import annuity_factor as annuity_factor
 from nzv_energy.errors import InputDataError
 
 INPUTS_DIR = Path(__file__).resolve().parent.parent / "inputs"
 COST_TABLE = INPUTS_DIR / "costs.csv"
-
-#: Lower heating value of hydrogen, kWh per kg (= MWh per t).
-HYDROGEN_LHV_KWH_PER_KG = 33.33
 
 
 class _Frozen(BaseModel):
@@ -258,12 +258,3 @@ def cost_sources(cost_year: int, path: Path = COST_TABLE) -> dict[str, str]:
             out[f"{section}.{field}"] = src
     return out
 
-
-def annuity_factor(discount_rate: float, lifetime_years: float) -> float:
-    """Capital recovery factor: annual payment per unit of overnight investment.
-
-    ``r / (1 - (1 + r)**-n)``; ``1 / n`` when ``r`` is zero.
-    """
-    if discount_rate == 0:
-        return 1.0 / lifetime_years
-    return discount_rate / (1.0 - (1.0 + discount_rate) ** -lifetime_years)

@@ -17,7 +17,7 @@ from nzv_energy.vpp.model import (
     read_schedule,
     set_window,
 )
-from nzv_energy.vpp.solve import SolveStatus, WindowSolver, map_status
+from nzv_energy.vpp.solve import PYOMO_TERMINATION, SolveStatus, WindowSolver, map_status
 from tests.conftest import lp_tol
 
 SITE_FIELDS = (
@@ -280,13 +280,26 @@ def test_status_mapping() -> None:
     tc, ss = TerminationCondition, SolutionStatus
     assert map_status(tc.convergenceCriteriaSatisfied, ss.optimal) is SolveStatus.OPTIMAL
     assert map_status(tc.maxTimeLimit, ss.feasible) is SolveStatus.FEASIBLE
+    assert map_status(tc.iterationLimit, ss.feasible) is SolveStatus.FEASIBLE
     assert map_status(tc.maxTimeLimit, ss.noSolution) is SolveStatus.TIME_LIMIT
+    assert map_status(tc.iterationLimit, ss.noSolution) is SolveStatus.ITERATION_LIMIT
+    assert map_status(tc.interrupted, ss.noSolution) is SolveStatus.INTERRUPTED
+    assert map_status(tc.interrupted, ss.feasible) is SolveStatus.INTERRUPTED
     assert map_status(tc.provenInfeasible, ss.noSolution) is SolveStatus.INFEASIBLE
-    assert map_status(tc.infeasibleOrUnbounded, ss.noSolution) is SolveStatus.INFEASIBLE
+    assert map_status(tc.infeasibleOrUnbounded, ss.noSolution) is (
+        SolveStatus.INFEASIBLE_OR_UNBOUNDED)
     assert map_status(tc.unbounded, ss.noSolution) is SolveStatus.UNBOUNDED
     assert map_status(tc.error, ss.noSolution) is SolveStatus.ERROR
-    assert not SolveStatus.TIME_LIMIT.has_solution
-    assert SolveStatus.FEASIBLE.has_solution
+
+
+def test_every_pyomo_termination_has_a_linopy_termination() -> None:
+    assert set(PYOMO_TERMINATION) == set(TerminationCondition)
+
+
+def test_vpp_and_sizing_speak_one_status_vocabulary() -> None:
+    from nzv_energy.sizing import SolveStatus as SizingStatus
+
+    assert SolveStatus is SizingStatus
 
 
 def test_lookahead_relaxation_keeps_committed_hours_binary() -> None:

@@ -34,6 +34,7 @@ from nzv_energy.dispatch.simulate import (
     SITE_OUTPUTS,
     SYSTEM_OUTPUTS,
     HourlyArrays,
+    check_hourly_arrays,
     hourly_arrays,
 )
 from nzv_energy.errors import ScenarioError
@@ -132,17 +133,28 @@ def run_ensemble(
     n_threads
         Threads for ``"prange"``/``"threads"``; ``None`` = all cores.
     arrays
-        Inputs already put in kernel layout by
-        :func:`~nzv_energy.dispatch.simulate.hourly_arrays` (skips re-checking).
+        Inputs already put in kernel layout (e.g. by
+        :func:`~nzv_energy.dispatch.simulate.hourly_arrays`); checked like the
+        scenario's (:func:`~nzv_energy.dispatch.simulate.check_hourly_arrays`).
+
+    Raises
+    ------
+    ScenarioError
+        Invalid capacities, parameters, member counts or year positions.
+    InputDataError
+        Hourly arrays with wrong shapes, NaN, out-of-range values or months
+        outside 0..11.
 
     Returns
     -------
     EnsembleResult
     """
-    if arrays is None:
-        arrays = hourly_arrays(inputs)
     sites = inputs.site_names
     n_s = len(sites)
+    if arrays is None:
+        arrays = hourly_arrays(inputs)
+    else:  # the caller's arrays get the same check as the scenario's
+        check_hourly_arrays(arrays, n_s)
     m = _member_count((capacities, 3), (year_index, 1), (dispatch_params, 2), (cost_params, 2))
     cap = _rows("capacities", capacities, m, (n_s, kd.N_CAP))
     check_capacities(cap, sites)

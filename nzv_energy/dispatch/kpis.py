@@ -40,10 +40,20 @@ from nzv_energy.dispatch.parameters import (
     cost_parameter_vector,
     dispatch_parameter_vector,
 )
+from nzv_energy.economics import (
+    CHAIN_LCOH_KEYS,
+    HYDROGEN_LHV_KWH_PER_KG,
+    annuity_factors,
+    chain_lcoh_eur_per_kg,
+    co2_cost_eur,
+    cost_per_kg_eur,
+    safe_divide,
+    stack_replacement_cost_eur,
+)
 from nzv_energy.errors import InputDataError
 from nzv_energy.kernels import dispatch as kd
+from nzv_energy.kernels import layout
 from nzv_energy.system import SiteCapacities, SystemInputs, fixed_capacities
-from nzv_energy.technology import HYDROGEN_LHV_KWH_PER_KG
 
 HOURS_PER_YEAR = 8760.0
 
@@ -99,13 +109,7 @@ KPI_COLUMNS: tuple[str, ...] = (
     "system_cost_eur",
     "system_net_cost_per_kg_h2_eur_per_kg",
     *(f"lcoh_{c}_eur_per_kg" for c in LCOH_COMPONENTS),
-    "lcoh_chain_eur_per_kg",
-    "lcoh_chain_renewables_cost_eur_per_kg",
-    "lcoh_chain_assets_eur_per_kg",
-    "lcoh_chain_stack_replacement_eur_per_kg",
-    "lcoh_chain_variable_om_eur_per_kg",
-    "lcoh_chain_electricity_market_eur_per_kg",
-    "lcoh_chain_electricity_renewables_eur_per_kg",
+    *CHAIN_LCOH_KEYS,
     "renewables_average_cost_eur_per_mwh",
     "electrolysis_electricity_market_value_eur",
 )
@@ -120,23 +124,6 @@ MARKET_VALUE_COLUMNS: tuple[str, ...] = (
 
 #: Technologies whose annual cost is part of the hydrogen chain.
 CHAIN_TECHNOLOGIES: tuple[str, ...] = ("electrolysis", "hydrogen_storage", "pipeline")
-
-
-def annuity(discount_rate: np.ndarray, lifetime_years: np.ndarray) -> np.ndarray:
-    """Capital recovery factor, vectorised (``1/n`` where the rate is zero)."""
-    r = np.asarray(discount_rate, dtype=np.float64)
-    n = np.asarray(lifetime_years, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f = r / (1.0 - (1.0 + r) ** -n)
-    return np.where(r == 0, 1.0 / n, f)
-
-
-def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    out = np.full(np.broadcast(a, b).shape, np.nan)
-    np.divide(a, b, out=out, where=b > 0)
-    return out
 
 
 def kpi_frame(
@@ -214,7 +201,7 @@ def kpi_frame(
     fixed_om = np.zeros(n)
     fom: dict[str, np.ndarray] = {}
     for tech, inv in invest.items():
-        costs[f"capex_{tech}"] = inv * annuity(r, c(f"{tech}_lifetime_years")) * scale
+        costs[f"capex_{tech}"] = inv * annuity_factors(r, c(f"{tech}_lifetime_years")) * scale
         fom[tech] = inv * c(f"{tech}_fom_fraction_per_year") * scale
         fixed_om = fixed_om + fom[tech]
     costs["fixed_om"] = fixed_om
@@ -234,22 +221,19 @@ def kpi_frame(
     )
     stack_life = par[:, DISPATCH_INDEX["stack_lifetime_hours"]]
     stack_mw_hours = (cap[:, :, kd.C_ELECTROLYSIS_MW] * ss[:, :, kd.K_OPERATING_HOURS]).sum(axis=1)
-    costs["stack_replacement"] = (
-        c("electrolysis_capex_eur_per_mw")
-        * c("stack_replacement_cost_fraction")
-        * stack_mw_hours
-        / stack_life
+    costs["stack_replacement"] = stack_replacement_cost_eur(
+        c("electrolysis_capex_eur_per_mw"), c("stack_replacement_cost_fraction"),
+        stack_mw_hours, stack_life,
     )
     co2_t = natural_gas * c("natural_gas_co2_t_per_mwh")
     costs["natural_gas"] = natural_gas * c("gas_price_eur_per_mwh")
-    costs["co2"] = co2_t * c("co2_price_eur_per_t")
+    costs["co2"] = co2_cost_eur(co2_t, c("co2_price_eur_per_t"))
     costs["grid_import"] = total(kd.K_GRID_IMPORT_COST_EUR)
     costs["grid_export_revenue"] = -total(kd.K_GRID_EXPORT_REVENUE_EUR)
     system_cost = np.sum([costs[k] for k in LCOH_COMPONENTS], axis=0)
 
     demand = zs[:, kd.Z_HYDROGEN_DEMAND_MWH]
     delivered = zs[:, kd.Z_HYDROGEN_DELIVERED_MWH]
-    delivered_kg = delivered * 1000.0 / HYDROGEN_LHV_KWH_PER_KG
     ely_in = total(kd.K_ELECTROLYSIS_INPUT_MWH)
     standby = total(kd.K_ELECTROLYSIS_STANDBY_MWH)
     gen = wind + pv
@@ -260,20 +244,20 @@ def kpi_frame(
         "hydrogen_delivered_mwh": delivered,
         "hydrogen_delivered_t": delivered / HYDROGEN_LHV_KWH_PER_KG,
         "unserved_hydrogen_mwh": zs[:, kd.Z_UNSERVED_HYDROGEN_MWH],
-        "demand_met_share": _safe_div(delivered, demand),
+        "demand_met_share": safe_divide(delivered, demand),
         "hydrogen_output_mwh": h2_out,
         "electrolysis_input_mwh": ely_in,
         "electrolysis_standby_mwh": standby,
-        "electrolysis_full_load_hours_h": _safe_div(
+        "electrolysis_full_load_hours_h": safe_divide(
             ely_in - standby, capsum(kd.C_ELECTROLYSIS_MW)
         ),
         "electrolysis_starts": total(kd.K_STARTS),
         "stack_replacements": total(kd.K_STACK_REPLACEMENTS),
         "renewable_generation_mwh": gen,
         "curtailment_mwh": total(kd.K_CURTAILMENT_MWH),
-        "curtailment_share": _safe_div(total(kd.K_CURTAILMENT_MWH), gen),
+        "curtailment_share": safe_divide(total(kd.K_CURTAILMENT_MWH), gen),
         "battery_discharge_mwh": total(kd.K_BATTERY_DISCHARGE_MWH),
-        "battery_equivalent_cycles": _safe_div(
+        "battery_equivalent_cycles": safe_divide(
             total(kd.K_BATTERY_DISCHARGE_MWH), capsum(kd.C_BATTERY_MWH)
         ),
         "grid_import_mwh": total(kd.K_GRID_IMPORT_MWH),
@@ -287,36 +271,28 @@ def kpi_frame(
         "local_demand_served_mwh": total(kd.K_LOCAL_DEMAND_MWH),
         "unserved_electricity_mwh": total(kd.K_UNSERVED_ELECTRICITY_MWH),
         "rfnbo_hydrogen_mwh": rfnbo,
-        "rfnbo_share": _safe_div(rfnbo, h2_out),
+        "rfnbo_share": safe_divide(rfnbo, h2_out),
         "system_cost_eur": system_cost,
-        "lcoh_eur_per_kg": _safe_div(system_cost, delivered_kg),
+        "system_net_cost_per_kg_h2_eur_per_kg": cost_per_kg_eur(system_cost, delivered),
     }
     for comp in LCOH_COMPONENTS:
-        frame[f"lcoh_{comp}_eur_per_kg"] = _safe_div(costs[comp], delivered_kg)
-    frame["system_net_cost_per_kg_h2_eur_per_kg"] = frame.pop("lcoh_eur_per_kg")
+        frame[f"lcoh_{comp}_eur_per_kg"] = cost_per_kg_eur(costs[comp], delivered)
 
     # hydrogen chain: its assets, stack replacement and O&M, plus its electricity
     chain_assets = np.sum([costs[f"capex_{t}"] + fom[t] for t in CHAIN_TECHNOLOGIES], axis=0)
     chain_vom = h2_out * c("electrolysis_vom_eur_per_mwh_h2")
-    chain_base = chain_assets + costs["stack_replacement"] + chain_vom
     re_cost = (costs["capex_wind"] + fom["wind"] + costs["capex_pv"] + fom["pv"]
                + wind * c("wind_vom_eur_per_mwh") + pv * c("pv_vom_eur_per_mwh"))
-    re_price = _safe_div(re_cost, gen - total(kd.K_CURTAILMENT_MWH))
-    ely_re = ely_in * re_price
+    re_price = safe_divide(re_cost, gen - total(kd.K_CURTAILMENT_MWH))
     if electrolysis_electricity_market_value_eur is None:
         market = np.full(n, np.nan)
     else:
         market = np.broadcast_to(
             np.asarray(electrolysis_electricity_market_value_eur, dtype=np.float64), (n,)
         ).copy()
-    frame["lcoh_chain_eur_per_kg"] = _safe_div(chain_base + market, delivered_kg)
-    frame["lcoh_chain_renewables_cost_eur_per_kg"] = _safe_div(chain_base + ely_re, delivered_kg)
-    frame["lcoh_chain_assets_eur_per_kg"] = _safe_div(chain_assets, delivered_kg)
-    frame["lcoh_chain_stack_replacement_eur_per_kg"] = _safe_div(
-        costs["stack_replacement"], delivered_kg)
-    frame["lcoh_chain_variable_om_eur_per_kg"] = _safe_div(chain_vom, delivered_kg)
-    frame["lcoh_chain_electricity_market_eur_per_kg"] = _safe_div(market, delivered_kg)
-    frame["lcoh_chain_electricity_renewables_eur_per_kg"] = _safe_div(ely_re, delivered_kg)
+    frame.update(chain_lcoh_eur_per_kg(
+        chain_assets, costs["stack_replacement"], chain_vom, market, ely_in * re_price, delivered
+    ))
     frame["renewables_average_cost_eur_per_mwh"] = re_price
     frame["electrolysis_electricity_market_value_eur"] = market
     return pd.DataFrame({col: frame[col] for col in KPI_COLUMNS})
@@ -362,27 +338,9 @@ def sums_from_dataset(
         (~on) & (rating[None, :] > 0), par[kd.P_ELECTROLYSIS_STANDBY_FRACTION] * rating, 0.0
     )
     price = np.asarray(ds["price_eur_per_mwh"].values, dtype=np.float64)[:, None]
-    for col, name in (
-        (kd.K_WIND_MWH, "wind_mw"),
-        (kd.K_PV_MWH, "pv_mw"),
-        (kd.K_CURTAILMENT_MWH, "curtailment_mw"),
-        (kd.K_LOCAL_DEMAND_MWH, "local_demand_mw"),
-        (kd.K_ELECTROLYSIS_INPUT_MWH, "electrolysis_input_mw"),
-        (kd.K_ELECTROLYSIS_STANDBY_MWH, "electrolysis_standby_mw"),
-        (kd.K_HYDROGEN_OUTPUT_MWH, "hydrogen_output_mw"),
-        (kd.K_BATTERY_CHARGE_MWH, "battery_charge_mw"),
-        (kd.K_BATTERY_DISCHARGE_MWH, "battery_discharge_mw"),
-        (kd.K_GRID_IMPORT_MWH, "grid_import_mw"),
-        (kd.K_GRID_EXPORT_MWH, "grid_export_mw"),
-        (kd.K_GAS_BACKUP_MWH, "gas_backup_mw"),
-        (kd.K_GAS_BACKUP_FUEL_MWH, "gas_backup_fuel_mw"),
-        (kd.K_GAS_BACKUP_HYDROGEN_FUEL_MWH, "gas_backup_hydrogen_fuel_mw"),
-        (kd.K_HYDROGEN_STORAGE_CHARGE_MWH, "hydrogen_storage_charge_mw"),
-        (kd.K_HYDROGEN_STORAGE_DISCHARGE_MWH, "hydrogen_storage_discharge_mw"),
-        (kd.K_PIPELINE_FLOW_MWH, "pipeline_flow_mw"),
-        (kd.K_RFNBO_HYDROGEN_MWH, "rfnbo_hydrogen_mw"),
-    ):
-        sums[:, col] = v(name).sum(axis=0)
+    for col, entry in enumerate(layout.SITE_SUMS):  # totals that are sums of an hourly variable
+        if not entry.derived:
+            sums[:, col] = v(entry.source).sum(axis=0)
     sums[:, kd.K_GRID_IMPORT_COST_EUR] = (v("grid_import_mw") * price).sum(axis=0)
     sums[:, kd.K_GRID_EXPORT_REVENUE_EUR] = (v("grid_export_mw") * price).sum(axis=0)
     sums[:, kd.K_OPERATING_HOURS] = on.sum(axis=0)
@@ -520,13 +478,13 @@ def site_kpis(
         table = {
             "renewable_generation_mwh": gen,
             "curtailment_mwh": s[:, kd.K_CURTAILMENT_MWH],
-            "curtailment_share": _safe_div(s[:, kd.K_CURTAILMENT_MWH], gen),
+            "curtailment_share": safe_divide(s[:, kd.K_CURTAILMENT_MWH], gen),
             "hydrogen_output_mwh": s[:, kd.K_HYDROGEN_OUTPUT_MWH],
             "pipeline_flow_mwh": s[:, kd.K_PIPELINE_FLOW_MWH],
-            "electrolysis_full_load_hours_h": _safe_div(running, cap[:, kd.C_ELECTROLYSIS_MW]),
+            "electrolysis_full_load_hours_h": safe_divide(running, cap[:, kd.C_ELECTROLYSIS_MW]),
             "electrolysis_starts": s[:, kd.K_STARTS],
             "stack_replacements": s[:, kd.K_STACK_REPLACEMENTS],
-            "battery_equivalent_cycles": _safe_div(
+            "battery_equivalent_cycles": safe_divide(
                 s[:, kd.K_BATTERY_DISCHARGE_MWH], cap[:, kd.C_BATTERY_MWH]
             ),
             "grid_import_mwh": s[:, kd.K_GRID_IMPORT_MWH],
@@ -536,7 +494,9 @@ def site_kpis(
             "gas_backup_mwh": s[:, kd.K_GAS_BACKUP_MWH],
             "co2_emissions_t": natural_gas * co2,
             "unserved_electricity_mwh": s[:, kd.K_UNSERVED_ELECTRICITY_MWH],
-            "rfnbo_share": _safe_div(s[:, kd.K_RFNBO_HYDROGEN_MWH], s[:, kd.K_HYDROGEN_OUTPUT_MWH]),
+            "rfnbo_share": safe_divide(
+                s[:, kd.K_RFNBO_HYDROGEN_MWH], s[:, kd.K_HYDROGEN_OUTPUT_MWH]
+            ),
         }
         for i, site in enumerate(sites):
             rows.append({"weather_year": year, "site": site,

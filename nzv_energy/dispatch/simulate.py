@@ -26,48 +26,18 @@ from nzv_energy.dispatch.parameters import (
 )
 from nzv_energy.errors import InputDataError
 from nzv_energy.kernels import dispatch as kd
+from nzv_energy.kernels import layout
 from nzv_energy.schema import make_dataset
 from nzv_energy.system import SiteCapacities, SystemInputs, fixed_capacities
 
 log = logging.getLogger(__name__)
 
-#: Row of the kernel's ``out`` array -> schema variable name.
-SITE_OUTPUTS: dict[int, str] = {
-    kd.O_WIND_MW: "wind_mw",
-    kd.O_PV_MW: "pv_mw",
-    kd.O_CURTAILMENT_MW: "curtailment_mw",
-    kd.O_LOCAL_DEMAND_MW: "local_demand_mw",
-    kd.O_ELECTROLYSIS_INPUT_MW: "electrolysis_input_mw",
-    kd.O_ELECTROLYSIS_STANDBY_MW: "electrolysis_standby_mw",
-    kd.O_HYDROGEN_OUTPUT_MW: "hydrogen_output_mw",
-    kd.O_ELECTROLYSIS_ON: "electrolysis_on",
-    kd.O_BATTERY_CHARGE_MW: "battery_charge_mw",
-    kd.O_BATTERY_DISCHARGE_MW: "battery_discharge_mw",
-    kd.O_BATTERY_SOC_MWH: "battery_soc_mwh",
-    kd.O_GRID_IMPORT_MW: "grid_import_mw",
-    kd.O_GRID_EXPORT_MW: "grid_export_mw",
-    kd.O_GAS_BACKUP_MW: "gas_backup_mw",
-    kd.O_GAS_BACKUP_FUEL_MW: "gas_backup_fuel_mw",
-    kd.O_GAS_BACKUP_HYDROGEN_FUEL_MW: "gas_backup_hydrogen_fuel_mw",
-    kd.O_HYDROGEN_STORAGE_CHARGE_MW: "hydrogen_storage_charge_mw",
-    kd.O_HYDROGEN_STORAGE_DISCHARGE_MW: "hydrogen_storage_discharge_mw",
-    kd.O_HYDROGEN_STORAGE_MWH: "hydrogen_storage_mwh",
-    kd.O_PIPELINE_FLOW_MW: "pipeline_flow_mw",
-    kd.O_RFNBO_HYDROGEN_MW: "rfnbo_hydrogen_mw",
-}
+#: Row of the kernel's ``out`` array -> schema variable name (``layout.SITE_OUTPUTS``).
+SITE_OUTPUTS: dict[int, str] = dict(enumerate(layout.names(layout.SITE_OUTPUTS)))
 #: Row of the kernel's ``sys_out`` array -> schema variable name.
-SYSTEM_OUTPUTS: dict[int, str] = {
-    kd.Y_HYDROGEN_DEMAND_MW: "hydrogen_demand_mw",
-    kd.Y_HYDROGEN_DELIVERED_MW: "hydrogen_delivered_mw",
-    kd.Y_UNSERVED_HYDROGEN_MW: "unserved_hydrogen_mw",
-}
+SYSTEM_OUTPUTS: dict[int, str] = dict(enumerate(layout.names(layout.SYSTEM_OUTPUTS)))
 #: Column of the state array -> name (dataset attribute ``dispatch_start_state``).
-STATE_NAMES: dict[int, str] = {
-    kd.S_BATTERY_SOC_MWH: "battery_soc_mwh",
-    kd.S_HYDROGEN_STORAGE_MWH: "hydrogen_storage_mwh",
-    kd.S_ELECTROLYSIS_ON: "electrolysis_on",
-    kd.S_STACK_HOURS: "stack_hours",
-}
+STATE_NAMES: dict[int, str] = dict(enumerate(layout.names(layout.STATE)))
 MODEL_NAME = "numba_dispatch"
 
 
@@ -98,19 +68,130 @@ class HourlyArrays:
     years: tuple[int, ...]
 
 
-def _check_finite_range(
-    name: str, values: np.ndarray, time: pd.DatetimeIndex, lo: float, hi: float
+#: Values the kernels can run with: (name, lower, upper) of each hourly series.
+HOURLY_RANGES: tuple[tuple[str, float, float], ...] = (
+    ("wind_cf", 0.0, 1.0),
+    ("pv_cf", 0.0, 1.0),
+    ("price_eur_per_mwh", -1e5, 1e5),
+    ("hydrogen_demand_mw", 0.0, 1e7),
+)
+
+
+def _hour_label(hour: int, time: pd.DatetimeIndex | None) -> str:
+    return f"at {time[hour]}" if time is not None else f"at hour {hour}"
+
+
+def check_hourly(
+    wind_cf: np.ndarray,
+    pv_cf: np.ndarray,
+    price_eur_per_mwh: np.ndarray,
+    hydrogen_demand_mw: np.ndarray,
+    month: np.ndarray,
+    n_sites: int,
+    time: pd.DatetimeIndex | None = None,
 ) -> None:
-    bad = ~np.isfinite(values) | (values < lo) | (values > hi)
-    if bad.any():
-        idx = np.argwhere(bad)[0]
-        hour = int(idx[-1])
-        where = f"{name}" + (f"[site {int(idx[0])}]" if values.ndim == 2 else "")
+    """The one check of the hourly arrays every kernel entry point runs before the kernel.
+
+    Parameters
+    ----------
+    wind_cf, pv_cf
+        ``(n_hours, n_sites)`` capacity factors in [0, 1].
+    price_eur_per_mwh, hydrogen_demand_mw
+        ``(n_hours,)``.
+    month
+        ``(n_hours,)`` calendar month 0..11 (0 = January): the kernel indexes its
+        monthly RFNBO accumulators with it and does not check it.
+    n_sites
+        Sites of the capacity array.
+    time
+        Time stamps of the hours (for messages), or ``None``.
+
+    Raises
+    ------
+    InputDataError
+        A shape does not match, a value is NaN or out of range, or a month is not
+        a whole number in 0..11; the message names the series, the site and the
+        hour.
+    """
+    n_h = np.shape(wind_cf)[0] if np.ndim(wind_cf) else 0
+    series = (wind_cf, pv_cf, price_eur_per_mwh, hydrogen_demand_mw)
+    for (name, lo, hi), arr in zip(HOURLY_RANGES, series, strict=True):
+        values = np.asarray(arr)
+        shape = (n_h, n_sites) if name.endswith("_cf") else (n_h,)
+        if values.shape != shape:
+            raise InputDataError(None, name, values.shape, f"shape {shape} (hours, sites)")
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(values) | (values < lo) | (values > hi)
+        if bad.any():
+            idx = np.argwhere(bad)[0]
+            site = f"[site {int(idx[1])}]" if values.ndim == 2 else ""
+            raise InputDataError(
+                None, f"{name}{site} {_hour_label(int(idx[0]), time)}",
+                float(values[tuple(idx)]), f"a finite number in [{lo}, {hi}]",
+            )
+    m = np.asarray(month)
+    if m.shape != (n_h,):
+        raise InputDataError(None, "month", m.shape, f"shape ({n_h},) (hours)")
+    with np.errstate(invalid="ignore"):
+        bad_month = ~np.isfinite(m) | (m < 0) | (m > kd.N_MONTHS - 1) | (m != np.round(m))
+    if bad_month.any():
+        hour = int(np.flatnonzero(bad_month)[0])
         raise InputDataError(
-            None,
-            f"{where} at {time[hour]}",
-            float(values[tuple(idx)]),
-            f"a finite number in [{lo}, {hi}]",
+            None, f"month {_hour_label(hour, time)}", m[hour].item(),
+            f"a calendar month 0..{kd.N_MONTHS - 1} (0 = January)",
+        )
+
+
+#: Rounding a caller's state may carry (e.g. an LP solution's levels), MWh or h.
+STATE_TOLERANCE = 1e-6
+
+
+def check_state(state: np.ndarray, cap: np.ndarray) -> None:
+    """Check a start state ``(n_sites, N_STATE)`` against the capacities.
+
+    Raises
+    ------
+    InputDataError
+        A level is NaN, negative or above its store, ``electrolysis_on`` is not 0 or 1,
+        or the stack hours are negative.
+    """
+    limits = {
+        kd.S_BATTERY_SOC_MWH: cap[:, kd.C_BATTERY_MWH],
+        kd.S_HYDROGEN_STORAGE_MWH: cap[:, kd.C_HYDROGEN_STORAGE_MWH],
+    }
+    for col, entry in enumerate(layout.STATE):
+        values = state[:, col]
+        upper = limits.get(col, np.full(values.shape, entry.upper))
+        bad = (~np.isfinite(values) | (values < entry.lower - STATE_TOLERANCE)
+               | (values > upper * (1.0 + 1e-9) + STATE_TOLERANCE))
+        if col == kd.S_ELECTROLYSIS_ON:
+            bad |= (values != 0.0) & (values != 1.0)
+        if bad.any():
+            s = int(np.flatnonzero(bad)[0])
+            allowed = ("0 or 1" if col == kd.S_ELECTROLYSIS_ON
+                       else f"a finite number in [{entry.lower}, {upper[s]}] {entry.unit}")
+            raise InputDataError(None, f"start state: site {s} {entry.name}",
+                                 float(values[s]), allowed)
+
+
+def check_hourly_arrays(arrays: HourlyArrays, n_sites: int) -> None:
+    """:func:`check_hourly` of arrays already in kernel layout, and their year offsets.
+
+    Raises
+    ------
+    InputDataError
+        As :func:`check_hourly`, or year offsets that do not split the hours into
+        one stretch per weather year.
+    """
+    check_hourly(arrays.wind_cf, arrays.pv_cf, arrays.price_eur_per_mwh,
+                 arrays.hydrogen_demand_mw, arrays.month, n_sites)
+    starts = np.asarray(arrays.year_start)
+    n_h = np.shape(arrays.wind_cf)[0]
+    if (starts.shape != (len(arrays.years) + 1,) or starts[0] != 0 or starts[-1] != n_h
+            or (np.diff(starts) <= 0).any()):
+        raise InputDataError(
+            None, "year_start", starts.tolist(),
+            f"{len(arrays.years) + 1} rising offsets from 0 to {n_h} (one stretch per year)",
         )
 
 
@@ -126,22 +207,14 @@ def hourly_arrays(inputs: SystemInputs) -> HourlyArrays:
     """
     n_s = len(inputs.site_names)
     n_h = len(inputs.time)
-    for name, arr, shape in (
-        ("wind_cf", inputs.wind_cf, (n_s, n_h)),
-        ("pv_cf", inputs.pv_cf, (n_s, n_h)),
-        ("price_eur_per_mwh", inputs.price_eur_per_mwh, (n_h,)),
-        ("hydrogen_demand_mw", inputs.hydrogen_demand_mw, (n_h,)),
-    ):
-        if np.shape(arr) != shape:
-            raise InputDataError(None, name, np.shape(arr), f"shape {shape} (sites, hours)")
-    _check_finite_range("wind_cf", np.asarray(inputs.wind_cf), inputs.time, 0.0, 1.0)
-    _check_finite_range("pv_cf", np.asarray(inputs.pv_cf), inputs.time, 0.0, 1.0)
-    _check_finite_range(
-        "price_eur_per_mwh", np.asarray(inputs.price_eur_per_mwh), inputs.time, -1e5, 1e5
-    )
-    _check_finite_range(
-        "hydrogen_demand_mw", np.asarray(inputs.hydrogen_demand_mw), inputs.time, 0.0, 1e7
-    )
+    for name, arr in (("wind_cf", inputs.wind_cf), ("pv_cf", inputs.pv_cf)):
+        if np.shape(arr) != (n_s, n_h):
+            raise InputDataError(None, name, np.shape(arr), f"shape {(n_s, n_h)} (sites, hours)")
+    wind = np.ascontiguousarray(np.asarray(inputs.wind_cf, dtype=np.float64).T)
+    pv = np.ascontiguousarray(np.asarray(inputs.pv_cf, dtype=np.float64).T)
+    month = np.ascontiguousarray(inputs.time.month.to_numpy() - 1, dtype=np.int64)
+    check_hourly(wind, pv, inputs.price_eur_per_mwh, inputs.hydrogen_demand_mw, month, n_s,
+                 inputs.time)
     # weather years present in the time index, in scenario order (inputs narrowed with
     # ``select_year`` keep the scenario's full list of years)
     calendar_year = inputs.time.year.to_numpy()
@@ -160,11 +233,11 @@ def hourly_arrays(inputs: SystemInputs) -> HourlyArrays:
             None, "time", f"{n_h} hours", f"only hours of the weather years {inputs.years}"
         )
     return HourlyArrays(
-        wind_cf=np.ascontiguousarray(np.asarray(inputs.wind_cf, dtype=np.float64).T),
-        pv_cf=np.ascontiguousarray(np.asarray(inputs.pv_cf, dtype=np.float64).T),
+        wind_cf=wind,
+        pv_cf=pv,
         price_eur_per_mwh=np.ascontiguousarray(inputs.price_eur_per_mwh, dtype=np.float64),
         hydrogen_demand_mw=np.ascontiguousarray(inputs.hydrogen_demand_mw, dtype=np.float64),
-        month=np.ascontiguousarray(inputs.time.month.to_numpy() - 1, dtype=np.int64),
+        month=month,
         year_start=np.array(starts, dtype=np.int64),
         years=years,
     )
@@ -352,21 +425,14 @@ def simulate_arrays(
     check_capacities(cap, sites)
     par = np.ascontiguousarray(par, dtype=np.float64)
     check_dispatch_parameters(par)
-    for name, arr, shape, lo, hi in (
-        ("wind_cf", wind_cf, (n_h, n_s), 0.0, 1.0),
-        ("pv_cf", np.asarray(pv_cf), (n_h, n_s), 0.0, 1.0),
-        ("price_eur_per_mwh", np.asarray(price_eur_per_mwh), (n_h,), -1e5, 1e5),
-        ("hydrogen_demand_mw", np.asarray(hydrogen_demand_mw), (n_h,), 0.0, 1e7),
-    ):
-        if arr.shape != shape:
-            raise InputDataError(None, name, arr.shape, f"shape {shape} (hours, sites)")
-        _check_finite_range(name, arr.T if arr.ndim == 2 else arr, time, lo, hi)
+    month = np.ascontiguousarray(time.month.to_numpy() - 1, dtype=np.int64)
+    check_hourly(wind_cf, pv_cf, price_eur_per_mwh, hydrogen_demand_mw, month, n_s, time)
     arrays = HourlyArrays(
         wind_cf=np.ascontiguousarray(wind_cf),
         pv_cf=np.ascontiguousarray(pv_cf, dtype=np.float64),
         price_eur_per_mwh=np.ascontiguousarray(price_eur_per_mwh, dtype=np.float64),
         hydrogen_demand_mw=np.ascontiguousarray(hydrogen_demand_mw, dtype=np.float64),
-        month=np.ascontiguousarray(time.month.to_numpy() - 1, dtype=np.int64),
+        month=month,
         year_start=np.array([0, n_h], dtype=np.int64),
         years=(int(time[0].year),),
     )
@@ -421,21 +487,19 @@ def dispatch_from_state(
     par = np.ascontiguousarray(par, dtype=np.float64)
     check_dispatch_parameters(par)
     wind = np.ascontiguousarray(wind_cf, dtype=np.float64)
-    n_h = wind.shape[0]
-    for name, arr, shape in (
-        ("wind_cf", wind, (n_h, n_s)),
-        ("pv_cf", np.asarray(pv_cf), (n_h, n_s)),
-        ("price_eur_per_mwh", np.asarray(price_eur_per_mwh), (n_h,)),
-        ("hydrogen_demand_mw", np.asarray(hydrogen_demand_mw), (n_h,)),
-        ("month", np.asarray(month), (n_h,)),
-    ):
-        if arr.shape != shape:
-            raise InputDataError(None, name, arr.shape, f"shape {shape} (hours, sites)")
+    n_h = wind.shape[0] if wind.ndim else 0
+    check_hourly(wind, pv_cf, price_eur_per_mwh, hydrogen_demand_mw, month, n_s)
     state = np.zeros((n_s, kd.N_STATE))
-    state[:, kd.S_BATTERY_SOC_MWH] = battery_soc_mwh
-    state[:, kd.S_HYDROGEN_STORAGE_MWH] = hydrogen_storage_mwh
-    state[:, kd.S_ELECTROLYSIS_ON] = np.asarray(electrolysis_on, dtype=np.float64)
-    state[:, kd.S_STACK_HOURS] = stack_hours
+    for col, values in ((kd.S_BATTERY_SOC_MWH, battery_soc_mwh),
+                        (kd.S_HYDROGEN_STORAGE_MWH, hydrogen_storage_mwh),
+                        (kd.S_ELECTROLYSIS_ON, electrolysis_on),
+                        (kd.S_STACK_HOURS, stack_hours)):
+        arr = np.asarray(values, dtype=np.float64)
+        if arr.shape != (n_s,):
+            raise InputDataError(None, f"start state: {STATE_NAMES[col]}", arr.shape,
+                                 f"shape ({n_s},) (sites)")
+        state[:, col] = arr
+    check_state(state, cap)
     out = np.zeros((kd.N_OUT, n_h, n_s))
     sys_out = np.zeros((kd.N_SYS_OUT, n_h))
     monthly = par[kd.P_RFNBO_MONTHLY] > 0.5

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nzv_energy.economics import GasBackupCost, annuity_factor, natural_gas_backup_cost
 from nzv_energy.scenario import Scenario
-from nzv_energy.technology import annuity_factor
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,10 @@ class TechnologyCosts:
     @property
     def gas_backup_eur_per_mwh_el(self) -> float:
         """Marginal cost of the gas backup per MWh of electric output."""
-        return (
-            self.gas_fuel_eur_per_mwh_el + self.gas_co2_eur_per_mwh_el + self.gas_vom_eur_per_mwh_el
-        )
+        return GasBackupCost(
+            self.gas_fuel_eur_per_mwh_el, self.gas_co2_eur_per_mwh_el,
+            self.gas_vom_eur_per_mwh_el, self.gas_co2_t_per_mwh_el,
+        ).total_eur_per_mwh_el
 
 
 def annual_cost_per_unit(
@@ -98,12 +99,13 @@ def technology_costs(scenario: Scenario) -> TechnologyCosts:
     tech = scenario.technology
     r = scenario.economics.discount_rate
     gas = tech.gas_backup
-    natural_gas = scenario.operation.gas_backup_fuel == "natural_gas"
-    if natural_gas:
-        fuel = scenario.economics.gas_price_eur_per_mwh / gas.efficiency
-        co2_t = gas.natural_gas_co2_t_per_mwh / gas.efficiency
-    else:
-        fuel, co2_t = 0.0, 0.0
+    if scenario.operation.gas_backup_fuel == "natural_gas":
+        gas_cost = natural_gas_backup_cost(
+            scenario.economics.gas_price_eur_per_mwh, scenario.economics.co2_price_eur_per_t,
+            gas.natural_gas_co2_t_per_mwh, gas.efficiency, gas.vom_eur_per_mwh,
+        )
+    else:  # the fuel is the site's own hydrogen: VOM only
+        gas_cost = GasBackupCost(0.0, 0.0, gas.vom_eur_per_mwh, 0.0)
     return TechnologyCosts(
         wind_eur_per_mw_year=annual_cost_per_unit(
             tech.wind.capex_eur_per_mw, tech.wind.fom_fraction_per_year,
@@ -141,8 +143,8 @@ def technology_costs(scenario: Scenario) -> TechnologyCosts:
         electrolysis_vom_eur_per_mwh_el=(
             tech.electrolysis.vom_eur_per_mwh_h2 * tech.electrolysis.efficiency
         ),
-        gas_fuel_eur_per_mwh_el=fuel,
-        gas_co2_eur_per_mwh_el=scenario.economics.co2_price_eur_per_t * co2_t,
-        gas_vom_eur_per_mwh_el=gas.vom_eur_per_mwh,
-        gas_co2_t_per_mwh_el=co2_t,
+        gas_fuel_eur_per_mwh_el=gas_cost.fuel_eur_per_mwh_el,
+        gas_co2_eur_per_mwh_el=gas_cost.co2_eur_per_mwh_el,
+        gas_vom_eur_per_mwh_el=gas_cost.vom_eur_per_mwh_el,
+        gas_co2_t_per_mwh_el=gas_cost.co2_t_per_mwh_el,
     )

@@ -20,12 +20,20 @@ import pandas as pd
 
 from nzv_energy.sizing.lp import DirectModel
 from nzv_energy.sizing.network import SizingNetwork
+from nzv_energy.solver_status import SolveStatus
 
 logger = logging.getLogger(__name__)
 
 #: Constraints the scenario's optimisation options add (listed first in a diagnosis).
 _SCENARIO_CONSTRAINTS = ("co2_cap", "grid_import_cap", "storage_share", "rfnbo",
                          "demand_balance")
+
+#: What an infeasible sizing asks of the user when no conflict is named.
+_HINT = (
+    "the capacity ranges cannot serve the hydrogen demand every hour under the "
+    "scenario's constraints; widen the ranges (max electrolysis, wind, PV, hydrogen "
+    "storage, pipelines) or relax optimisation.* constraints"
+)
 
 #: Largest model (rows) for which an IIS is computed.
 MAX_IIS_ROWS = 150_000
@@ -87,14 +95,14 @@ def _describe(sn: SizingNetwork, con: str, component: str | None) -> str:
     return f"{con}" + (f" {component}" if component else "")
 
 
-def explain_infeasibility(sn: SizingNetwork, m: linopy.Model, status: str) -> str:
-    """A sentence naming the conflicting parts of the scenario, or a generic hint."""
-    hint = (
-        "the capacity ranges cannot serve the hydrogen demand every hour under the "
-        "scenario's constraints; widen the ranges (max electrolysis, wind, PV, hydrogen "
-        "storage, pipelines) or relax optimisation.* constraints"
-    )
-    if status != "infeasible":
+def explain_infeasibility(sn: SizingNetwork, m: linopy.Model, status: SolveStatus) -> str:
+    """A sentence naming the conflicting parts of the scenario, or a generic hint.
+
+    A conflict analysis is sought only for a model proven ``infeasible`` (not for
+    ``unbounded`` or ``infeasible_or_unbounded``).
+    """
+    hint = _HINT
+    if status is not SolveStatus.INFEASIBLE:
         return hint
     n_rows = int(m.constraints.ncons)
     if n_rows > MAX_IIS_ROWS:
@@ -113,7 +121,7 @@ def explain_infeasibility(sn: SizingNetwork, m: linopy.Model, status: str) -> st
             continue
         component = coords.get("name") if isinstance(coords, dict) else None
         snapshot = coords.get("snapshot") if isinstance(coords, dict) else None
-        groups[(con, component)].append(snapshot)
+        groups[(str(con), component)].append(snapshot)
     parts = []
     def order(kv: tuple[tuple[str, str | None], list[object]]) -> tuple[int, int]:
         return (0 if kv[0][0].startswith(_SCENARIO_CONSTRAINTS) else 1, -len(kv[1]))
@@ -188,11 +196,7 @@ def describe_direct_row_group(sn: SizingNetwork, group: str) -> str:
 
 def explain_direct_infeasibility(sn: SizingNetwork, dm: DirectModel, h: highspy.Highs) -> str:
     """Scenario-level explanation of an infeasible direct LP from HiGHS's IIS."""
-    hint = (
-        "the capacity ranges cannot serve the hydrogen demand every hour under the "
-        "scenario's constraints; widen the ranges (max electrolysis, wind, PV, hydrogen "
-        "storage, pipelines) or relax optimisation.* constraints"
-    )
+    hint = _HINT
     groups = dm.row_groups
     n_rows = sum(len(v) for v in groups.values())
     if n_rows > MAX_IIS_ROWS:

@@ -15,6 +15,7 @@ import logging
 import numpy as np
 
 from nzv_energy.errors import ModelInfeasibleError
+from nzv_energy.rfnbo import rfnbo_eligible_hours
 from nzv_energy.sizing.network import Bounds, capacity_bounds
 from nzv_energy.system import SystemInputs
 
@@ -80,9 +81,9 @@ def _site_electricity_max(inputs: SystemInputs, i: int, site: str, rfnbo: bool) 
         _max(bounds, site, "wind_mw") * inputs.wind_cf[i]
         + _max(bounds, site, "pv_mw") * inputs.pv_cf[i]
     )
-    cheap = inputs.price_eur_per_mwh <= sc.operation.import_price_threshold_eur_per_mwh
     if sc.operation.grid_import:
-        power = power + s.grid_connection_mw * (cheap if rfnbo else 1.0)
+        eligible = rfnbo_eligible_hours(inputs.price_eur_per_mwh, sc.economics.co2_price_eur_per_t)
+        power = power + s.grid_connection_mw * (eligible if rfnbo else 1.0)
     if not rfnbo:
         power = power + _max(bounds, site, "battery_mw")
         if sc.operation.gas_backup_fuel == "natural_gas":
@@ -109,7 +110,8 @@ def check_energy(inputs: SystemInputs) -> str | None:
     if demand > producible * (1 + TOL):
         n_years = len(inputs.years)
         sources = "max wind and PV" + (
-            ", grid import in hours at or below the price threshold" if rfnbo else
+            ", grid import in the hours the RFNBO rule counts renewable (at or below "
+            "20 EUR/MWh or below 0.36 x the CO2 price)" if rfnbo else
             ", battery power, gas backup and grid import as allowed"
         )
         return (

@@ -1,21 +1,22 @@
 """Stage 3 of the optimiser: solve the linopy model with HiGHS.
 
-Statuses are an enum (:class:`SolveStatus`), mapped from HiGHS's own model
+Statuses are the project's one vocabulary
+(:class:`~nzv_energy.solver_status.SolveStatus`), mapped from HiGHS's own model
 status.  An infeasible or unbounded model raises
 :class:`~nzv_energy.errors.ModelInfeasibleError` (exit status 3) with a
 diagnosis in scenario terms; a time limit returns the best feasible point
-HiGHS has, with a warning, or raises :class:`SolverLimitError` when it has none.
+HiGHS has (status ``feasible``), with a warning, or raises :class:`SolverLimitError`
+when it has none; an interrupted solve raises ``KeyboardInterrupt`` (exit status 130).
 
 The time limit is wall-clock time, so where it stops depends on the machine's
 load: leave it unset (the default) for a reproducible sizing, or use HiGHS's
 deterministic ``simplex_iteration_limit`` through ``solver_options``.  Every
-early stop is recorded in the result's status (``time_limit``).  Ctrl-C stops
+early stop with a feasible point is recorded in the result's status (``feasible``).  Ctrl-C stops
 a solve within a fraction of a second (:mod:`nzv_energy.solver_interrupt`).
 """
 
 from __future__ import annotations
 
-import enum
 import logging
 import time
 from collections.abc import Callable
@@ -26,44 +27,26 @@ import highspy
 import linopy
 
 from nzv_energy.errors import EXIT_INFEASIBLE, ModelInfeasibleError, NzvError
+from nzv_energy.highs_banner import silence_banner
 from nzv_energy.sizing.diagnose import explain_direct_infeasibility, explain_infeasibility
 from nzv_energy.sizing.lp import DirectModel, LpSolution, read_direct_solution
 from nzv_energy.sizing.network import SizingNetwork
 from nzv_energy.solver_interrupt import call_interruptibly, enable_cancel
+from nzv_energy.solver_status import (
+    SolveStatus,
+    TerminationCondition,
+    highs_termination,
+    status_from_highs,
+)
 
 logger = logging.getLogger(__name__)
 
 
-class SolveStatus(enum.StrEnum):
-    """Outcome of a solve."""
-
-    OPTIMAL = "optimal"
-    """Proven optimal."""
-    TIME_LIMIT = "time_limit"
-    """Stopped at the time limit with a feasible, not proven optimal, solution."""
-    INFEASIBLE = "infeasible"
-    UNBOUNDED = "unbounded"
-    INFEASIBLE_OR_UNBOUNDED = "infeasible_or_unbounded"
-    NO_SOLUTION = "no_solution"
-    """Stopped by a limit before any feasible solution was found."""
-    ERROR = "error"
-
-
 class SolverLimitError(NzvError):
-    """The solver stopped at its time limit without a feasible solution (exit status 3)."""
+    """A time or iteration limit stopped the solver before a feasible solution (exit status 3)."""
 
     exit_code = EXIT_INFEASIBLE
 
-
-_HIGHS_STATUS: dict[highspy.HighsModelStatus, SolveStatus] = {
-    highspy.HighsModelStatus.kOptimal: SolveStatus.OPTIMAL,
-    highspy.HighsModelStatus.kInfeasible: SolveStatus.INFEASIBLE,
-    highspy.HighsModelStatus.kUnbounded: SolveStatus.UNBOUNDED,
-    highspy.HighsModelStatus.kUnboundedOrInfeasible: SolveStatus.INFEASIBLE_OR_UNBOUNDED,
-    highspy.HighsModelStatus.kTimeLimit: SolveStatus.TIME_LIMIT,
-    highspy.HighsModelStatus.kIterationLimit: SolveStatus.TIME_LIMIT,
-    highspy.HighsModelStatus.kInterrupt: SolveStatus.TIME_LIMIT,
-}
 
 #: HiGHS options of the exact mode: dual simplex after presolve, default pricing
 #: (measured fastest on the hourly model against IPX, primal simplex, presolve off,
@@ -88,7 +71,7 @@ class SolveReport:
     Attributes
     ----------
     status
-        Outcome.
+        Outcome (:class:`~nzv_energy.solver_status.SolveStatus`).
     objective
         Objective value (mean annual cost of the extendable assets and operation), EUR/a.
     solve_time_s
@@ -99,6 +82,8 @@ class SolveReport:
         Simplex and interior-point iteration counts.
     options
         The HiGHS options used.
+    termination
+        Why HiGHS stopped, in linopy's terms.
     """
 
     status: SolveStatus
@@ -107,14 +92,7 @@ class SolveReport:
     highs_status: str
     iterations: dict[str, int] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
-
-
-def classify(model_status: highspy.HighsModelStatus, primal_feasible: bool) -> SolveStatus:
-    """Map HiGHS's model status (and whether it holds a feasible point) to :class:`SolveStatus`."""
-    status = _HIGHS_STATUS.get(model_status, SolveStatus.ERROR)
-    if status is SolveStatus.TIME_LIMIT and not primal_feasible:
-        return SolveStatus.NO_SOLUTION
-    return status
+    termination: TerminationCondition = TerminationCondition.unknown
 
 
 def _run(
@@ -138,7 +116,7 @@ def _report(
         highspy.SolutionStatus.kSolutionStatusFeasible
     )
     report = SolveReport(
-        status=classify(model_status, feasible),
+        status=status_from_highs(model_status, feasible),
         objective=float(info.objective_function_value) if feasible else float("nan"),
         solve_time_s=elapsed,
         highs_status=h.modelStatusToString(model_status),
@@ -148,6 +126,7 @@ def _report(
             "crossover": int(info.crossover_iteration_count),
         },
         options=opts,
+        termination=highs_termination(model_status),
     )
     logger.info("HiGHS: %s in %.1f s (%s)", report.highs_status, elapsed, report.iterations)
     return report, feasible
@@ -165,22 +144,26 @@ def _raise_for_status(
     sn: SizingNetwork, report: SolveReport, time_limit_s: float | None, reason: Callable[[], str]
 ) -> None:
     status = report.status
-    if status in (SolveStatus.INFEASIBLE, SolveStatus.UNBOUNDED,
-                  SolveStatus.INFEASIBLE_OR_UNBOUNDED):
+    if status.is_infeasible:
         why = reason()
         raise ModelInfeasibleError(
             f"scenario {sn.scenario.name!r}: the sizing model is {status.value.replace('_', ' ')}"
             + (f": {why}" if why else "")
         )
-    if status is SolveStatus.NO_SOLUTION:
+    if status is SolveStatus.INTERRUPTED:
+        # a cancelled solve ends the run as Ctrl-C does (exit status 130, nothing written)
+        raise KeyboardInterrupt(f"HiGHS: {report.highs_status}")
+    if status in (SolveStatus.TIME_LIMIT, SolveStatus.ITERATION_LIMIT):
+        limit = (f"time limit {time_limit_s} s" if status is SolveStatus.TIME_LIMIT
+                 else "an iteration limit of the solver options")
         raise SolverLimitError(
             f"scenario {sn.scenario.name!r}: HiGHS stopped after {report.solve_time_s:.0f} s "
-            f"(time limit {time_limit_s} s) without a feasible solution; raise the time "
-            "limit or use --mode fast"
+            f"({limit}: {report.highs_status}) without a feasible solution; raise the limit "
+            "or use --mode fast"
         )
-    if status is SolveStatus.ERROR:
+    if not status.has_solution:
         raise NzvError(f"HiGHS failed: {report.highs_status}")
-    if status is SolveStatus.TIME_LIMIT:
+    if status is SolveStatus.FEASIBLE:
         logger.warning(
             "HiGHS stopped early (%s after %.0f s, %s): the capacities are feasible but NOT "
             "proven optimal, and a wall-clock limit makes them depend on the machine's load",
@@ -201,6 +184,8 @@ def solve_direct(
     Parameters and errors as :func:`solve`; returns the report and the solution.
     """
     opts = _options(options, time_limit_s)
+    if not opts["output_flag"]:
+        silence_banner()
     h = highspy.Highs()
     for key, value in opts.items():
         h.setOptionValue(key, value)
@@ -246,12 +231,16 @@ def solve(
     ModelInfeasibleError
         The model is infeasible or unbounded; the message says why.
     SolverLimitError
-        The time limit ran out before a feasible solution was found.
+        The time limit (or an iteration limit) ran out before a feasible solution was found.
+    KeyboardInterrupt
+        HiGHS reports that the solve was interrupted.
     """
     opts = _options(options, time_limit_s)
     t0 = time.perf_counter()
     logger.info("HiGHS: solving the sizing LP (linopy model, %d variables, %d constraints)",
                 m.nvars, m.ncons)
+    if not opts["output_flag"]:
+        silence_banner()  # linopy constructs its Highs object before setting options
     # linopy runs HiGHS in a worker thread and cancels it on Ctrl-C itself
     m.solve(solver_name="highs", io_api="direct", **opts)
     elapsed = time.perf_counter() - t0
@@ -259,7 +248,7 @@ def solve(
     report, _ = _report(h, opts, elapsed, time_limit_s)
     _raise_for_status(
         sn, report, time_limit_s,
-        lambda: explain_infeasibility(sn, m, report.status.value) if diagnose else "",
+        lambda: explain_infeasibility(sn, m, report.status) if diagnose else "",
     )
     n = sn.network
     assert n is not None

@@ -38,6 +38,7 @@ from nzv_energy.scenario import Scenario
 from nzv_energy.sweep.apply import member_scenario, member_scenario_validated
 from nzv_energy.sweep.fields import FieldRef
 from nzv_energy.sweep.members import MemberBatch
+from nzv_energy.sweep.optimise import extra_kpi_names, size_member
 from nzv_energy.sweep.spec import SweepSpec
 from nzv_energy.sweep.store import BatchResult
 from nzv_energy.system import SystemInputs, fixed_capacities
@@ -97,8 +98,6 @@ def shared_inputs(
     """Bundle a sweep's base scenario and loaded inputs for the workers."""
     names = KPI_NAMES
     if optimise:
-        from nzv_energy.sweep.optimise import extra_kpi_names
-
         names = (*KPI_NAMES, *extra_kpi_names(spec.base, {f.path for f in spec.fields}))
     return SharedInputs(
         base=spec.base,
@@ -150,9 +149,7 @@ def _member_rows(
 
 def _size(shared: SharedInputs, scenario: Scenario, year: int) -> tuple[Scenario, Any]:
     """Size the member's ranges with the optimiser on its weather year."""
-    from nzv_energy.sweep.optimise import size_member
-
-    return size_member(shared, scenario, year)
+    return size_member(shared.inputs, shared.base_demand_mean_mw, scenario, year)
 
 
 def _run(

@@ -13,12 +13,10 @@ thousands.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nzv_energy.scenario import Scenario
-
-if TYPE_CHECKING:
-    from nzv_energy.sweep.evaluate import SharedInputs
+from nzv_energy.system import SystemInputs
 
 #: Extra KPI: the optimiser's LCOH of the sized system.
 OPTIMISER_LCOH = "optimiser_lcoh_eur_per_kg"
@@ -40,14 +38,17 @@ def extra_kpi_names(base: Scenario, swept: set[str]) -> tuple[str, ...]:
 
 
 def size_member(
-    shared: SharedInputs, scenario: Scenario, year: int
+    inputs: SystemInputs, base_demand_mean_mw: float, scenario: Scenario, year: int
 ) -> tuple[Scenario, dict[str, float]]:
     """Size a member's ranges on its weather year.
 
     Parameters
     ----------
-    shared
-        The sweep's shared inputs (all weather years).
+    inputs
+        The sweep's hourly inputs (all weather years).
+    base_demand_mean_mw
+        Mean hydrogen demand the hourly demand series was built for, MW (the member's
+        ``hydrogen.demand.mean_mw`` scales it).
     scenario
         The member's scenario (with ranges).
     year
@@ -68,13 +69,13 @@ def size_member(
     one_year = scenario.model_copy(
         update={"weather": scenario.weather.model_copy(update={"years": (year,)})}
     )
-    inputs = shared.inputs.select_year(year)
-    base_mean = shared.base_demand_mean_mw
+    year_inputs = inputs.select_year(year)
+    base_mean = base_demand_mean_mw
     scale = scenario.hydrogen.demand.mean_mw / base_mean if base_mean > 0 else 0.0
-    inputs = dataclasses.replace(
-        inputs, scenario=one_year, hydrogen_demand_mw=inputs.hydrogen_demand_mw * scale
+    year_inputs = dataclasses.replace(
+        year_inputs, scenario=one_year, hydrogen_demand_mw=year_inputs.hydrogen_demand_mw * scale
     )
-    result = optimise(one_year, inputs)
+    result = optimise(one_year, year_inputs)
     sized: Any = result.scenario
     extra = {OPTIMISER_LCOH: float(result.system_net_cost_per_kg_h2_eur_per_kg)}
     ranges = scenario.ranges()

@@ -50,6 +50,7 @@ from typing import Literal
 import numpy as np
 import pyomo.environ as pyo
 
+from nzv_energy.economics import natural_gas_backup_cost
 from nzv_energy.errors import ScenarioError
 from nzv_energy.scenario import Scenario
 from nzv_energy.system import SiteCapacities, fixed_capacities
@@ -131,8 +132,10 @@ class Portfolio:
         """Variable cost of one MWh of gas-backup electricity (fuel, CO2, O&M), EUR."""
         if self.gas_fuel == "hydrogen":
             return self.gas_vom_eur_per_mwh
-        fuel = self.gas_price_eur_per_mwh + self.co2_price_eur_per_t * self.gas_co2_t_per_mwh
-        return fuel / self.gas_efficiency + self.gas_vom_eur_per_mwh
+        return natural_gas_backup_cost(
+            self.gas_price_eur_per_mwh, self.co2_price_eur_per_t, self.gas_co2_t_per_mwh,
+            self.gas_efficiency, self.gas_vom_eur_per_mwh,
+        ).total_eur_per_mwh_el
 
     def site_sets(self) -> dict[str, list[int]]:
         """Indices of the sites that have each kind of asset."""

@@ -3,8 +3,9 @@
 The interface is ``pyomo.contrib.solver``'s ``"highs"`` (Pyomo >= 6.8, built on
 ``highspy``): the model is handed to HiGHS once, and later solves only push the
 changed parameter values and variable bounds, which is what makes 365 windows
-a year affordable.  Pyomo's termination conditions are mapped to
-:class:`SolveStatus`.
+a year affordable.  Pyomo's termination conditions are mapped to linopy's
+(:data:`PYOMO_TERMINATION`) and from there to the project's one status vocabulary
+(:class:`~nzv_energy.solver_status.SolveStatus`).
 
 A window's MIP stops at the relative gap ``mip_gap`` or, deterministically, after
 ``mip_max_nodes`` branch-and-bound nodes, so the schedule does not depend on the
@@ -27,7 +28,10 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
+from nzv_energy.highs_banner import silence_banner
 from nzv_energy.solver_interrupt import call_interruptibly
+from nzv_energy.solver_status import SolveStatus, status_from_termination
+from nzv_energy.solver_status import TerminationCondition as Termination
 
 log = logging.getLogger(__name__)
 
@@ -35,46 +39,37 @@ log = logging.getLogger(__name__)
 SOLVER_NAME = "highs"
 
 
-class SolveStatus(enum.Enum):
-    """Outcome of one window solve."""
-
-    OPTIMAL = "optimal"
-    """Solved to the requested MIP gap."""
-    FEASIBLE = "feasible"
-    """Stopped early (time or iteration limit) with a feasible schedule."""
-    INFEASIBLE = "infeasible"
-    """No schedule satisfies the constraints."""
-    UNBOUNDED = "unbounded"
-    """The objective is unbounded (a modelling error)."""
-    TIME_LIMIT = "time_limit"
-    """Stopped at the time limit without a feasible schedule."""
-    ERROR = "error"
-    """The solver failed."""
-
-    @property
-    def has_solution(self) -> bool:
-        """True when a schedule was loaded into the model."""
-        return self in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+#: Pyomo's termination conditions in linopy's terms (every member of Pyomo's enum).
+PYOMO_TERMINATION: dict[TerminationCondition, Termination] = {
+    TerminationCondition.convergenceCriteriaSatisfied: Termination.optimal,
+    TerminationCondition.maxTimeLimit: Termination.time_limit,
+    # HiGHS's kIterationLimit and kSolutionLimit (MIP node limits) both arrive here
+    TerminationCondition.iterationLimit: Termination.iteration_limit,
+    TerminationCondition.objectiveLimit: Termination.terminated_by_limit,
+    TerminationCondition.minStepLength: Termination.imprecise,
+    TerminationCondition.unbounded: Termination.unbounded,
+    TerminationCondition.provenInfeasible: Termination.infeasible,
+    TerminationCondition.locallyInfeasible: Termination.infeasible,
+    TerminationCondition.infeasibleOrUnbounded: Termination.infeasible_or_unbounded,
+    TerminationCondition.error: Termination.error,
+    TerminationCondition.interrupted: Termination.user_interrupt,
+    TerminationCondition.licensingProblems: Termination.licensing_problems,
+    TerminationCondition.emptyModel: Termination.unknown,
+    TerminationCondition.unknown: Termination.unknown,
+}
 
 
 def map_status(termination: TerminationCondition, solution: SolutionStatus) -> SolveStatus:
-    """Map Pyomo's termination condition and solution status to :class:`SolveStatus`."""
+    """Pyomo's termination condition and solution status as a :class:`SolveStatus`.
+
+    The rule is :func:`nzv_energy.solver_status.status_from_termination`: a window
+    stopped by a limit with a schedule is ``feasible``, without one ``time_limit`` or
+    ``iteration_limit``; ``infeasible_or_unbounded`` (HiGHS's MIP presolve) keeps its name.
+    """
     has_solution = solution in (SolutionStatus.optimal, SolutionStatus.feasible)
-    if termination == TerminationCondition.convergenceCriteriaSatisfied and has_solution:
-        return SolveStatus.OPTIMAL
-    if termination in (TerminationCondition.provenInfeasible,
-                       TerminationCondition.locallyInfeasible):
-        return SolveStatus.INFEASIBLE
-    if termination == TerminationCondition.infeasibleOrUnbounded:
-        # HiGHS reports this for MIPs whose presolve proves there is no feasible point
-        return SolveStatus.INFEASIBLE
-    if termination == TerminationCondition.unbounded:
-        return SolveStatus.UNBOUNDED
-    if has_solution:
-        return SolveStatus.FEASIBLE
-    if termination == TerminationCondition.maxTimeLimit:
-        return SolveStatus.TIME_LIMIT
-    return SolveStatus.ERROR
+    return status_from_termination(
+        PYOMO_TERMINATION.get(termination, Termination.unknown), has_solution
+    )
 
 
 class StopReason(enum.Enum):
@@ -174,6 +169,8 @@ class WindowSolver:
     ) -> None:
         self.model = model
         self.mip_max_nodes = mip_max_nodes
+        if not log.isEnabledFor(logging.DEBUG):
+            silence_banner()  # output_flag is off; Pyomo constructs the Highs object
         self._solver = SolverFactory(SOLVER_NAME)
         if not self._solver.available():
             raise RuntimeError("HiGHS (highspy) is not available to Pyomo")
@@ -199,7 +196,13 @@ class WindowSolver:
         auto.update_parameters = True
 
     def solve(self) -> SolveResult:
-        """Solve the model as its parameters stand; load the schedule when there is one."""
+        """Solve the model as its parameters stand; load the schedule when there is one.
+
+        Raises
+        ------
+        KeyboardInterrupt
+            The solve was interrupted (Ctrl-C, or HiGHS reports an interrupt).
+        """
         tick = time.perf_counter()
         try:
             results = call_interruptibly(
@@ -210,6 +213,9 @@ class WindowSolver:
             return SolveResult(SolveStatus.ERROR, type(exc).__name__, None, None,
                                time.perf_counter() - tick)
         status = map_status(results.termination_condition, results.solution_status)
+        if status is SolveStatus.INTERRUPTED:
+            # a cancelled window ends the run as Ctrl-C does (exit status 130, nothing written)
+            raise KeyboardInterrupt(f"HiGHS: {results.termination_condition.name}")
         objective = None
         if status.has_solution:
             results.solution_loader.load_vars()
