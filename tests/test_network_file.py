@@ -229,8 +229,8 @@ def test_network_carries_scenario_rules_and_provenance(three_sites):
     assert rules["n_weather_years"] == 2
     assert rules["rfnbo"] == "monthly"
     assert rules["max_grid_import_mwh_per_year"] == 20000.0
-    assert rules["rfnbo_price_threshold_eur_per_mwh"] == (
-        sc.operation.import_price_threshold_eur_per_mwh)
+    # the RFNBO rule's one parameter beyond the prices in the file
+    assert rules["rfnbo_co2_price_eur_per_t"] == sc.economics.co2_price_eur_per_t
     assert meta["design_margin_fraction"] == 0.0
     # fixed assets: the three batteries and the gas plant, annualised, in the objective
     assert meta["fixed_assets"] == "annualised"

@@ -21,10 +21,6 @@ from nzv_energy.economics import natural_gas_backup_cost
 from nzv_energy.errors import ScenarioError
 from nzv_energy.kernels import dispatch as kd
 from nzv_energy.kernels import layout
-from nzv_energy.rfnbo import RFNBO_CO2_PRICE_FACTOR as RFNBO_CO2_PRICE_FACTOR
-from nzv_energy.rfnbo import (
-    RFNBO_PRICE_THRESHOLD_EUR_PER_MWH as RFNBO_PRICE_THRESHOLD_EUR_PER_MWH,
-)
 from nzv_energy.rfnbo import rfnbo_price_thresholds
 from nzv_energy.scenario import Scenario
 from nzv_energy.system import SiteCapacities

@@ -51,6 +51,8 @@ import pandas as pd
 import pypsa
 import xarray as xr
 
+from nzv_energy.rfnbo import rfnbo_eligible_hours
+
 logger = logging.getLogger(__name__)
 
 #: Key of the rule parameters in ``n.meta``.
@@ -212,10 +214,14 @@ def add_battery_power_ties(n: pypsa.Network, m: linopy.Model, rules: Mapping[str
         )
 
 
-def cheap_snapshots(n: pypsa.Network, link: str, threshold_eur_per_mwh: float) -> np.ndarray:
-    """Boolean per snapshot: the grid import link's price at or below the threshold."""
+def cheap_snapshots(n: pypsa.Network, link: str, co2_price_eur_per_t: float) -> np.ndarray:
+    """Boolean per snapshot: grid power bought over ``link`` counts as renewable.
+
+    The RFNBO rule of :mod:`nzv_energy.rfnbo` applied to the import link's price (the
+    day-ahead price of the hour).
+    """
     price = n.get_switchable_as_dense("Link", "marginal_cost")[link]
-    return np.asarray(price.to_numpy() <= threshold_eur_per_mwh)
+    return rfnbo_eligible_hours(price.to_numpy(), co2_price_eur_per_t)
 
 
 def add_rfnbo(
@@ -228,20 +234,20 @@ def add_rfnbo(
     n, m
         Network and model.
     rules
-        The rule parameters (``rfnbo_sites``, ``rfnbo_price_threshold_eur_per_mwh``).
+        The rule parameters (``rfnbo_sites``, ``rfnbo_co2_price_eur_per_t``).
     monthly
         Match per calendar month (sums weighted by hours) instead of every hour.
     """
     gen_p = m.variables["Generator-p"]
     link_p = m.variables["Link-p"]
-    threshold = float(rules["rfnbo_price_threshold_eur_per_mwh"])
+    co2_price = float(rules["rfnbo_co2_price_eur_per_t"])
     for site, parts in rules["rfnbo_sites"].items():
         lhs = link_p.sel(name=parts["electrolysis"], drop=True) * 1.0
         for gen in parts["renewables"]:
             lhs = lhs - gen_p.sel(name=gen, drop=True)
         imp = parts["grid_import"]
         if imp is not None:
-            cheap = _snapshot_array(n, cheap_snapshots(n, imp, threshold).astype(np.float64))
+            cheap = _snapshot_array(n, cheap_snapshots(n, imp, co2_price).astype(np.float64))
             lhs = lhs - link_p.sel(name=imp, drop=True) * cheap
         if monthly:
             months = pd.DatetimeIndex(n.snapshots).to_period("M").astype(str)

@@ -56,6 +56,7 @@ import pandas as pd
 import pypsa
 
 from nzv_energy.carriers import carrier_table
+from nzv_energy.rfnbo import rfnbo_eligible_hours
 from nzv_energy.scenario import Capacity, CapacityRange, Scenario
 from nzv_energy.sizing.costs import TechnologyCosts, technology_costs
 from nzv_energy.sizing.extra import RULES_KEY
@@ -365,9 +366,10 @@ def build_network(
 
 
 def cheap_hours(sn: SizingNetwork) -> np.ndarray:
-    """Boolean per snapshot: price at or below the scenario's RFNBO price threshold."""
-    thr = sn.scenario.operation.import_price_threshold_eur_per_mwh
-    return np.asarray(sn.inputs.price_eur_per_mwh <= thr)
+    """Boolean per snapshot: grid power of the hour counts as renewable (RFNBO rule)."""
+    return rfnbo_eligible_hours(
+        sn.inputs.price_eur_per_mwh, sn.scenario.economics.co2_price_eur_per_t
+    )
 
 
 def storage_share_requirement_mwh(sn: SizingNetwork, share: float) -> float:
@@ -416,7 +418,7 @@ def network_meta(plan: SizingNetwork) -> dict[str, object]:
         "cyclic_per_weather_year": True,
         "battery_power_ties": ties,
         "rfnbo": opt.rfnbo,
-        "rfnbo_price_threshold_eur_per_mwh": sc.operation.import_price_threshold_eur_per_mwh,
+        "rfnbo_co2_price_eur_per_t": sc.economics.co2_price_eur_per_t,
         "rfnbo_sites": rfnbo_sites,
         "co2_cap_t_per_year": opt.co2_cap_t_per_year,
         "co2_generators": co2_gens,

@@ -18,6 +18,11 @@ import pandas as pd
 import pypsa
 import xarray as xr
 
+from nzv_energy.economics import (
+    chain_lcoh_eur_per_kg,
+    cost_per_kg_eur,
+    stack_replacement_cost_eur,
+)
 from nzv_energy.scenario import CapacityRange, Scenario
 from nzv_energy.schema import make_dataset
 from nzv_energy.sizing.aggregation import Segmentation
@@ -513,8 +518,10 @@ def chain_lcoh(sn: SizingNetwork, values: dict[tuple[str, str], float],
                   for f in ("electrolysis_mw", "hydrogen_storage_mwh", "pipeline_mw"))
     on_hours = ((e > 1e-6) * w[:, None]).sum(axis=0)
     rating = np.array([values[(s, "electrolysis_mw")] for s in sites])
-    stack = (tech.electrolysis.capex_eur_per_mw * tech.electrolysis.stack_replacement_cost_fraction
-             * float(np.sum(rating * on_hours)) / tech.electrolysis.stack_lifetime_hours)
+    stack = float(stack_replacement_cost_eur(
+        tech.electrolysis.capex_eur_per_mw, tech.electrolysis.stack_replacement_cost_fraction,
+        float(np.sum(rating * on_hours)), tech.electrolysis.stack_lifetime_hours,
+    ))
     e_mwh = float(np.sum(e * w[:, None]))
     vom = e_mwh * c.electrolysis_vom_eur_per_mwh_el
     market = float(np.sum(e * sn.inputs.price_eur_per_mwh[:, None] * w[:, None]))
@@ -524,20 +531,10 @@ def chain_lcoh(sn: SizingNetwork, values: dict[tuple[str, str], float],
                + float(np.sum(lps.flows["pv"] * w[:, None])) * c.pv_vom_eur_per_mwh)
     re_used = float(np.sum((lps.flows["wind"] + lps.flows["pv"]) * w[:, None]))
     re_price = re_cost / re_used if re_used > 0 else math.nan
-    kg = annual_hydrogen_mwh(sn) * 1000.0 / HYDROGEN_LHV_KWH_PER_KG
-    base = capital + stack + vom
-
-    def per_kg(x: float) -> float:
-        return x / kg if kg > 0 else math.nan
-
+    out = chain_lcoh_eur_per_kg(capital, stack, vom, market, e_mwh * re_price,
+                                annual_hydrogen_mwh(sn))
     return {
-        "lcoh_chain_eur_per_kg": per_kg(base + market),
-        "lcoh_chain_renewables_cost_eur_per_kg": per_kg(base + e_mwh * re_price),
-        "lcoh_chain_assets_eur_per_kg": per_kg(capital),
-        "lcoh_chain_stack_replacement_eur_per_kg": per_kg(stack),
-        "lcoh_chain_variable_om_eur_per_kg": per_kg(vom),
-        "lcoh_chain_electricity_market_eur_per_kg": per_kg(market),
-        "lcoh_chain_electricity_renewables_eur_per_kg": per_kg(e_mwh * re_price),
+        **{k: float(v) for k, v in out.items()},
         "renewables_average_cost_eur_per_mwh": re_price,
         "electrolysis_input_mwh_per_year": e_mwh,
     }
@@ -554,10 +551,7 @@ def lcoh_eur_per_kg(total_cost_eur_per_year: float, hydrogen_mwh_per_year: float
     Applied to the account total this is the *system net cost per kg*
     (``system_net_cost_per_kg_h2_eur_per_kg``), not the hydrogen-chain LCOH.
     """
-    if hydrogen_mwh_per_year <= 0:
-        return math.nan
-    kg = hydrogen_mwh_per_year * 1000.0 / HYDROGEN_LHV_KWH_PER_KG
-    return total_cost_eur_per_year / kg
+    return float(cost_per_kg_eur(total_cost_eur_per_year, hydrogen_mwh_per_year))
 
 
 def network_with_solution(sn: SizingNetwork, lps: LpSolution) -> pypsa.Network:

@@ -14,10 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from nzv_energy.dispatch.parameters import (
-    RFNBO_CO2_PRICE_FACTOR,
-    RFNBO_PRICE_THRESHOLD_EUR_PER_MWH,
-)
+from nzv_energy.rfnbo import rfnbo_eligible_hours
 from nzv_energy.schema import VARIABLES, make_dataset
 from nzv_energy.vpp.model import SiteState
 
@@ -45,9 +42,7 @@ def rfnbo_hydrogen(
     unmatched electricity (at most 1), as in the rule-based dispatch.
     """
     price = np.asarray(schedule["price_eur_per_mwh"], float)
-    eligible = (price <= RFNBO_PRICE_THRESHOLD_EUR_PER_MWH) | (
-        price < RFNBO_CO2_PRICE_FACTOR * co2_price_eur_per_t
-    )
+    eligible = rfnbo_eligible_hours(price, co2_price_eur_per_t)
     grid = np.where(eligible[None, :], 0.0, schedule["grid_import_mw"])
     non_renewable = grid + schedule["gas_backup_mw"]
     if not battery_counts_renewable:
