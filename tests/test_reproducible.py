@@ -30,31 +30,46 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 1800
 
 
-def _run_default(out: Path, hash_seed: str) -> None:
+def _start_default(out: Path, hash_seed: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
     env["PYTHONHASHSEED"] = hash_seed
-    subprocess.run(
+    return subprocess.Popen(
         [sys.executable, str(ROOT / "run.py"), "-q", "--out", str(out)],
-        cwd=out.parent, env=env, check=True, timeout=TIMEOUT_S,
-        stdout=subprocess.DEVNULL,
+        cwd=out.parent, env=env, stdout=subprocess.DEVNULL,
     )
 
 
 @pytest.fixture(scope="session")
-def default_run_a(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def default_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two results folders of the default scenario, ``python run.py --out A`` and ``B``.
+
+    The two processes run side by side (one per core), each with its own hash seed.
+    """
+    parent = tmp_path_factory.mktemp("reproducible")
+    a, b = parent / "A", parent / "B"
+    procs = [_start_default(a, "1"), _start_default(b, "2")]
+    try:
+        codes = [p.wait(timeout=TIMEOUT_S) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert codes == [0, 0]
+    return a, b
+
+
+@pytest.fixture(scope="session")
+def default_run_a(default_runs: tuple[Path, Path]) -> Path:
     """The default scenario's results folder, written by ``python run.py --out A``."""
-    out = tmp_path_factory.mktemp("reproducible") / "A"
-    _run_default(out, hash_seed="1")
-    return out
+    return default_runs[0]
 
 
 def _files(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
-def test_two_default_runs_write_identical_bytes(default_run_a: Path) -> None:
-    b = default_run_a.parent / "B"
-    _run_default(b, hash_seed="2")
+def test_two_default_runs_write_identical_bytes(default_runs: tuple[Path, Path]) -> None:
+    default_run_a, b = default_runs
     names = _files(default_run_a)
     assert names == _files(b)
     # the files the issue found differing are among those compared
