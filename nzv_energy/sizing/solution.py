@@ -124,7 +124,7 @@ def solution_from_network(sn: SizingNetwork) -> LpSolution:
         capacities=caps,
         flows={k: np.column_stack(v) for k, v in cols.items()},
         hydrogen_price_eur_per_mwh=price,
-        objective=float(n.objective),
+        objective=float(n.objective),  # type: ignore[arg-type]  # set by the solve
         capacity_reduced_costs=_bound_duals_pypsa(sn),
     )
 
@@ -629,6 +629,8 @@ def network_with_solution(sn: SizingNetwork, lps: LpSolution) -> pypsa.Network:
             n.storage_units_t.p[c.battery_unit] = dis - ch
             n.storage_units_t.state_of_charge[c.battery_unit] = f["battery_level"][:, j]
         elif c.battery_store is not None:
+            # a battery store always comes with its charger and discharger links
+            assert c.battery_charger is not None and c.battery_discharger is not None
             bp = cap.get((site, "battery_mw"), 0.0)
             n.links.loc[c.battery_charger, "p_nom_opt"] = bp
             n.links.loc[c.battery_discharger, "p_nom_opt"] = bp / eff_bat

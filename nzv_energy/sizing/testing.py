@@ -45,7 +45,7 @@ def with_profiles(
     ``(n_sites, 1)``.
     """
     n_s, n_t = inputs.wind_cf.shape
-    update: dict[str, np.ndarray] = {}
+    update: dict[str, Any] = {}
     for name, value, shape in (
         ("wind_cf", wind_cf, (n_s, n_t)),
         ("pv_cf", pv_cf, (n_s, n_t)),
