@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nzv_energy.report.formatting import markdown_table
 from nzv_energy.sizing.solution import ACCOUNT_ITEMS, marginal_cost_kpis
 
 
@@ -121,20 +122,6 @@ def lp_kpi_columns(kpis: pd.DataFrame, sizing: Any) -> pd.DataFrame:
     return out
 
 
-def _fmt_table(frame: pd.DataFrame, fmt: str) -> str:
-    cols = [frame.index.name or "", *map(str, frame.columns)]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for idx, row in frame.iterrows():
-        cells = [str(idx)]
-        for v in row:
-            if isinstance(v, float | np.floating):
-                cells.append(fmt.format(v) if np.isfinite(v) else "–")
-            else:
-                cells.append(str(v))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def economics_section(lp: dict[str, Any], kpis: pd.DataFrame) -> list[str]:
     """Markdown lines of the economics section (empty without an optimiser run).
 
@@ -164,7 +151,7 @@ def economics_section(lp: dict[str, Any], kpis: pd.DataFrame) -> list[str]:
         f"**{lp.get('export_revenue', 'market')}** (`optimisation.export_revenue`). "
         f"The counted rows add up to the LP objective (relative difference {rel:.1e}).",
         "",
-        _fmt_table(meur, "{:,.2f}"),
+        markdown_table(meur, "{:,.2f}"),
         "",
         "Three figures per kg of hydrogen (formulas and sources: docs/optimisation.md):",
         "",
@@ -193,7 +180,7 @@ def economics_section(lp: dict[str, Any], kpis: pd.DataFrame) -> list[str]:
              v[1] if v[1] is not None else np.nan for v in rows.values()]},
         index=pd.Index(list(rows), name="figure"),
     )
-    parts += [_fmt_table(view, "{:,.2f}"), ""]
+    parts += [markdown_table(view, "{:,.2f}"), ""]
     pub = pd.DataFrame(
         {"EUR/kg": [f"{r.low_eur_per_kg:.2f}-{r.high_eur_per_kg:.2f}"
                     for r in PUBLISHED_LCOH_RANGES],
@@ -204,7 +191,7 @@ def economics_section(lp: dict[str, Any], kpis: pd.DataFrame) -> list[str]:
     parts += [
         "Published ranges to compare (a) with:",
         "",
-        _fmt_table(pub, "{}"),
+        markdown_table(pub, "{}"),
         "",
         "Assumptions of this model that differ: " + "; ".join(ASSUMPTION_DIFFERENCES) + ".",
         "",
@@ -220,7 +207,7 @@ def economics_section(lp: dict[str, Any], kpis: pd.DataFrame) -> list[str]:
             "**Capacities at a binding bound** (the optimum would move if the bound moved; "
             "the dual is what one more MW, or MWh, of the bound would save per year):",
             "",
-            _fmt_table(b, "{:,.1f}"),
+            markdown_table(b, "{:,.1f}"),
             "",
         ]
     return parts

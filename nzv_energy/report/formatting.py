@@ -32,6 +32,7 @@ import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 #: Decimals of a share shown in percent.
@@ -471,3 +472,22 @@ def runs_text(table: pd.DataFrame, kpi_columns: Sequence[str], max_width: int = 
     if notes:
         parts.append("\n".join(_wrap(f"note: {n}", max_width) for n in notes))
     return "\n\n".join(parts)
+
+
+def markdown_table(frame: pd.DataFrame, floatfmt: str = "{:,.1f}") -> str:
+    """A DataFrame as a Markdown table (index as the first column).
+
+    Floats are written with ``floatfmt`` (a dash where not finite), everything else
+    as text: format shares, counts and money with the functions above first.
+    """
+    cols = [frame.index.name or "", *map(str, frame.columns)]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for idx, row in frame.iterrows():
+        cells = [str(idx)]
+        for value in row:
+            if isinstance(value, float | np.floating):
+                cells.append(floatfmt.format(value) if np.isfinite(value) else _DASH)
+            else:
+                cells.append(str(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -14,7 +14,13 @@ import pandas as pd
 
 from nzv_energy.prices import describe_price_years
 from nzv_energy.report.economics import economics_section
-from nzv_energy.report.formatting import format_cell, format_frame, format_rows, format_share
+from nzv_energy.report.formatting import (
+    format_cell,
+    format_frame,
+    format_rows,
+    format_share,
+    markdown_table,
+)
 from nzv_energy.scenario import Scenario
 from nzv_energy.summary import capacity_table
 
@@ -71,22 +77,7 @@ def _sizing_steps_section(c: ReportContent) -> list[str]:
         )
         if not c.lp_summary.get("target_met", True):
             text += " **The target was not reached within `max_margin_iterations`.**"
-    return ["### Design margin", "", text, "", _table(view), ""]
-
-
-def _table(frame: pd.DataFrame, floatfmt: str = "{:,.1f}") -> str:
-    """A DataFrame as a Markdown table (index as the first column)."""
-    cols = [frame.index.name or "", *map(str, frame.columns)]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for idx, row in frame.iterrows():
-        cells = [str(idx)]
-        for value in row:
-            if isinstance(value, float | np.floating):
-                cells.append(floatfmt.format(value) if np.isfinite(value) else "–")
-            else:
-                cells.append(str(value))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return ["### Design margin", "", text, "", markdown_table(view), ""]
 
 
 def percentile_table(kpis: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -157,7 +148,7 @@ def render_markdown(c: ReportContent) -> str:
         if c.optimised
         else "Fixed in the scenario.",
         "",
-        _table(c.sized_capacities.round(1)),
+        markdown_table(c.sized_capacities.round(1)),
         "",
     ]
     if c.optimised and c.lp_summary:
@@ -173,13 +164,19 @@ def render_markdown(c: ReportContent) -> str:
             f"marginal price (dual of the demand balance) "
             f"{lp.get('hydrogen_price_eur_per_mwh', float('nan')):.1f} EUR/MWh_H2 "
             f"({lp.get('hydrogen_price_eur_per_mwh', float('nan')) * 0.03333:.2f} EUR/kg). "
-            f"Solver status: {lp.get('status', '')}, mode {lp.get('mode', '')}.",
+            f"Solver status: {lp.get('status', '')}, mode {lp.get('mode', '')}."
+            + (f" Fast-mode error estimate: the sized capacities operated hour by hour cost "
+               f"{k['fast_mode_hourly_cost_eur_per_year'] / 1e6:,.1f} MEUR/a (hydrogen unserved "
+               f"{k['fast_mode_hourly_unserved_share']:.3%}; with none unserved, an upper bound "
+               f"of the exact optimum); the fast objective is "
+               f"{k['fast_mode_objective_gap_fraction']:+.2%} from it."
+               if "fast_mode_objective_gap_fraction" in (k := lp.get("lp_kpis", {})) else ""),
             "",
         ]
         if c.lp_costs is not None and len(c.lp_costs):
             costs = (c.lp_costs / 1e6).to_frame("MEUR per year")
             costs.index.name = "component"
-            parts += [_table(costs, "{:,.1f}"), ""]
+            parts += [markdown_table(costs, "{:,.1f}"), ""]
         if c.sizing_steps is not None and len(c.sizing_steps):
             parts += _sizing_steps_section(c)
         parts += economics_section(lp, c.kpis)
@@ -195,7 +192,7 @@ def render_markdown(c: ReportContent) -> str:
         "of the demand by construction; the rule-based dispatch shows what an operator "
         "without perfect foresight achieves.",
         "",
-        _table(kpi_view),
+        markdown_table(kpi_view),
         "",
     ]
     pct_columns = {
@@ -208,7 +205,7 @@ def render_markdown(c: ReportContent) -> str:
     pct = percentile_table(c.kpis, pct_columns)
     if len(c.kpis) > 0 and len(pct):
         pct_text = format_rows(pct, {v: k for k, v in pct_columns.items()})
-        parts += ["Spread across weather years:", "", _table(pct_text), ""]
+        parts += ["Spread across weather years:", "", markdown_table(pct_text), ""]
     if len(c.lcoh_breakdown):
         lb = c.lcoh_breakdown.copy()
         lb.index.name = "component, EUR/kg"
@@ -220,7 +217,7 @@ def render_markdown(c: ReportContent) -> str:
             "in kpis.csv); the hydrogen-chain LCOH (a) above is the figure to compare with "
             "studies.",
             "",
-            _table(lb, "{:,.2f}"),
+            markdown_table(lb, "{:,.2f}"),
             "",
         ]
     parts += ["## Figures", ""]
