@@ -6,6 +6,9 @@ Run from the repository root::
     python benchmarks/bench_optimise.py --skip-multi-site  # only the one-site comparison
     python benchmarks/bench_optimise.py --exact-4-years    # also the 4-year 3-site exact solve
     python benchmarks/bench_optimise.py --skip-multi-site --repeat 3  # part 1, best of 3
+    python benchmarks/bench_optimise.py --solver-choices one-site    # HiGHS choices, exact LP
+    python benchmarks/bench_optimise.py --solver-choices 3-site --time-limit 900
+    python benchmarks/bench_optimise.py --decomposition 672   # years: Benders vs monolithic
 
 Part 1 (one site, 8,760 h, ``scenarios/single_site_sizing.yaml``), measured side by
 side in one run:
@@ -17,11 +20,25 @@ side in one run:
   within 1e-6 (relative) in less time;
 * fast mode: ``optimise(mode="fast")`` - at least 10x faster than the baseline
   with the objective within 1 % of exact; its capacities re-simulated over the
-  full year with the numba dispatch.
+  full year with the numba dispatch.  Timed without and with its error estimate
+  (the fast capacities operated on the hourly LP, capacities fixed); the estimate's
+  gap is printed next to the true gap to the exact objective.
 
 Part 2: the 3-site default scenario (``scenarios/lausitz_2030.yaml``) with 1 and
 4 weather years, fast mode (and exact mode for 1 year; 4 years with
 ``--exact-4-years``).
+
+``--solver-choices one-site|3-site``: the exact-mode LP of the one-site or the
+3-site scenario (first weather year) built once and solved with each HiGHS
+choice (dual simplex with its pricing variants, primal simplex, IPX with and
+without crossover, PDLP, HiPO where the installed HiGHS has it), rounds
+interleaved; times, iterations, objective difference and ratio to the default.
+
+``--decomposition HOURS``: the 3-site scenario over 2017-2020, each year cut to
+HOURS hours, solved as one LP and by a plain Benders loop over the weather
+years (capacities in the master, each year's operation LP re-solved warm with
+the capacities fixed): iterations, time and objective difference.  A
+measurement of the structure, not a shipped solver.
 """
 
 from __future__ import annotations
@@ -33,6 +50,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,11 +63,13 @@ from nzv_energy.scenario import CapacityRange, Scenario  # noqa: E402
 from nzv_energy.scenario_file import load_scenario  # noqa: E402
 from nzv_energy.sizing import optimise  # noqa: E402
 from nzv_energy.sizing.costs import technology_costs  # noqa: E402
+from nzv_energy.sizing.lp import build_direct_model  # noqa: E402
+from nzv_energy.sizing.network import plan_network  # noqa: E402
 from nzv_energy.sizing.resimulate import resimulate  # noqa: E402
 from nzv_energy.system import SystemInputs, build_inputs  # noqa: E402
 
 
-def _nom(value: object, attr: str = "p", scale: float = 1.0) -> dict[str, object]:
+def _nom(value: object, attr: str = "p", scale: float = 1.0) -> dict[str, Any]:
     if isinstance(value, CapacityRange):
         return {f"{attr}_nom_extendable": True, f"{attr}_nom_min": value.min * scale,
                 f"{attr}_nom_max": value.max * scale}
@@ -137,6 +157,15 @@ def plain_pypsa(scenario: Scenario, inputs: SystemInputs) -> tuple[pypsa.Network
     return n, t1 - t0, t2 - t1
 
 
+def _fixed_capital(n: pypsa.Network) -> float:
+    """Capital cost of the network's non-extendable components, EUR/a."""
+    total = 0.0
+    for df, attr in ((n.generators, "p"), (n.links, "p"), (n.stores, "e")):
+        fixed = df[~df[f"{attr}_nom_extendable"]]
+        total += float((fixed["capital_cost"] * fixed[f"{attr}_nom"]).sum())
+    return total
+
+
 def _one_year(inputs: SystemInputs) -> SystemInputs:
     return inputs.select_year(inputs.years[0])
 
@@ -152,25 +181,39 @@ def part_one(path: Path, repeat: int) -> None:
     print(f"## one site, {len(inputs.time):,} h: {path.name}; best of {repeat} interleaved runs; "
           f"load average before: {os.getloadavg()[0]:.1f}")
     # warm-up (imports, numba compile) outside the timings
-    optimise(scenario, inputs, mode="fast")
+    optimise(scenario, inputs, mode="fast", error_estimate="none")
     fast_specs = (("adaptive", scenario.optimisation.segment_hours), ("adaptive", 4),
                   ("blocks", 3))
     base_t: list[float] = []
     exact_t: list[float] = []
     fast_t: dict[tuple[str, int], list[float]] = {spec: [] for spec in fast_specs}
     fast_r = {}
+    estimate_t: list[float] = []
+    estimate_only_t: list[float] = []
+    bound_only_t: list[float] = []
+    estimated = bounded = None
     for _ in range(repeat):
         n, build_s, solve_s = plain_pypsa(scenario, inputs)
         base_t.append(build_s + solve_s)
-        base_obj = float(n.objective)
+        # n.objective leaves out the capital of fixed components; the model counts it
+        # (economics.fixed_assets: annualised)
+        base_obj = float(n.objective) + (
+            _fixed_capital(n) if scenario.economics.fixed_assets == "annualised" else 0.0)
         t = time.perf_counter()
         exact = optimise(scenario, inputs, mode="exact")
         exact_t.append(time.perf_counter() - t)
         for aggregation, hours in fast_specs:
             t = time.perf_counter()
             fast_r[(aggregation, hours)] = optimise(
-                scenario, inputs, mode="fast", aggregation=aggregation, segment_hours=hours)
+                scenario, inputs, mode="fast", aggregation=aggregation, segment_hours=hours,
+                error_estimate="none")
             fast_t[(aggregation, hours)].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        estimated = optimise(scenario, inputs, mode="fast", error_estimate="operate")
+        estimate_t.append(time.perf_counter() - t)
+        estimate_only_t.append(estimated.timings_s["error_estimate"])
+        bounded = optimise(scenario, inputs, mode="fast", error_estimate="bound")
+        bound_only_t.append(bounded.timings_s["error_estimate"])
     base_s = min(base_t)
     print(f"baseline plain PyPSA + HiGHS defaults:  {_best(base_t)}, objective "
           f"{base_obj:,.2f} EUR/a")
@@ -187,6 +230,24 @@ def part_one(path: Path, repeat: int) -> None:
         print(f"fast mode ({aggregation}, {hours} h):      {_best(times)}  speed-up "
               f"{base_s / min(times):5.1f}x  objective vs exact {err:+.2%}  kernel "
               f"re-simulation (full year) meets {share:.1%} of demand")
+    assert estimated is not None and bounded is not None
+    k = estimated.kpis
+    hourly = k["fast_mode_hourly_cost_eur_per_year"]
+    true_gap = (estimated.objective_eur_per_year - exact.objective_eur_per_year) / abs(
+        exact.objective_eur_per_year)
+    print(f"fast mode (default) + error estimate:   {_best(estimate_t)}  speed-up "
+          f"{base_s / min(estimate_t):5.1f}x  the estimate alone {_best(estimate_only_t)} "
+          f"({min(estimate_only_t) / min(fast_t[fast_specs[0]]):.0%} of the fast sizing)")
+    print(f"  estimated gap (fast objective vs its capacities operated hour by hour) "
+          f"{k['fast_mode_objective_gap_fraction']:+.3%}, hydrogen unserved hour by hour "
+          f"{k['fast_mode_hourly_unserved_share']:.4%}; true gap to exact {true_gap:+.3%}; "
+          f"hourly cost vs exact {hourly / exact.objective_eur_per_year - 1:+.3%}")
+    kb = bounded.kpis
+    print(f"  with fast_mode_error_estimate: bound (capacities enlarged where short: "
+          f"{kb['fast_mode_capacities_repaired']:.0f}): the estimate alone "
+          f"{_best(bound_only_t)}; gap {kb['fast_mode_objective_gap_fraction']:+.3%}; the "
+          f"bound vs exact "
+          f"{kb['fast_mode_hourly_cost_eur_per_year'] / exact.objective_eur_per_year - 1:+.4%}")
     table, _ = resimulate(exact.scenario, inputs)
     share = float(table.loc[str(inputs.years[0]), "demand_met_share"])
     print(f"exact-mode capacities, kernel re-simulation meets {share:.1%} of demand; "
@@ -209,6 +270,15 @@ def part_two(path: Path, exact_4_years: bool) -> None:
             t = time.perf_counter()
             r = optimise(scenario, inputs, mode=mode)
             el = time.perf_counter() - t
+            if mode == "fast":
+                fast_objective = r.objective_eur_per_year
+                print(f"3 sites, {len(years)} year(s), fast error estimate: "
+                      f"{r.timings_s.get('error_estimate', float('nan')):.1f} s of the "
+                      f"{el:.1f} s; gap {r.kpis['fast_mode_objective_gap_fraction']:+.3%}, "
+                      f"unserved hour by hour {r.kpis['fast_mode_hourly_unserved_share']:.4%}")
+            else:
+                print(f"3 sites, {len(years)} year(s): fast objective vs exact "
+                      f"{fast_objective / r.objective_eur_per_year - 1:+.3%}")
             table, _ = resimulate(r.scenario, inputs)
             shares = ", ".join(f"{y} {table.loc[str(y), 'demand_met_share']:.1%}" for y in years)
             print(f"3 sites, {len(years)} year(s), {mode:5s}: {el:7.2f} s "
@@ -219,6 +289,157 @@ def part_two(path: Path, exact_4_years: bool) -> None:
                   f"P90 {table.loc['P90', 'demand_met_share']:.1%}")
 
 
+#: HiGHS choices compared on the exact LP (name, options).
+SOLVER_CHOICES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("dual simplex, defaults", {}),
+    ("dual simplex, Devex pricing", {"simplex_dual_edge_weight_strategy": 1}),
+    ("dual simplex, parallel (PAMI)", {"simplex_strategy": 2, "parallel": "on"}),
+    ("primal simplex", {"simplex_strategy": 4}),
+    ("IPX + crossover", {"solver": "ipx", "run_crossover": "on"}),
+    ("IPX, no crossover", {"solver": "ipx", "run_crossover": "off"}),
+    ("PDLP", {"solver": "pdlp"}),
+    ("HiPO", {"solver": "hipo"}),
+)
+
+
+def solver_choices(path: Path, repeat: int, time_limit_s: float) -> None:
+    """The exact LP solved with each HiGHS choice, rounds interleaved."""
+    import highspy
+
+    scenario = load_scenario(path)
+    inputs = _one_year(build_inputs(scenario, path.parent))
+    sn = plan_network(inputs)
+    lp = build_direct_model(sn).lp
+    print(f"## HiGHS choices on the exact LP of {path.name} ({lp.num_col_:,} columns, "
+          f"{lp.num_row_:,} rows); {repeat} interleaved round(s), limit {time_limit_s:.0f} s; "
+          f"load average before: {os.getloadavg()[0]:.1f}")
+    times: dict[str, list[float]] = {name: [] for name, _ in SOLVER_CHOICES}
+    result: dict[str, tuple[str, float, int, int]] = {}
+    for _ in range(repeat):
+        for name, options in SOLVER_CHOICES:
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            if any(h.setOptionValue(k, v) != highspy.HighsStatus.kOk
+                   for k, v in {**options, "time_limit": time_limit_s}.items()):
+                result[name] = ("not available in this HiGHS build", float("nan"), 0, 0)
+                continue
+            h.passModel(lp)
+            t = time.perf_counter()
+            h.run()
+            times[name].append(time.perf_counter() - t)
+            info = h.getInfo()
+            result[name] = (h.modelStatusToString(h.getModelStatus()),
+                            float(info.objective_function_value),
+                            int(info.simplex_iteration_count), int(info.ipm_iteration_count))
+    ref = result[SOLVER_CHOICES[0][0]][1]
+    ref_t = min(times[SOLVER_CHOICES[0][0]])
+    for name, _ in SOLVER_CHOICES:
+        status, obj, simplex, ipm = result[name]
+        if not times[name]:
+            print(f"{name:32s} {status}")
+            continue
+        print(f"{name:32s} {_best(times[name])}  {ref_t / min(times[name]):5.2f}x default  "
+              f"{status}, objective rel. diff {abs(obj - ref) / abs(ref):.1e}, "
+              f"{simplex:,} simplex / {ipm} IPM iterations")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
+def benders_by_year(inputs: SystemInputs, tol: float = 1e-7,
+                    max_iter: int = 500) -> tuple[float, float, int, float]:
+    """Kelley cutting planes over the weather years; returns (upper, lower, iterations, s).
+
+    Storage is cyclic within each year, so with the capacities fixed the years are
+    independent operation LPs (scenario caps across years are not handled here).
+    Unserved hydrogen at 1e5 EUR/MWh gives every year LP a solution (complete recourse).
+    """
+    import highspy
+
+    from nzv_energy.sizing.network import Bounds
+
+    whole = plan_network(inputs)
+    n_years = len(inputs.years)
+    subs = []
+    for year in inputs.years:
+        sn = plan_network(inputs.select_year(year), bounds={
+            k: (Bounds(True, b.lo, b.hi) if b.extendable else b) for k, b in whole.bounds.items()})
+        dm = build_direct_model(sn, 1e5)
+        keys = sorted(dm.capacity_cols)
+        cols = np.array([dm.capacity_cols[k] for k in keys], dtype=np.int32)
+        cost = np.asarray(dm.lp.col_cost_).copy()
+        cost[cols] = 0.0  # capital in the master; operation as a mean over the years
+        dm.lp.col_cost_, dm.lp.offset_ = cost / n_years, 0.0
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.passModel(dm.lp)
+        subs.append((h, cols))
+    n = len(keys)
+    capital = np.array([whole.unit_capital_cost(*k) for k in keys])
+    lo = np.array([whole.bounds[k].lo for k in keys])
+    hi = np.array([whole.bounds[k].hi for k in keys])
+    conn = sum(float(s.grid_connection_mw) for s in inputs.scenario.sites.values())
+    floor = [-float(np.sum(np.maximum(inputs.select_year(y).price_eur_per_mwh, 0))) * conn
+             / n_years - 1.0 for y in inputs.years]  # all exports at every positive price
+    master = highspy.Highs()
+    master.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    master.addVars(n + n_years, np.r_[lo, floor], np.r_[hi, np.full(n_years, inf)])
+    master.changeColsCost(n + n_years, np.arange(n + n_years, dtype=np.int32),
+                          np.r_[capital, np.ones(n_years)])
+    upper, t0, iterations = inf, time.perf_counter(), 0
+    while iterations < max_iter:
+        iterations += 1
+        master.run()
+        x = np.asarray(master.getSolution().col_value)[:n]
+        lower = master.getInfo().objective_function_value
+        total = float(capital @ x)
+        for y, (h, cols) in enumerate(subs):
+            h.changeColsBounds(n, cols, x, x)
+            h.run()
+            value = h.getInfo().objective_function_value
+            slope = np.asarray(h.getSolution().col_dual)[cols]
+            total += value
+            master.addRow(value - slope @ x, inf, n + 1,
+                          np.r_[np.arange(n), n + y].astype(np.int32), np.r_[-slope, 1.0])
+        upper = min(upper, total)
+        if (upper - lower) / abs(upper) < tol:
+            break
+    const = whole.objective_constant_eur_per_year
+    return upper + const, lower + const, iterations, time.perf_counter() - t0
+
+
+def decomposition(path: Path, hours: int) -> None:
+    """Monolithic LP vs the Benders loop on the 3-site scenario, 4 years cut to ``hours``."""
+    import dataclasses as dc
+
+    from nzv_energy.sizing.solve import EXACT_OPTIONS, solve_direct
+    from nzv_energy.sizing.testing import sliced_inputs
+
+    base = load_scenario(path)
+    years = (2017, 2018, 2019, 2020)
+    scenario = base.model_copy(
+        update={"weather": base.weather.model_copy(update={"years": years})})
+    full = build_inputs(scenario, path.parent)
+    parts = [sliced_inputs(full.select_year(y), hours, start=24 * 30) for y in years]
+    inputs = dc.replace(
+        full, time=pd.DatetimeIndex(np.concatenate([np.asarray(p.time) for p in parts])),
+        wind_cf=np.concatenate([p.wind_cf for p in parts], axis=1),
+        pv_cf=np.concatenate([p.pv_cf for p in parts], axis=1),
+        price_eur_per_mwh=np.concatenate([p.price_eur_per_mwh for p in parts]),
+        hydrogen_demand_mw=np.concatenate([p.hydrogen_demand_mw for p in parts]))
+    print(f"## decomposition by weather year: {path.name}, {len(years)} years x {hours} h; "
+          f"load average before: {os.getloadavg()[0]:.1f}")
+    sn = plan_network(inputs)
+    t = time.perf_counter()
+    _, lps = solve_direct(sn, build_direct_model(sn), options=dict(EXACT_OPTIONS))
+    mono_s = time.perf_counter() - t
+    upper, lower, iterations, benders_s = benders_by_year(inputs)
+    print(f"monolithic LP: {mono_s:7.1f} s, objective {lps.objective:,.2f} EUR/a")
+    print(f"Benders by year (serial): {benders_s:7.1f} s, {iterations} iterations, upper "
+          f"{upper:,.2f} / lower {lower:,.2f} EUR/a, rel. diff to monolithic "
+          f"{abs(upper - lps.objective) / abs(lps.objective):.1e}; "
+          f"{mono_s / benders_s:.2f}x; load average after: {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios/single_site_sizing.yaml")
@@ -227,12 +448,25 @@ def main() -> None:
     parser.add_argument("--skip-one-site", action="store_true")
     parser.add_argument("--repeat", type=int, default=2, help="interleaved runs of part 1")
     parser.add_argument("--exact-4-years", action="store_true")
+    parser.add_argument("--solver-choices", choices=("one-site", "3-site"),
+                        help="only compare HiGHS choices on the exact LP of that scenario")
+    parser.add_argument("--decomposition", type=int, metavar="HOURS",
+                        help="only compare the monolithic LP and a Benders loop by year")
+    parser.add_argument("--time-limit", type=float, default=900.0,
+                        help="HiGHS time limit per solve of --solver-choices, s")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     warnings.simplefilter("ignore", FutureWarning)
     for name in ("pypsa", "linopy"):
         logging.getLogger(name).setLevel(logging.ERROR)
     np.set_printoptions(precision=3)
+    if args.decomposition:
+        decomposition(args.multi_site, args.decomposition)
+        return
+    if args.solver_choices:
+        path = args.scenario if args.solver_choices == "one-site" else args.multi_site
+        solver_choices(path, args.repeat, args.time_limit)
+        return
     if not args.skip_one_site:
         part_one(args.scenario, args.repeat)
     if not args.skip_multi_site:

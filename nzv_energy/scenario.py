@@ -233,6 +233,23 @@ class Economics(_Frozen):
         le=10_000,
         description="Value of hydrogen sold outside the demand (not used when 0), EUR/MWh",
     )
+    grid_carbon_intensity: str = Field(
+        default="entsoe_de",
+        description=(
+            "Hourly carbon intensity of grid power, g CO2e/kWh (average of the generation "
+            "mix): entsoe_de (German mix 2017-2020 with inputs/emission_factors.csv) or a "
+            "path to a CSV with a column g_co2e_per_kwh"
+        ),
+    )
+    low_carbon_grid_threshold_g_per_kwh: float = Field(
+        default=100.0,
+        ge=0,
+        le=2000,
+        description=(
+            "Grid intensity below which an electrolyser hour counts as low-carbon "
+            "(KPI electrolysis_low_carbon_hours_share), g CO2e/kWh"
+        ),
+    )
     fixed_assets: Literal["annualised", "sunk"] = Field(
         default="annualised",
         description=(
@@ -319,10 +336,37 @@ class Optimisation(_Frozen):
     mode: Literal["exact", "fast"] = "exact"
     segment_hours: int = Field(default=3, ge=1, le=24, description="Block length in fast mode")
     rfnbo: Literal["none", "hourly", "monthly"] = "none"
-    co2_cap_t_per_year: float | None = Field(default=None, ge=0)
+    co2_cap_t_per_year: float | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Mean annual CO2e of natural gas burnt and grid power imported (at the hourly "
+            "grid intensity), t"
+        ),
+    )
+    max_hydrogen_carbon_intensity_kg_per_kg: float | None = Field(
+        default=None,
+        gt=0,
+        le=50,
+        description=(
+            "Limit on the carbon intensity of the hydrogen in every weather year, kg CO2e/kg "
+            "(3.384 = the EU 28.2 g CO2e/MJ); all grid-import emissions count against the "
+            "hydrogen produced"
+        ),
+    )
     max_grid_import_mwh_per_year: float | None = Field(default=None, ge=0)
     min_storage_share: float | None = Field(default=None, ge=0, le=1)
     time_limit_s: float | None = Field(default=None, gt=0)
+    fast_mode_error_estimate: Literal["none", "operate", "bound"] = Field(
+        default="operate",
+        description=(
+            "Fast mode: 'operate' the sized capacities on the full hourly LP (capacities fixed) "
+            "and report the gap of the fast objective to that cost (kpis.csv: "
+            "fast_mode_objective_gap_fraction), an upper bound of the exact optimum when they "
+            "serve every hour; 'bound' also enlarges them where they do not (always a bound, "
+            "costs several fast sizings then); 'none'"
+        ),
+    )
     demand_margin_fraction: float = Field(
         default=0.0,
         ge=0,

@@ -24,17 +24,21 @@ snapshot: the demand balance.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import highspy
 import numpy as np
 import pandas as pd
 
+from nzv_energy.economics import HYDROGEN_LHV_KWH_PER_KG
 from nzv_energy.sizing.extra import previous_snapshot
 from nzv_energy.sizing.network import (
     Bounds,
     SizingNetwork,
     cheap_hours,
+    grid_carbon_t_per_mwh,
     storage_share_requirement_mwh,
 )
 
@@ -78,7 +82,7 @@ class _Builder:
         return idx
 
     def rows(
-        self, name: str, n: int, terms: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        self, name: str, n: int, terms: Sequence[tuple[Any, Any, Any]],
         lo: object, hi: object,
     ) -> np.ndarray:
         """Add ``n`` rows; each term is (row offset 0..n-1, column, coefficient) arrays."""
@@ -131,6 +135,7 @@ class DirectModel:
     demand_rows: np.ndarray
     row_groups: dict[str, np.ndarray]
     objective_weights: np.ndarray
+    unserved_cols: np.ndarray | None = None
 
 
 @dataclass
@@ -162,8 +167,21 @@ class LpSolution:
     capacity_reduced_costs: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
-def build_direct_model(sn: SizingNetwork) -> DirectModel:
-    """Assemble the LP of a planned sizing network (no PyPSA objects needed)."""
+def build_direct_model(
+    sn: SizingNetwork, unserved_penalty_eur_per_mwh: float | None = None
+) -> DirectModel:
+    """Assemble the LP of a planned sizing network (no PyPSA objects needed).
+
+    Parameters
+    ----------
+    sn
+        The planned network.
+    unserved_penalty_eur_per_mwh
+        When set, the demand balance gets an unserved-hydrogen column per
+        snapshot at this cost (fast mode's hourly evaluation of fixed
+        capacities, which may fall short in single hours); ``None``: the demand
+        is a hard equality, as in the sizing.
+    """
     sc = sn.scenario
     inputs = sn.inputs
     T = len(inputs.time)
@@ -295,8 +313,12 @@ def build_direct_model(sn: SizingNetwork) -> DirectModel:
             b.rows(f"hydrogen_balance {site}", T, h2_terms, 0.0, 0.0)
 
     demand = inputs.hydrogen_demand_mw
-    demand_rows = b.rows("demand_balance", T, [(t, cols, 1.0) for cols in pipe_cols],
-                         demand, demand)
+    demand_terms = [(t, cols, 1.0) for cols in pipe_cols]
+    unserved = None
+    if unserved_penalty_eur_per_mwh is not None:
+        unserved = b.cols(T, 0.0, demand, ow * unserved_penalty_eur_per_mwh)
+        demand_terms.append((t, unserved, 1.0))
+    demand_rows = b.rows("demand_balance", T, demand_terms, demand, demand)
     _extra_rows(sn, b, flow, cap_cols, t, w, ow)
     lp = b.to_highs_lp()
     # the capital of counted fixed capacities (economics.fixed_assets: annualised)
@@ -308,6 +330,7 @@ def build_direct_model(sn: SizingNetwork) -> DirectModel:
         demand_rows=demand_rows,
         row_groups=b.row_groups,
         objective_weights=ow,
+        unserved_cols=unserved,
     )
 
 
@@ -345,10 +368,15 @@ def _extra_rows(
     if opt.co2_cap_t_per_year is not None:
         cols = [flow[(s, "gas_backup")] for s, comps in sn.sites.items()
                 if comps.gas_generator is not None]
-        if cols:
-            co2 = sn.costs.gas_co2_t_per_mwh_el
-            b.rows("co2_cap", 1, [(np.zeros(T, int), cc, ow * co2) for cc in cols],
-                   -INF, opt.co2_cap_t_per_year)
+        co2 = sn.costs.gas_co2_t_per_mwh_el
+        terms = [(np.zeros(T, int), cc, ow * co2) for cc in cols]
+        if (carbon := grid_carbon_t_per_mwh(sn.scenario, sn.inputs)) is not None:
+            terms += [(np.zeros(T, int), flow[(s, "grid_import")], ow * carbon)
+                      for s in sn.sites if (s, "grid_import") in flow]
+        if terms:
+            b.rows("co2_cap", 1, terms, -INF, opt.co2_cap_t_per_year)
+    if opt.max_hydrogen_carbon_intensity_kg_per_kg is not None:
+        _hydrogen_carbon_rows(sn, b, flow, w)
     if opt.max_grid_import_mwh_per_year is not None:
         cols = [flow[(s, "grid_import")] for s in sn.sites if (s, "grid_import") in flow]
         if cols:
@@ -358,11 +386,38 @@ def _extra_rows(
         need = storage_share_requirement_mwh(sn, opt.min_storage_share)
         fixed = sum(bd.lo for (s, f), bd in sn.bounds.items()
                     if f == "hydrogen_storage_mwh" and not bd.extendable)
-        cols = [cap_cols[(s, "hydrogen_storage_mwh")] for s in sn.sites
-                if (s, "hydrogen_storage_mwh") in cap_cols]
-        if cols:
-            b.rows("storage_share", 1, [(np.zeros(len(cols), int), np.asarray(cols), 1.0)],
+        storage = [cap_cols[(s, "hydrogen_storage_mwh")] for s in sn.sites
+                   if (s, "hydrogen_storage_mwh") in cap_cols]
+        if storage:
+            b.rows("storage_share", 1, [(np.zeros(len(storage), int), np.asarray(storage), 1.0)],
                    need - fixed, INF)
+
+
+def _hydrogen_carbon_rows(
+    sn: SizingNetwork,
+    b: _Builder,
+    flow: dict[tuple[str, str], np.ndarray],
+    w: np.ndarray,
+) -> None:
+    """Per weather year: emissions (natural gas, grid imports) <= limit x hydrogen.
+
+    As :func:`nzv_energy.sizing.extra.add_hydrogen_carbon_limit`.
+    """
+    opt = sn.scenario.optimisation
+    assert opt.max_hydrogen_carbon_intensity_kg_per_kg is not None
+    _, year = np.unique(pd.DatetimeIndex(sn.inputs.time).year.to_numpy(), return_inverse=True)
+    per_t = opt.max_hydrogen_carbon_intensity_kg_per_kg / HYDROGEN_LHV_KWH_PER_KG
+    eff_el = sn.scenario.technology.electrolysis.efficiency
+    terms = [(year, flow[(s, "gas_backup")], w * sn.costs.gas_co2_t_per_mwh_el)
+             for s, comps in sn.sites.items() if comps.gas_generator is not None]
+    carbon = grid_carbon_t_per_mwh(sn.scenario, sn.inputs)
+    if carbon is not None:
+        terms += [(year, flow[(s, "grid_import")], w * carbon)
+                  for s in sn.sites if (s, "grid_import") in flow]
+    electrolysis = [(year, flow[(s, "electrolysis")], -w * eff_el * per_t)
+                    for s in sn.sites if (s, "electrolysis") in flow]
+    if terms and electrolysis:
+        b.rows("hydrogen_carbon_limit", int(year.max()) + 1, terms + electrolysis, -INF, 0.0)
 
 
 def read_direct_solution(sn: SizingNetwork, dm: DirectModel, h: highspy.Highs) -> LpSolution:
