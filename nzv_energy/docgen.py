@@ -167,6 +167,20 @@ time,price_eur_per_mwh
 with `electricity_price: {source: my_prices.csv, timezone: Europe/Berlin}` (the two
 02:00 rows are 00:00 and 01:00 UTC).
 
+### Grid carbon intensity (`economics.grid_carbon_intensity: my_grid_co2.csv`)
+
+Column `g_co2e_per_kwh` (g CO2e per kWh of grid power, between 0 and 2,000), with
+timestamps as above and every hour of each weather year (no gaps, nothing filled). The
+value is what one MWh bought in that hour counts as (an average intensity by default:
+see `docs/carbon_intensity.md`). The built-in `entsoe_de` covers 2017-2020; with
+`operation.grid_import` on, weather years outside the series are refused.
+
+```csv
+time,g_co2e_per_kwh
+2019-01-01 00:00,412.5
+2019-01-01 01:00,405.0
+```
+
 ### Hydrogen demand profile (`hydrogen.demand.profile: my_demand.csv`)
 
 Column `demand_fraction` (>= 0), one row per hour and no timestamps: 8,760 rows (one

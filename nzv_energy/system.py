@@ -16,6 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from nzv_energy.errors import InputDataError, NzvInputError, ScenarioError
+from nzv_energy.grid_carbon import check_covered, load_grid_carbon
 from nzv_energy.prices import input_files as price_files
 from nzv_energy.prices import load_prices
 from nzv_energy.profiles import SiteProfileSpec, file_sha256, load_capacity_factors
@@ -59,6 +60,11 @@ class SystemInputs:
         Pipeline route length from each site to the demand site, km.
     input_hashes
         SHA-256 of every data file read, by file name.
+    grid_carbon_g_per_kwh
+        Average carbon intensity of grid power per hour, g CO2e/kWh
+        (:mod:`nzv_energy.grid_carbon`), indexed by its own hours so that it stays
+        right when :attr:`time` is cut to a part; NaN in hours its source does not
+        cover (allowed only while grid import is off).
     """
 
     scenario: Scenario
@@ -69,6 +75,7 @@ class SystemInputs:
     hydrogen_demand_mw: np.ndarray
     pipeline_km: np.ndarray
     input_hashes: dict[str, str] = field(default_factory=dict)
+    grid_carbon_g_per_kwh: pd.Series | None = None
 
     @property
     def site_names(self) -> tuple[str, ...]:
@@ -101,6 +108,10 @@ class SystemInputs:
             hydrogen_demand_mw=self.hydrogen_demand_mw[sl],
             pipeline_km=self.pipeline_km,
             input_hashes=self.input_hashes,
+            grid_carbon_g_per_kwh=(
+                None if self.grid_carbon_g_per_kwh is None
+                else self.grid_carbon_g_per_kwh.reindex(self.time[sl])
+            ),
         )
 
 
@@ -203,6 +214,9 @@ def _build_inputs(scenario: Scenario, base_dir: Path | None) -> SystemInputs:
         scenario.economics.price_series, time, base_dir, weather_source=scenario.weather.source
     )
     demand, demand_files = _demand_profile(scenario, time, base_dir)
+    carbon = load_grid_carbon(scenario.economics.grid_carbon_intensity, time, base_dir)
+    if scenario.operation.grid_import:
+        check_covered(carbon, time, scenario.economics.grid_carbon_intensity)
     route = scenario.technology.pipeline.route_factor
     km = np.array(
         [
@@ -214,6 +228,7 @@ def _build_inputs(scenario: Scenario, base_dir: Path | None) -> SystemInputs:
         *profile_files(scenario.weather.source, base_dir),
         *price_files(scenario.economics.electricity_price, base_dir, scenario.weather.years),
         *demand_files,
+        *carbon.files,
     ]
     hashes = {Path(f).name: file_sha256(Path(f)) for f in files}
     return SystemInputs(
@@ -225,6 +240,8 @@ def _build_inputs(scenario: Scenario, base_dir: Path | None) -> SystemInputs:
         hydrogen_demand_mw=demand,
         pipeline_km=km,
         input_hashes=hashes,
+        grid_carbon_g_per_kwh=pd.Series(carbon.g_co2e_per_kwh, index=time,
+                                        name="grid_carbon_g_co2e_per_kwh"),
     )
 
 

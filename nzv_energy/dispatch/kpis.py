@@ -51,6 +51,7 @@ from nzv_energy.economics import (
     stack_replacement_cost_eur,
 )
 from nzv_energy.errors import InputDataError
+from nzv_energy.grid_carbon import EU_THRESHOLD_G_PER_MJ, g_per_mj_from_kg_per_kg
 from nzv_energy.kernels import dispatch as kd
 from nzv_energy.kernels import layout
 from nzv_energy.system import SiteCapacities, SystemInputs, fixed_capacities
@@ -73,6 +74,21 @@ LCOH_COMPONENTS: tuple[str, ...] = (
     "co2",
     "grid_import",
     "grid_export_revenue",
+)
+
+#: Carbon accounting columns (``docs/carbon_intensity.md``).  ``co2_emissions_t`` stays the
+#: natural gas burnt in the gas backup; grid imports count at the hour's average grid
+#: intensity.  They need the hourly series: from kernel totals alone (ensembles, sweeps)
+#: they are exact only without imports and natural gas (then 0), else NaN.
+CARBON_COLUMNS: tuple[str, ...] = (
+    "grid_import_co2_t",
+    "total_co2_emissions_t",
+    "hydrogen_co2_t",
+    "hydrogen_carbon_intensity_kg_per_kg",
+    "hydrogen_carbon_intensity_g_per_mj",
+    "hydrogen_eu_threshold_met",
+    "electrolysis_low_carbon_hours_share",
+    "grid_carbon_intensity_mean_g_per_kwh",
 )
 
 #: KPI columns (units in names), in table order.
@@ -102,6 +118,7 @@ KPI_COLUMNS: tuple[str, ...] = (
     "gas_backup_natural_gas_mwh",
     "gas_backup_hydrogen_fuel_mwh",
     "co2_emissions_t",
+    *CARBON_COLUMNS,
     "local_demand_served_mwh",
     "unserved_electricity_mwh",
     "rfnbo_hydrogen_mwh",
@@ -135,6 +152,7 @@ def kpi_frame(
     pipeline_km: np.ndarray,
     hours: np.ndarray,
     electrolysis_electricity_market_value_eur: np.ndarray | None = None,
+    carbon: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """KPIs of many runs (years or ensemble members) from kernel totals.
 
@@ -159,6 +177,11 @@ def kpi_frame(
         ``(n,)``: sum over hours and sites of electrolyser input x day-ahead price;
         ``None`` (the kernels' totals do not carry it) leaves the market-value chain
         LCOH NaN.
+    carbon
+        ``(n,)`` arrays from the hourly series (:func:`carbon_totals`): keys
+        ``grid_import_co2_t``, ``hydrogen_co2_t``, ``electrolysis_low_carbon_hours_share``,
+        ``grid_carbon_intensity_mean_g_per_kwh``; ``None``: exact zeros where a run has
+        neither grid imports nor natural gas, else NaN.
 
     Returns
     -------
@@ -293,9 +316,109 @@ def kpi_frame(
     frame.update(chain_lcoh_eur_per_kg(
         chain_assets, costs["stack_replacement"], chain_vom, market, ely_in * re_price, delivered
     ))
+    frame.update(_carbon_kpis(carbon, total(kd.K_GRID_IMPORT_MWH), natural_gas, co2_t, h2_out))
     frame["renewables_average_cost_eur_per_mwh"] = re_price
     frame["electrolysis_electricity_market_value_eur"] = market
     return pd.DataFrame({col: frame[col] for col in KPI_COLUMNS})
+
+
+def _carbon_kpis(
+    carbon: Mapping[str, np.ndarray] | None,
+    import_mwh: np.ndarray,
+    natural_gas_mwh: np.ndarray,
+    gas_co2_t: np.ndarray,
+    hydrogen_output_mwh: np.ndarray,
+) -> dict[str, np.ndarray]:
+    n = import_mwh.shape[0]
+    if carbon is None:
+        # without the hourly series only runs with no imports and no natural gas are exact
+        clean = (import_mwh == 0.0) & (natural_gas_mwh == 0.0)
+        imp_co2 = np.where(import_mwh == 0.0, 0.0, np.nan)
+        h2_co2 = np.where(clean, 0.0, np.nan)
+        low = np.full(n, np.nan)
+        mean = np.full(n, np.nan)
+    else:
+        def get(key: str) -> np.ndarray:
+            return np.broadcast_to(np.asarray(carbon[key], dtype=np.float64), (n,)).copy()
+
+        imp_co2 = get("grid_import_co2_t")
+        h2_co2 = get("hydrogen_co2_t")
+        low = get("electrolysis_low_carbon_hours_share")
+        mean = get("grid_carbon_intensity_mean_g_per_kwh")
+    h2_kg = hydrogen_output_mwh * 1000.0 / HYDROGEN_LHV_KWH_PER_KG
+    kg_per_kg = safe_divide(h2_co2 * 1000.0, h2_kg)
+    kg_per_kg = np.where(h2_kg > 0, kg_per_kg, np.nan)
+    g_per_mj = np.asarray(g_per_mj_from_kg_per_kg(kg_per_kg))
+    met = np.where(np.isfinite(g_per_mj), (g_per_mj <= EU_THRESHOLD_G_PER_MJ).astype(float), np.nan)
+    return {
+        "grid_import_co2_t": imp_co2,
+        "total_co2_emissions_t": gas_co2_t + imp_co2,
+        "hydrogen_co2_t": h2_co2,
+        "hydrogen_carbon_intensity_kg_per_kg": kg_per_kg,
+        "hydrogen_carbon_intensity_g_per_mj": g_per_mj,
+        "hydrogen_eu_threshold_met": met,
+        "electrolysis_low_carbon_hours_share": low,
+        "grid_carbon_intensity_mean_g_per_kwh": mean,
+    }
+
+
+def carbon_totals(
+    ds: xr.Dataset,
+    grid_g_per_kwh: np.ndarray,
+    natural_gas_co2_t_per_mwh: float,
+    low_carbon_threshold_g_per_kwh: float,
+) -> dict[str, float]:
+    """Emissions of one year's hourly dataset, by source and attributed to hydrogen.
+
+    Grid imports count at the hour's average grid intensity; natural gas at its
+    combustion factor.  Each site-hour's emissions (imports and natural gas) are
+    shared among the site's electricity consumers in proportion to their use:
+    the electrolyser (input including standby) and the local load.  Battery
+    charging and grid export happen only from renewable surplus in the rules, so
+    they carry none.
+
+    Parameters
+    ----------
+    ds
+        Hourly results of one weather year.
+    grid_g_per_kwh
+        Grid intensity per hour of ``ds``, g CO2e/kWh (NaN allowed in hours without
+        imports).
+    natural_gas_co2_t_per_mwh
+        Combustion factor of natural gas, t CO2/MWh_th.
+    low_carbon_threshold_g_per_kwh
+        Grid intensity below which an electrolyser hour counts as low-carbon.
+
+    Returns
+    -------
+    dict
+        ``grid_import_co2_t``, ``hydrogen_co2_t``, ``electrolysis_low_carbon_hours_share``
+        (share of the site-hours with the electrolyser on),
+        ``grid_carbon_intensity_mean_g_per_kwh``.
+    """
+    def v(name: str) -> np.ndarray:
+        return np.asarray(ds[name].transpose("time", "site").values, dtype=np.float64)
+
+    ci = np.asarray(grid_g_per_kwh, dtype=np.float64)[:, None]
+    imp = v("grid_import_mw")
+    # MWh x g/kWh = kg; hours without imports count 0 even where the intensity is unknown
+    imp_t = np.where(imp > 0.0, imp * ci, 0.0) / 1000.0
+    gas_t = (v("gas_backup_fuel_mw") - v("gas_backup_hydrogen_fuel_mw")) * natural_gas_co2_t_per_mwh
+    ely = v("electrolysis_input_mw")
+    use = ely + v("local_demand_mw")
+    share = np.divide(ely, use, out=np.zeros_like(ely), where=use > 0.0)
+    on = v("electrolysis_on") > 0.5
+    n_on = int(on.sum())
+    low = float((on & (ci < low_carbon_threshold_g_per_kwh)).sum() / n_on) if n_on else np.nan
+    finite = np.isfinite(ci[:, 0])
+    return {
+        "grid_import_co2_t": float(imp_t.sum()),
+        "hydrogen_co2_t": float(((imp_t + gas_t) * share).sum()),
+        "electrolysis_low_carbon_hours_share": low,
+        "grid_carbon_intensity_mean_g_per_kwh": (
+            float(ci[finite, 0].mean()) if finite.all() else np.nan
+        ),
+    }
 
 
 def _start_state(ds: xr.Dataset) -> dict[str, dict[str, dict[str, float]]]:
@@ -406,6 +529,8 @@ def compute_kpis(
     times = pd.DatetimeIndex(ds["time"].values)
     years = sorted(set(times.year))
     site_sums, sys_sums, hours, ely_value = [], [], [], []
+    carbon: dict[str, list[float]] = {}
+    grid_ci = _grid_intensity(inputs, times)
     for year in years:
         part = ds.isel(time=np.flatnonzero(times.year == year))
         s, z = sums_from_dataset(part, cap, par)
@@ -415,12 +540,27 @@ def compute_kpis(
         ely_value.append(float(
             (part["electrolysis_input_mw"] * part["price_eur_per_mwh"]).sum()
         ))
+        totals = carbon_totals(
+            part, grid_ci[times.year == year],
+            scenario.technology.gas_backup.natural_gas_co2_t_per_mwh,
+            scenario.economics.low_carbon_grid_threshold_g_per_kwh,
+        )
+        for key, value in totals.items():
+            carbon.setdefault(key, []).append(value)
     frame = kpi_frame(
         np.array(site_sums), np.array(sys_sums), cap, par, cost, km, np.array(hours, float),
         electrolysis_electricity_market_value_eur=np.array(ely_value),
+        carbon={k: np.array(v) for k, v in carbon.items()},
     )
     frame.index = pd.Index(years, name="weather_year")
     return frame
+
+
+def _grid_intensity(inputs: SystemInputs, times: pd.DatetimeIndex) -> np.ndarray:
+    """The inputs' grid intensity on the dataset's hours (NaN where it has none)."""
+    if inputs.grid_carbon_g_per_kwh is None:
+        return np.full(len(times), np.nan)
+    return inputs.grid_carbon_g_per_kwh.reindex(times).to_numpy(np.float64)
 
 
 #: Per-site KPI columns of :func:`site_kpis`.

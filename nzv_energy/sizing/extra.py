@@ -26,7 +26,10 @@ calls the same function.  The rules:
   site's electrolyser consumption at most its renewable generation plus grid
   power bought in hours priced at or below the threshold, every hour or per
   calendar month (:func:`add_rfnbo`);
-* a CO2 cap on the natural-gas backup (:func:`add_co2_cap`);
+* a CO2 cap on the natural-gas backup and the grid imports at the hourly grid
+  intensity (:func:`add_co2_cap`);
+* a limit on the hydrogen's carbon intensity per weather year
+  (:func:`add_hydrogen_carbon_limit`);
 * a cap on the grid import of all sites (:func:`add_import_cap`);
 * a minimum storage-backed share of the demand (:func:`add_storage_share`);
 * the capital of the fixed assets in the objective when the cost account
@@ -51,6 +54,7 @@ import pandas as pd
 import pypsa
 import xarray as xr
 
+from nzv_energy.economics import HYDROGEN_LHV_KWH_PER_KG
 from nzv_energy.rfnbo import rfnbo_eligible_hours
 
 logger = logging.getLogger(__name__)
@@ -131,6 +135,8 @@ def extra_functionality(n: pypsa.Network, snapshots: pd.Index) -> None:
         add_rfnbo(n, m, rules, monthly=rules["rfnbo"] == "monthly")
     if rules["co2_cap_t_per_year"] is not None:
         add_co2_cap(n, m, rules)
+    if rules.get("max_hydrogen_carbon_intensity_kg_per_kg") is not None:
+        add_hydrogen_carbon_limit(n, m, rules)
     if rules["max_grid_import_mwh_per_year"] is not None:
         add_import_cap(n, m, rules)
     if rules["min_storage_share"] is not None:
@@ -260,23 +266,74 @@ def add_rfnbo(
 
 
 def add_co2_cap(n: pypsa.Network, m: linopy.Model, rules: Mapping[str, Any]) -> None:
-    """Mean annual CO2 of the natural-gas backup at most ``co2_cap_t_per_year``.
+    """Mean annual CO2e of the natural-gas backup and grid imports at most ``co2_cap_t_per_year``.
 
     Emissions per MWh of electric output: the carrier's ``co2_emissions`` (t per
     MWh of fuel) divided by the generator's ``efficiency``, as in PyPSA's
     ``primary_energy`` global constraints (which would cap every emitting
     generator of a coupled network; this rule caps the scenario's own).
     """
-    gens: Sequence[str] = rules["co2_generators"]
-    if not gens:
+    expr = _emissions_t(n, m, rules, _annual_weights(n, rules))
+    if expr is None:
         return
-    table = _static(n, "Generator").loc[list(gens)]
-    t_per_mwh = (_static(n, "Carrier").loc[table.carrier, "co2_emissions"].to_numpy()
-                 / table.efficiency.to_numpy())
-    factor = xr.DataArray(t_per_mwh, coords={"name": list(gens)}, dims="name")
-    gas_p = m.variables["Generator-p"].sel(name=list(gens))
-    expr = (gas_p * _annual_weights(n, rules) * factor).sum()
-    m.add_constraints(expr <= float(rules["co2_cap_t_per_year"]), name="co2_cap")
+    m.add_constraints(expr.sum() <= float(rules["co2_cap_t_per_year"]), name="co2_cap")
+
+
+def _emissions_t(
+    n: pypsa.Network, m: linopy.Model, rules: Mapping[str, Any], weights: xr.DataArray
+) -> linopy.LinearExpression | None:
+    """Emissions per snapshot, t (times ``weights``).
+
+    Natural gas and, when the rules carry the grid intensity
+    (``grid_carbon_t_per_mwh``), the gross grid import.
+    """
+    terms = []
+    gens: Sequence[str] = rules["co2_generators"]
+    if gens:
+        table = _static(n, "Generator").loc[list(gens)]
+        t_per_mwh = (_static(n, "Carrier").loc[table.carrier, "co2_emissions"].to_numpy()
+                     / table.efficiency.to_numpy())
+        factor = xr.DataArray(t_per_mwh, coords={"name": list(gens)}, dims="name")
+        gas_p = m.variables["Generator-p"].sel(name=list(gens))
+        terms.append((gas_p * weights * factor).sum("name"))
+    links: Sequence[str] = rules["grid_import_links"]
+    carbon = rules.get("grid_carbon_t_per_mwh")
+    if links and carbon is not None:
+        imp = m.variables["Link-p"].sel(name=list(links))
+        terms.append((imp * weights * _snapshot_array(n, np.asarray(carbon))).sum("name"))
+    if not terms:
+        return None
+    expr = terms[0]
+    for term in terms[1:]:
+        expr = expr + term
+    return expr
+
+
+def add_hydrogen_carbon_limit(
+    n: pypsa.Network, m: linopy.Model, rules: Mapping[str, Any]
+) -> None:
+    """In every weather year: emissions <= limit x hydrogen produced.
+
+    All emissions of the system (natural gas and grid imports) count against the
+    hydrogen, an upper bound of the hydrogen's share: a system meeting this
+    meets the limit with any split.  Hydrogen in kg = electrolyser output
+    (MWh_H2) x 1000 / 33.33.
+    """
+    limit = float(rules["max_hydrogen_carbon_intensity_kg_per_kg"])
+    hours = _hours(n)
+    emissions = _emissions_t(n, m, rules, hours)
+    links: Sequence[str] = rules["electrolysis_links"]
+    if emissions is None or not links:
+        return
+    eff = xr.DataArray(_static(n, "Link").loc[list(links), "efficiency"].to_numpy(),
+                       coords={"name": list(links)}, dims="name")
+    h2_t_limit = (m.variables["Link-p"].sel(name=list(links)) * hours * eff).sum("name") * (
+        limit / HYDROGEN_LHV_KWH_PER_KG
+    )
+    year = xr.DataArray(pd.DatetimeIndex(n.snapshots).year.to_numpy(),
+                        coords={"snapshot": n.snapshots}, dims="snapshot", name="year")
+    lhs = (emissions - h2_t_limit).groupby(year).sum()
+    m.add_constraints(lhs <= 0, name="hydrogen_carbon_limit")
 
 
 def add_import_cap(n: pypsa.Network, m: linopy.Model, rules: Mapping[str, Any]) -> None:

@@ -56,6 +56,7 @@ import pandas as pd
 import pypsa
 
 from nzv_energy.carriers import carrier_table
+from nzv_energy.grid_carbon import intensity_on
 from nzv_energy.rfnbo import rfnbo_eligible_hours
 from nzv_energy.scenario import Capacity, CapacityRange, Scenario
 from nzv_energy.sizing.costs import TechnologyCosts, technology_costs
@@ -207,6 +208,8 @@ def needs_gross_import(scenario: Scenario) -> bool:
     opt = scenario.optimisation
     return scenario.operation.grid_import and (
         opt.rfnbo != "none" or opt.max_grid_import_mwh_per_year is not None
+        or opt.co2_cap_t_per_year is not None
+        or opt.max_hydrogen_carbon_intensity_kg_per_kg is not None
     )
 
 
@@ -365,6 +368,28 @@ def build_network(
     return dataclasses.replace(plan, network=pypsa_network(plan))
 
 
+def grid_carbon_t_per_mwh(scenario: Scenario, inputs: SystemInputs) -> np.ndarray | None:
+    """Grid intensity per snapshot, t CO2e/MWh, when a carbon rule counts grid imports.
+
+    ``None`` when no rule needs it (no grid import, or neither a CO2 cap nor a limit
+    on the hydrogen's carbon intensity).
+    """
+    opt = scenario.optimisation
+    field = ("optimisation.max_hydrogen_carbon_intensity_kg_per_kg"
+             if opt.max_hydrogen_carbon_intensity_kg_per_kg is not None
+             else "optimisation.co2_cap_t_per_year")
+    if not needs_gross_import(scenario) or (
+        opt.co2_cap_t_per_year is None and opt.max_hydrogen_carbon_intensity_kg_per_kg is None
+    ):
+        return None
+    return intensity_on(inputs.grid_carbon_g_per_kwh, inputs.time, field) / 1000.0
+
+
+def _grid_carbon_rule(plan: SizingNetwork) -> list[float] | None:
+    values = grid_carbon_t_per_mwh(plan.scenario, plan.inputs)
+    return None if values is None else [float(v) for v in values]
+
+
 def cheap_hours(sn: SizingNetwork) -> np.ndarray:
     """Boolean per snapshot: grid power of the hour counts as renewable (RFNBO rule)."""
     return rfnbo_eligible_hours(
@@ -422,6 +447,10 @@ def network_meta(plan: SizingNetwork) -> dict[str, object]:
         "rfnbo_sites": rfnbo_sites,
         "co2_cap_t_per_year": opt.co2_cap_t_per_year,
         "co2_generators": co2_gens,
+        "max_hydrogen_carbon_intensity_kg_per_kg": opt.max_hydrogen_carbon_intensity_kg_per_kg,
+        "electrolysis_links": [c.electrolysis for c in sites.values()
+                               if c.electrolysis is not None],
+        "grid_carbon_t_per_mwh": _grid_carbon_rule(plan),
         "max_grid_import_mwh_per_year": opt.max_grid_import_mwh_per_year,
         "grid_import_links": imports,
         "min_storage_share": opt.min_storage_share,
