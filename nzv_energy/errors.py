@@ -8,7 +8,7 @@ status 2.  Optimisation models that cannot be solved raise
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 EXIT_OK = 0
@@ -67,8 +67,11 @@ class NzvInputError(NzvError, ValueError):
         """One-line message naming file, field, value and what is allowed."""
         where = f"{self.file}: " if self.file else ""
         shown = repr(self.value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
+        # a path or name is shown whole (the user must find it); other values, which a
+        # broken file can make huge, are cut
+        limit = 240 if isinstance(self.value, str | PurePath) else 80
+        if len(shown) > limit:
+            shown = shown[: limit - 3] + "..."
         return f"{where}{self.field}: got {shown}; {self.allowed}"
 
 

@@ -15,7 +15,7 @@ from nzv_energy.dispatch import (
     run_ensemble,
     simulate,
 )
-from nzv_energy.dispatch.kpis import MARKET_VALUE_COLUMNS
+from nzv_energy.dispatch.kpis import CARBON_COLUMNS, MARKET_VALUE_COLUMNS
 from nzv_energy.dispatch.parameters import CAPACITY_NAMES, COST_INDEX, DISPATCH_INDEX
 from nzv_energy.errors import ScenarioError
 from nzv_energy.scenario_file import load_scenario
@@ -64,8 +64,9 @@ def test_members_equal_single_simulations(inputs: SystemInputs, backend: str) ->
         one_year = inputs.select_year(inputs.years[year[i]])
         ds = simulate(one_year, caps, dispatch_params=par[i])
         expected = compute_kpis(ds, one_year, caps, cost_params=cost[i])
-        # columns needing the hourly price-weighted electrolyser input are NaN from totals
-        cols = [c for c in KPI_COLUMNS if c not in MARKET_VALUE_COLUMNS]
+        # columns needing hourly series (the price-weighted electrolyser input, the grid's
+        # hourly carbon intensity) are NaN from totals where they are not zero by construction
+        cols = [c for c in KPI_COLUMNS if c not in (*MARKET_VALUE_COLUMNS, *CARBON_COLUMNS)]
         expected = expected[cols]
         got = result.kpis.loc[[i], cols]
         assert result.kpis.loc[i, "weather_year"] == inputs.years[year[i]]
