@@ -91,7 +91,9 @@ def mutated(draw: st.DrawFn, bases: tuple[str, ...] = BASES) -> tuple[str, str, 
             new = draw(st.sampled_from([f"{key}x", str(key).upper(), f"{key}_mw", "", "1", " "]))
             parent[new] = parent.pop(key)
         elif kind == "value":
-            parent[key] = draw(ODD_VALUES)
+            # a copy: a later mutation must not change the shared odd list or mapping (the
+            # next examples would draw from a changed pool: inconsistent data generation)
+            parent[key] = copy.deepcopy(draw(ODD_VALUES))
         elif kind == "number":
             parent[key] = draw(
                 st.one_of(
@@ -100,7 +102,8 @@ def mutated(draw: st.DrawFn, bases: tuple[str, ...] = BASES) -> tuple[str, str, 
                 )
             )
         elif kind == "wrap":
-            parent[key] = draw(st.sampled_from([[parent[key]], {"value": parent[key]}]))
+            # built here, not sampled from a list holding this example's objects
+            parent[key] = [parent[key]] if draw(st.booleans()) else {"value": parent[key]}
         elif kind == "hoist" and len(path) > 1:
             # a key written one level too high (wrong indentation)
             _parent(data, path[:-1])[path[-2]] = parent[key]
