@@ -11,6 +11,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
+#: The scenarios shipped with the project, by file name (not a glob of the folder: users keep
+#: their own scenarios there, and those are not tests). Their names are those the README lists.
+SHIPPED_SCENARIOS = (
+    "lausitz_2030",
+    "lausitz_2030_4years",
+    "lausitz_2030_fixed",
+    "lausitz_2040",
+    "single_site_quick",
+    "single_site_sizing",
+)
 
 #: Machine epsilon of float64: the relative rounding of one operation is at most half of it.
 EPS = float(np.finfo(np.float64).eps)

@@ -17,12 +17,12 @@ import pytest
 import yaml
 
 from nzv_energy.cli import COMMANDS, build_parser, main, mistyped_command
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import ROOT, SCENARIOS, SHIPPED_SCENARIOS
 
 #: What HiGHS prints on the first construction of a ``Highs`` object in a process.
 BANNER = "Running HiGHS"
 
-SHIPPED = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
+SHIPPED = sorted(SHIPPED_SCENARIOS)
 
 
 def _subparsers() -> dict[str, object]:

@@ -21,7 +21,7 @@ from nzv_energy.scenario import ElectricityPrice
 from nzv_energy.scenario_file import load_scenario
 from nzv_energy.system import build_inputs
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import ROOT, SCENARIOS, SHIPPED_SCENARIOS
 
 DAY_AHEAD = INPUTS_DIR / "de_day_ahead_prices_2017_2020.csv"
 SMARD = INPUTS_DIR / "de_day_ahead_prices_2015_2018_smard.csv"
@@ -176,15 +176,7 @@ def test_csv_of_another_year_needs_alignment(tmp_path: Path) -> None:
 
 
 def test_shipped_scenarios_use_matched_years() -> None:
-    shipped = [
-        "lausitz_2030",
-        "lausitz_2030_4years",
-        "lausitz_2030_fixed",
-        "lausitz_2040",
-        "single_site_quick",
-        "single_site_sizing",
-    ]
-    for name in shipped:
+    for name in SHIPPED_SCENARIOS:
         path = SCENARIOS / f"{name}.yaml"
         scenario = load_scenario(path)
         assert scenario.economics.price_series.align == "same_year", path.name

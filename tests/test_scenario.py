@@ -12,18 +12,9 @@ from nzv_energy.scenario import CapacityRange, distance_km
 from nzv_energy.scenario_file import load_scenario, scenario_from_mapping, scenario_to_yaml
 from nzv_energy.technology import annuity_factor, default_technology
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, SHIPPED_SCENARIOS
 
-#: The scenarios shipped with the project, by file name (not a glob of the folder: users keep
-#: their own scenarios there, and those are not tests). Their names are those the README lists.
-SHIPPED = (
-    "lausitz_2030",
-    "lausitz_2030_4years",
-    "lausitz_2030_fixed",
-    "lausitz_2040",
-    "single_site_quick",
-    "single_site_sizing",
-)
+SHIPPED = SHIPPED_SCENARIOS
 
 
 @pytest.mark.parametrize("stem", SHIPPED)

@@ -40,6 +40,7 @@ from nzv_energy.errors import InputDataError
 from nzv_energy.report.figures import draw_comparison
 from nzv_energy.report.formatting import runs_text, text_table
 from nzv_energy.results_io import atomic_directory
+from nzv_energy.scenario import CAPACITY_FIELDS
 
 #: KPI columns compared (mean over weather years).
 KPI_COLUMNS = (
@@ -56,17 +57,7 @@ KPI_COLUMNS = (
 )
 
 #: Capacity columns summed over sites from the scenario where ``capacities.csv`` lacks them.
-SITE_CAPACITIES = (
-    "wind_mw",
-    "pv_mw",
-    "battery_mw",
-    "battery_mwh",
-    "electrolysis_mw",
-    "gas_backup_mw",
-    "pipeline_mw",
-    "grid_connection_mw",
-    "local_demand_mw",
-)
+SITE_CAPACITIES = (*CAPACITY_FIELDS, "grid_connection_mw", "local_demand_mw")
 
 #: Key figures that grow with the hours simulated (scaled to a year for shorter runs).
 PER_PERIOD = (

@@ -21,22 +21,13 @@ from nzv_energy.report.formatting import format_share
 from nzv_energy.report.page import write_page
 from nzv_energy.report.report import ReportContent, markdown_to_html, render_markdown
 from nzv_energy.results_io import atomic_directory, provenance, relative_path, write_netcdf
-from nzv_energy.scenario import Scenario
+from nzv_energy.scenario import CAPACITY_FIELDS, Scenario
 from nzv_energy.scenario_file import load_scenario, scenario_text_and_hash, scenario_to_yaml
 from nzv_energy.system import SiteCapacities, build_inputs, fixed_capacities
 
 log = logging.getLogger(__name__)
 
-CAPACITY_COLUMNS = (
-    "wind_mw",
-    "pv_mw",
-    "battery_mw",
-    "battery_mwh",
-    "electrolysis_mw",
-    "gas_backup_mw",
-    "pipeline_mw",
-    "hydrogen_storage_mwh",
-)
+CAPACITY_COLUMNS = (*CAPACITY_FIELDS, "hydrogen_storage_mwh")
 
 
 @dataclass
