@@ -521,3 +521,16 @@ CAPACITY_FIELDS = (
     "gas_backup_mw",
     "pipeline_mw",
 )
+
+
+def pipeline_lengths_km(scenario: Scenario) -> dict[str, float]:
+    """Pipeline route length from each site to the demand location, km.
+
+    Great-circle distance times ``technology.pipeline.route_factor``: the length the
+    pipelines are costed by (:func:`nzv_energy.system.build_inputs`) and reported with.
+    """
+    route = scenario.technology.pipeline.route_factor
+    demand = scenario.hydrogen.demand.location
+    return {
+        name: route * distance_km(site.location, demand) for name, site in scenario.sites.items()
+    }

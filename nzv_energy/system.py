@@ -21,7 +21,7 @@ from nzv_energy.prices import input_files as price_files
 from nzv_energy.prices import load_prices
 from nzv_energy.profiles import SiteProfileSpec, file_sha256, load_capacity_factors
 from nzv_energy.profiles import input_files as profile_files
-from nzv_energy.scenario import CAPACITY_FIELDS, CapacityRange, Scenario, distance_km
+from nzv_energy.scenario import CAPACITY_FIELDS, CapacityRange, Scenario, pipeline_lengths_km
 
 
 @dataclass(frozen=True)
@@ -217,13 +217,7 @@ def _build_inputs(scenario: Scenario, base_dir: Path | None) -> SystemInputs:
     carbon = load_grid_carbon(scenario.economics.grid_carbon_intensity, time, base_dir)
     if scenario.operation.grid_import:
         check_covered(carbon, time, scenario.economics.grid_carbon_intensity)
-    route = scenario.technology.pipeline.route_factor
-    km = np.array(
-        [
-            route * distance_km(site.location, scenario.hydrogen.demand.location)
-            for site in scenario.sites.values()
-        ]
-    )
+    km = np.array(list(pipeline_lengths_km(scenario).values()))
     files = [
         *profile_files(scenario.weather.source, base_dir),
         *price_files(scenario.economics.electricity_price, base_dir, scenario.weather.years),

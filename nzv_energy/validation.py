@@ -14,7 +14,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from nzv_energy.errors import MISSING, ScenarioError
-from nzv_energy.scenario import CapacityRange, Location, Scenario, distance_km
+from nzv_energy.scenario import (
+    CapacityRange,
+    Location,
+    Scenario,
+    distance_km,
+    pipeline_lengths_km,
+)
 
 
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -290,19 +296,6 @@ MAX_SPREAD_KM = 150.0
 
 def _fmt_location(loc: Location) -> str:
     return f"{{lat: {loc.lat:g}, lon: {loc.lon:g}}}"
-
-
-def pipeline_lengths_km(scenario: Scenario) -> dict[str, float]:
-    """Pipeline route length from each site to the demand location, km.
-
-    Great-circle distance times ``technology.pipeline.route_factor``, as in the
-    cost of the pipelines (:func:`nzv_energy.system.build_inputs`).
-    """
-    route = scenario.technology.pipeline.route_factor
-    demand = scenario.hydrogen.demand.location
-    return {
-        name: route * distance_km(site.location, demand) for name, site in scenario.sites.items()
-    }
 
 
 def plausibility_warnings(scenario: Scenario, file: str | Path | None) -> list[str]:
