@@ -239,13 +239,13 @@ def part_one(path: Path, repeat: int) -> None:
           f"{base_s / min(estimate_t):5.1f}x  the estimate alone {_best(estimate_only_t)} "
           f"({min(estimate_only_t) / min(fast_t[fast_specs[0]]):.0%} of the fast sizing)")
     print(f"  estimated gap (fast objective vs its capacities operated hour by hour) "
-          f"{k['fast_mode_objective_gap_fraction']:+.3%}, hydrogen unserved hour by hour "
+          f"{k['fast_mode_cost_gap_fraction']:+.3%}, hydrogen unserved hour by hour "
           f"{k['fast_mode_hourly_unserved_share']:.4%}; true gap to exact {true_gap:+.3%}; "
           f"hourly cost vs exact {hourly / exact.objective_eur_per_year - 1:+.3%}")
     kb = bounded.kpis
     print(f"  with fast_mode_error_estimate: bound (capacities enlarged where short: "
           f"{kb['fast_mode_capacities_repaired']:.0f}): the estimate alone "
-          f"{_best(bound_only_t)}; gap {kb['fast_mode_objective_gap_fraction']:+.3%}; the "
+          f"{_best(bound_only_t)}; gap {kb['fast_mode_cost_gap_fraction']:+.3%}; the "
           f"bound vs exact "
           f"{kb['fast_mode_hourly_cost_eur_per_year'] / exact.objective_eur_per_year - 1:+.4%}")
     table, _ = resimulate(exact.scenario, inputs)
@@ -274,7 +274,7 @@ def part_two(path: Path, exact_4_years: bool) -> None:
                 fast_objective = r.objective_eur_per_year
                 print(f"3 sites, {len(years)} year(s), fast error estimate: "
                       f"{r.timings_s.get('error_estimate', float('nan')):.1f} s of the "
-                      f"{el:.1f} s; gap {r.kpis['fast_mode_objective_gap_fraction']:+.3%}, "
+                      f"{el:.1f} s; gap {r.kpis['fast_mode_cost_gap_fraction']:+.3%}, "
                       f"unserved hour by hour {r.kpis['fast_mode_hourly_unserved_share']:.4%}")
             else:
                 print(f"3 sites, {len(years)} year(s): fast objective vs exact "

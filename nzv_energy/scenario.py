@@ -362,7 +362,7 @@ class Optimisation(_Frozen):
         description=(
             "Fast mode: 'operate' the sized capacities on the full hourly LP (capacities fixed) "
             "and report the gap of the fast objective to that cost (kpis.csv: "
-            "fast_mode_objective_gap_fraction), an upper bound of the exact optimum when they "
+            "fast_mode_cost_gap_fraction), an upper bound of the exact optimum when they "
             "serve every hour; 'bound' also enlarges them where they do not (always a bound, "
             "costs several fast sizings then); 'none'"
         ),

@@ -107,17 +107,17 @@ def test_fast_mode_reports_its_estimate_and_exact_mode_does_not(problem):
     k = fast.kpis
     assert "error_estimate" in fast.timings_s
     cost = k["fast_mode_hourly_cost_eur_per_year"]
-    assert k["fast_mode_objective_gap_fraction"] == pytest.approx(
+    assert k["fast_mode_cost_gap_fraction"] == pytest.approx(
         (fast.objective_eur_per_year - cost) / cost, rel=1e-12)
     assert 0.0 <= k["fast_mode_hourly_unserved_share"] < 1.0
     assert k["fast_mode_capacities_repaired"] == float(k["fast_mode_hourly_unserved_share"] > 1e-9)
     # a feasible point of the exact LP: never below the exact optimum
     assert cost >= lps.objective - lp_tol(lps.objective, HOURS)
     exact = optimise(sc, inputs, mode="exact", run_precheck=False)
-    assert "fast_mode_objective_gap_fraction" not in exact.kpis
+    assert "fast_mode_cost_gap_fraction" not in exact.kpis
     off = optimise(scenario_with(sc, {"optimisation": {"fast_mode_error_estimate": "none"}}),
                    inputs, mode="fast", run_precheck=False)
-    assert "fast_mode_objective_gap_fraction" not in off.kpis
+    assert "fast_mode_cost_gap_fraction" not in off.kpis
 
 
 def test_evaluation_matches_an_independent_fixed_capacity_solve(problem):

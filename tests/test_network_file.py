@@ -50,7 +50,7 @@ REOPTIMISE = textwrap.dedent("""
 
     path = sys.argv[1]
     n = pypsa.Network(path)
-    stored = {"objective": float(n.objective), "capacities": capacities(n)}
+    stored = {"objective": float(n.meta["objective_eur_per_year"]), "capacities": capacities(n)}
     n.optimize(solver_name="highs", extra_functionality=nzv_energy.sizing.extra_functionality)
     rules = [k for k in n.model.constraints
              if k.split(" ")[0] in ("co2_cap", "grid_import_cap", "storage_share",

@@ -195,8 +195,8 @@ def render_markdown(c: ReportContent) -> str:
                f"of the exact optimum unless hydrogen was left unserved (as sized: "
                f"{fk['fast_mode_hourly_unserved_share']:.3%}; enlarged to serve every hour: "
                f"{'yes' if fk.get('fast_mode_capacities_repaired') else 'no'}); the fast "
-               f"objective is {fk['fast_mode_objective_gap_fraction']:+.2%} from it."
-               if "fast_mode_objective_gap_fraction" in (fk := lp.get("lp_kpis", {})) else ""),
+               f"objective is {fk['fast_mode_cost_gap_fraction']:+.2%} from it."
+               if "fast_mode_cost_gap_fraction" in (fk := lp.get("lp_kpis", {})) else ""),
             "",
         ]
         if c.lp_costs is not None and len(c.lp_costs):

@@ -397,10 +397,10 @@ def add_fixed_capital_constant(
     offset).  With ``sunk`` the fixed assets carry no capital cost and nothing is
     added.
     """
-    if not rules["fixed_assets_in_objective"]:
+    if not rules["fixed_assets_capital_counted"]:
         return
     constant = fixed_capital_eur_per_year(n, rules)
     if constant == 0.0:
         return
     v = m.add_variables(lower=constant, upper=constant, name=FIXED_CAPITAL_VARIABLE)
-    m.add_objective(m.objective.expression + 1.0 * v, overwrite=True)
+    m.objective = m.objective.expression + 1.0 * v

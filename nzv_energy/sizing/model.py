@@ -15,6 +15,7 @@ re-optimised ``network.nc`` are one model.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 
 import linopy
@@ -59,7 +60,19 @@ def create_model(
     """
     n = sn.network
     assert n is not None
-    m = n.optimize.create_model(consistency_check=False, include_objective_constant=False)
+    # PyPSA's checks, strict: any finding (unknown carrier, missing bus, bad bounds) raises
+    n.consistency_check(strict="all")
+    # Every extendable asset is a new build (p_nom = 0), so PyPSA's constant for existing
+    # extendable capacity is zero and adds no variable whatever its default (which PyPSA
+    # announces will change in 2.0): its notice is silenced and the zero checked instead.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        m = n.optimize.create_model(consistency_check=False)  # checked above
+    if n.objective_constant:
+        raise RuntimeError(
+            f"PyPSA's objective constant is {n.objective_constant} EUR/a: an extendable "
+            "asset has existing capacity (p_nom > 0), which the sizing network never builds"
+        )
     extra_functionality(n, n.snapshots)
     if extra is not None:
         extra(sn, m)

@@ -456,7 +456,7 @@ def network_meta(plan: SizingNetwork) -> dict[str, object]:
         "min_storage_share": opt.min_storage_share,
         "hydrogen_stores": stores,
         "demand_load": plan.demand_load,
-        "fixed_assets_in_objective": plan.count_fixed_assets,
+        "fixed_assets_capital_counted": plan.count_fixed_assets,
         "fixed_asset_components": _fixed_components(plan),
     }
     return {

@@ -319,7 +319,7 @@ class HourlyEvaluation:
 
     Attributes
     ----------
-    fast_objective_eur_per_year
+    fast_cost_eur_per_year
         Objective of the fast (segmented) sizing, EUR/a.
     hourly_cost_eur_per_year
         The fast capacities with their dispatch re-optimised over every hour,
@@ -340,7 +340,7 @@ class HourlyEvaluation:
         ``optimal`` or HiGHS's status text of the solve that failed.
     """
 
-    fast_objective_eur_per_year: float
+    fast_cost_eur_per_year: float
     hourly_cost_eur_per_year: float
     unserved_share: float
     repaired: bool
@@ -357,13 +357,13 @@ class HourlyEvaluation:
         cost = self.hourly_cost_eur_per_year
         if not np.isfinite(cost) or cost == 0.0:
             return float("nan")
-        return (self.fast_objective_eur_per_year - cost) / abs(cost)
+        return (self.fast_cost_eur_per_year - cost) / abs(cost)
 
     def kpis(self) -> dict[str, float]:
         """The figures as KPIs (``kpis.csv``)."""
         return {
             "fast_mode_hourly_cost_eur_per_year": self.hourly_cost_eur_per_year,
-            "fast_mode_objective_gap_fraction": self.gap_fraction,
+            "fast_mode_cost_gap_fraction": self.gap_fraction,
             "fast_mode_hourly_unserved_share": self.unserved_share,
             "fast_mode_capacities_repaired": 1.0 if self.repaired else 0.0,
         }

@@ -656,8 +656,7 @@ def network_with_solution(sn: SizingNetwork, lps: LpSolution) -> pypsa.Network:
     fixed_store = n.stores.index[~n.stores.e_nom_extendable]
     n.stores.loc[fixed_store, "e_nom_opt"] = n.stores.loc[fixed_store, "e_nom"]
     n.buses_t.marginal_price = frame({sn.demand_bus: lps.hydrogen_price_eur_per_mwh})
-    # the objective includes the counted fixed capital (sn.objective_constant_eur_per_year),
-    # as the PyPSA engine's does (nzv_energy.sizing.extra.add_fixed_capital_constant)
-    n._objective = lps.objective
-    n._objective_constant = 0.0
+    # PyPSA sets ``n.objective`` only when it solves the model itself; the direct engine's
+    # objective (fixed capital included when counted) goes into n.meta with the cost account
+    # when the network is written (nzv_energy.sizing.command.cost_account_meta)
     return n

@@ -16,7 +16,7 @@ import numpy as np
 def _as_minimised(points: np.ndarray, minimise: Sequence[bool]) -> np.ndarray:
     pts = np.asarray(points, dtype=np.float64)
     if pts.ndim != 2:
-        raise ValueError(f"points must be (n_members, n_objectives), got shape {pts.shape}")
+        raise ValueError(f"points must be (n_members, n_criteria), got shape {pts.shape}")
     if len(minimise) != pts.shape[1]:
         raise ValueError(f"{len(minimise)} senses for {pts.shape[1]} objectives")
     signs = np.array([1.0 if m else -1.0 for m in minimise])
@@ -60,7 +60,7 @@ def non_dominated(points: np.ndarray, minimise: Sequence[bool]) -> np.ndarray:
     Parameters
     ----------
     points
-        Objective values, shape ``(n_members, n_objectives)``.
+        Objective values, shape ``(n_members, n_criteria)``.
     minimise
         Per objective: True when smaller is better (LCOH, CO2), False when
         larger is better (share of demand met).
