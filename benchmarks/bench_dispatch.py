@@ -50,12 +50,12 @@ n_h, n_s = 24, 2
 w = np.zeros((n_h, n_s)); p = np.zeros(n_h); mo = np.zeros(n_h, np.int64)
 cap = np.ones((n_s, kd.N_CAP)); par = np.full(kd.N_PAR, 0.5)
 t1 = time.perf_counter()
-kd.simulate_year(w, w, p, p, mo, cap, par, np.zeros((kd.N_OUT, n_h, n_s)),
+kd.simulate_year(w, w, p, p, p, mo, cap, par, np.zeros((kd.N_OUT, n_h, n_s)),
                 np.zeros((kd.N_SYS_OUT, n_h)), np.zeros((n_s, kd.N_SUM)), np.zeros(kd.N_SYS_SUM),
                 np.zeros((n_s, kd.N_STATE)), np.zeros((n_s, kd.N_STATE)), True)
 t2 = time.perf_counter()
 m = 2
-args = (w, w, p, p, mo, np.array([0, n_h]), np.zeros(m, np.int64), np.ones((m, n_s, kd.N_CAP)),
+args = (w, w, p, p, p, mo, np.array([0, n_h]), np.zeros(m, np.int64), np.ones((m, n_s, kd.N_CAP)),
         np.full((m, kd.N_PAR), 0.5), np.zeros((m, kd.N_OUT, 0, n_s)),
         np.zeros((m, kd.N_SYS_OUT, 0)),
         np.zeros((m, n_s, kd.N_SUM)), np.zeros((m, kd.N_SYS_SUM)), np.zeros((m, n_s, kd.N_STATE)),
@@ -110,7 +110,7 @@ def main() -> None:
     a, b = int(arrays.year_start[y]), int(arrays.year_start[y + 1])
     n_h, n_s = b - a, cap.shape[0]
     hourly = (arrays.wind_cf[a:b], arrays.pv_cf[a:b], arrays.price_eur_per_mwh[a:b],
-              arrays.hydrogen_demand_mw[a:b], arrays.month[a:b])
+              arrays.hydrogen_demand_mw[a:b], arrays.grid_co2_g_per_kwh[a:b], arrays.month[a:b])
     out = np.zeros((kd.N_OUT, n_h, n_s))
     sys_out = np.zeros((kd.N_SYS_OUT, n_h))
     sums = np.zeros((n_s, kd.N_SUM))

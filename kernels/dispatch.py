@@ -12,6 +12,9 @@ wind_cf, pv_cf : (n_h, n_s)
     Capacity factors.
 price, demand : (n_h,)
     Day-ahead price (EUR/MWh) and hydrogen demand at the off-taker (MW_H2).
+grid_co2 : (n_h,)
+    Average carbon intensity of grid power, g CO2e/kWh (``inf``: unknown; such hours
+    never import when the caller has checked that grid import is off there).
 month : (n_h,) int64
     Calendar month 0..11 of each hour (for monthly RFNBO matching).
 cap : (n_s, N_CAP)
@@ -68,17 +71,19 @@ P_GAS_BACKUP_HYDROGEN_FUEL = 12
 P_GAS_BACKUP_MARGINAL_COST_EUR_PER_MWH = 13
 P_GRID_IMPORT = 14
 P_IMPORT_PRICE_THRESHOLD_EUR_PER_MWH = 15
-P_RFNBO_PRICE_THRESHOLD_EUR_PER_MWH = 16
-P_RFNBO_CO2_PRICE_THRESHOLD_EUR_PER_MWH = 17
-P_RFNBO_MONTHLY = 18
-P_INITIAL_SOC_FRACTION = 19
-P_INITIAL_HYDROGEN_STORAGE_FRACTION = 20
-P_CYCLIC = 21
-P_PRICE_SCALE = 22
-P_DEMAND_SCALE = 23
-P_BATTERY_TO_ELECTROLYSIS = 24
-P_ROUTE_BY_STORAGE_ROOM = 25
-N_PAR = 26
+P_IMPORT_CARBON_THRESHOLD_G_PER_KWH = 16
+P_LOW_CARBON_GRID_THRESHOLD_G_PER_KWH = 17
+P_RFNBO_PRICE_THRESHOLD_EUR_PER_MWH = 18
+P_RFNBO_CO2_PRICE_THRESHOLD_EUR_PER_MWH = 19
+P_RFNBO_MONTHLY = 20
+P_INITIAL_SOC_FRACTION = 21
+P_INITIAL_HYDROGEN_STORAGE_FRACTION = 22
+P_CYCLIC = 23
+P_PRICE_SCALE = 24
+P_DEMAND_SCALE = 25
+P_BATTERY_TO_ELECTROLYSIS = 26
+P_ROUTE_BY_STORAGE_ROOM = 27
+N_PAR = 28
 
 # --- state columns ---------------------------------------------------------------------------
 S_BATTERY_SOC_MWH = 0
@@ -143,7 +148,11 @@ K_RFNBO_HYDROGEN_MWH = 21
 K_UNSERVED_ELECTRICITY_MWH = 22
 K_STACK_REPLACEMENTS = 23
 K_ELECTROLYSIS_GRID_MWH = 24
-N_SUM = 25
+K_GRID_IMPORT_CO2_T = 25
+K_ELECTROLYSIS_GRID_IMPORT_CO2_T = 26
+K_ELECTROLYSIS_NATURAL_GAS_MWH = 27
+K_LOW_CARBON_OPERATING_HOURS = 28
+N_SUM = 29
 
 # --- system totals (entries of ``sys_sums``) ---------------------------------------------------
 Z_HYDROGEN_DEMAND_MWH = 0
@@ -249,6 +258,7 @@ def dispatch_pass(
     pv_cf: np.ndarray,
     price: np.ndarray,
     demand: np.ndarray,
+    grid_co2: np.ndarray,
     month: np.ndarray,
     cap: np.ndarray,
     par: np.ndarray,
@@ -295,6 +305,8 @@ def dispatch_pass(
     gas_cost = par[P_GAS_BACKUP_MARGINAL_COST_EUR_PER_MWH]
     grid_allowed = par[P_GRID_IMPORT] > 0.5
     import_threshold = par[P_IMPORT_PRICE_THRESHOLD_EUR_PER_MWH]
+    carbon_threshold = par[P_IMPORT_CARBON_THRESHOLD_G_PER_KWH]
+    low_carbon = par[P_LOW_CARBON_GRID_THRESHOLD_G_PER_KWH]
     rfnbo_threshold = par[P_RFNBO_PRICE_THRESHOLD_EUR_PER_MWH]
     rfnbo_co2_threshold = par[P_RFNBO_CO2_PRICE_THRESHOLD_EUR_PER_MWH]
     monthly = par[P_RFNBO_MONTHLY] > 0.5
@@ -314,7 +326,12 @@ def dispatch_pass(
         p = price[t] * price_scale
         demand_t = demand[t] * demand_scale
         d_rem = demand_t
-        cheap = grid_allowed and p <= import_threshold
+        ci = grid_co2[t]
+        # import policy: any grid power only in hours at or below the carbon threshold,
+        # the electrolyser's also only at or below the price threshold
+        grid_ok = grid_allowed and ci <= carbon_threshold
+        cheap = grid_ok and p <= import_threshold
+        low_hour = ci < low_carbon
         rfnbo_price = p <= rfnbo_threshold or p < rfnbo_co2_threshold
         m = month[t]
 
@@ -446,7 +463,7 @@ def dispatch_pass(
                 soc -= dis * inv_eta_dis
                 discharge += dis
                 deficit -= dis
-                grid_room = grid_mw - grid_ely if grid_allowed else 0.0
+                grid_room = grid_mw - grid_ely if grid_ok else 0.0
                 gas_room = cap[s, C_GAS_BACKUP_MW]
                 if gas_h2:
                     fuel_room = (h2 + level) * gas_eff
@@ -543,6 +560,18 @@ def dispatch_pass(
             sums[s, K_RFNBO_HYDROGEN_MWH] += rfnbo_h2
             sums[s, K_UNSERVED_ELECTRICITY_MWH] += unserved
             sums[s, K_ELECTROLYSIS_GRID_MWH] += grid_ely
+            # emissions: imports at the hour's grid intensity (MWh x g/kWh = kg), shared with
+            # natural gas among the site's consumers in proportion to their use
+            natural_gas = fuel - h2_fuel
+            if imp > 0.0 or natural_gas > 0.0:
+                imp_co2 = imp * ci * 0.001 if imp > 0.0 else 0.0
+                use = ely_in + load_served
+                share = ely_in / use if use > 0.0 else 0.0
+                sums[s, K_GRID_IMPORT_CO2_T] += imp_co2
+                sums[s, K_ELECTROLYSIS_GRID_IMPORT_CO2_T] += imp_co2 * share
+                sums[s, K_ELECTROLYSIS_NATURAL_GAS_MWH] += natural_gas * share
+            if on and low_hour:
+                sums[s, K_LOW_CARBON_OPERATING_HOURS] += 1.0
             if write:
                 out[O_WIND_MW, t, s] = wind
                 out[O_PV_MW, t, s] = pv
@@ -624,6 +653,7 @@ def simulate_year(
     pv_cf: np.ndarray,
     price: np.ndarray,
     demand: np.ndarray,
+    grid_co2: np.ndarray,
     month: np.ndarray,
     cap: np.ndarray,
     par: np.ndarray,
@@ -651,7 +681,7 @@ def simulate_year(
     month_acc = np.zeros((n_s, N_MONTHS, N_MONTH_ACC))
     if par[P_CYCLIC] > 0.5:
         dispatch_pass(
-            wind_cf, pv_cf, price, demand, month, cap, par, state, out, sys_out,
+            wind_cf, pv_cf, price, demand, grid_co2, month, cap, par, state, out, sys_out,
             # ``write and False``: a plain bool, so that numba compiles one dispatch_pass
             # (a literal False would compile a second specialisation)
             sums, sys_sums, month_acc, unmatched, write and False,
@@ -669,7 +699,7 @@ def simulate_year(
     for k in range(N_SYS_SUM):
         sys_sums[k] = 0.0
     dispatch_pass(
-        wind_cf, pv_cf, price, demand, month, cap, par, state, out, sys_out,
+        wind_cf, pv_cf, price, demand, grid_co2, month, cap, par, state, out, sys_out,
         sums, sys_sums, month_acc, unmatched, write,
     )
     for s in range(n_s):

@@ -8,7 +8,7 @@ member is a few hundred bytes unless hourly results are kept.
 
 Array layouts (``m`` members, ``n_s`` sites, ``H`` hours of all years)
 -----------------------------------------------------------------------
-wind_cf, pv_cf : (H, n_s); price, demand : (H,); month : (H,) int64
+wind_cf, pv_cf : (H, n_s); price, demand, grid_co2 : (H,); month : (H,) int64
 year_start : (n_years + 1,) int64 offsets of each weather year
 year_index : (m,) int64
 cap : (m, n_s, N_CAP); par : (m, N_PAR)
@@ -32,6 +32,7 @@ def _member(
     pv_cf: np.ndarray,
     price: np.ndarray,
     demand: np.ndarray,
+    grid_co2: np.ndarray,
     month: np.ndarray,
     year_start: np.ndarray,
     year_index: np.ndarray,
@@ -51,7 +52,8 @@ def _member(
     # kernel writes the first b - a hours of it
     write = out.shape[2] > 0
     simulate_year(
-        wind_cf[a:b], pv_cf[a:b], price[a:b], demand[a:b], month[a:b], cap[i], par[i],
+        wind_cf[a:b], pv_cf[a:b], price[a:b], demand[a:b], grid_co2[a:b], month[a:b], cap[i],
+        par[i],
         out[i], sys_out[i], sums[i], sys_sums[i], start_state[i], end_state[i], write,
     )
 
@@ -64,6 +66,7 @@ def run_members_serial(
     pv_cf: np.ndarray,
     price: np.ndarray,
     demand: np.ndarray,
+    grid_co2: np.ndarray,
     month: np.ndarray,
     year_start: np.ndarray,
     year_index: np.ndarray,
@@ -79,7 +82,7 @@ def run_members_serial(
     """Members ``first`` to ``stop - 1``, one after another (GIL released: call from threads)."""
     for i in range(first, stop):
         _member(
-            i, wind_cf, pv_cf, price, demand, month, year_start, year_index, cap, par,
+            i, wind_cf, pv_cf, price, demand, grid_co2, month, year_start, year_index, cap, par,
             out, sys_out, sums, sys_sums, start_state, end_state,
         )
 
@@ -90,6 +93,7 @@ def run_members_parallel(
     pv_cf: np.ndarray,
     price: np.ndarray,
     demand: np.ndarray,
+    grid_co2: np.ndarray,
     month: np.ndarray,
     year_start: np.ndarray,
     year_index: np.ndarray,
@@ -106,6 +110,6 @@ def run_members_parallel(
     m = cap.shape[0]
     for i in prange(m):
         _member(
-            i, wind_cf, pv_cf, price, demand, month, year_start, year_index, cap, par,
+            i, wind_cf, pv_cf, price, demand, grid_co2, month, year_start, year_index, cap, par,
             out, sys_out, sums, sys_sums, start_state, end_state,
         )

@@ -116,6 +116,11 @@ PARAMETERS: tuple[Entry, ...] = (
     _flag("grid_import", "operation.grid_import"),
     Entry("import_price_threshold_eur_per_mwh", "operation.import_price_threshold_eur_per_mwh",
           "EUR/MWh"),
+    Entry("import_carbon_threshold_g_per_kwh",
+          "derived: operation.import_carbon_threshold_g_per_kwh (None: inf, no limit)",
+          "g CO2e/kWh", 0.0, INF),
+    Entry("low_carbon_grid_threshold_g_per_kwh", "economics.low_carbon_grid_threshold_g_per_kwh",
+          "g CO2e/kWh", 0.0, INF),
     Entry("rfnbo_price_threshold_eur_per_mwh",
           "derived: RFNBO price limit (nzv_energy.rfnbo)", "EUR/MWh"),
     Entry("rfnbo_co2_price_threshold_eur_per_mwh",
@@ -202,6 +207,14 @@ SITE_SUMS: tuple[Entry, ...] = (
     Entry("unserved_electricity_mwh", "derived: local and standby load not served", "MWh"),
     Entry("stack_replacements", "derived: stack hours / stack lifetime", "count"),
     Entry("electrolysis_grid_mwh", "derived: grid power used by the electrolyser", "MWh_el"),
+    Entry("grid_import_co2_t", "derived: grid_import_mw x hourly grid intensity", "t CO2e"),
+    Entry("electrolysis_grid_import_co2_t",
+          "derived: grid import emissions x electrolyser share of the site's use", "t CO2e"),
+    Entry("electrolysis_natural_gas_mwh",
+          "derived: natural gas fuel x electrolyser share of the site's use", "MWh_th"),
+    Entry("low_carbon_operating_hours",
+          "derived: hours with electrolysis_on and grid intensity below the low-carbon threshold",
+          "h"),
 )
 
 #: System totals ``Z_*`` (entries of ``sys_sums``).

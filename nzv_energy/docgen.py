@@ -19,8 +19,10 @@ from nzv_energy.scenario import (
     Location,
     Operation,
     Optimisation,
+    Security,
     Site,
     Vpp,
+    VppReserves,
     Weather,
 )
 from nzv_energy.technology import (
@@ -46,6 +48,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("operation", Operation),
     ("optimisation", Optimisation),
     ("vpp", Vpp),
+    ("vpp.reserves", VppReserves),
+    ("security", Security),
 ]
 
 TECH_SECTIONS: list[tuple[str, type[BaseModel]]] = [

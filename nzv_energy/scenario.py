@@ -308,6 +308,16 @@ class Operation(_Frozen):
         le=5000,
         description="Price at or below which grid power is bought (RFNBO threshold 20 EUR/MWh)",
     )
+    import_carbon_threshold_g_per_kwh: float | None = Field(
+        default=None,
+        ge=0,
+        le=2000,
+        description=(
+            "Grid carbon intensity (economics.grid_carbon_intensity) at or below which grid "
+            "power may be bought at all, g CO2e/kWh; above it the sites import nothing, in the "
+            "rules and in the sizing LP (null: no limit)"
+        ),
+    )
     gas_backup_fuel: Literal["natural_gas", "hydrogen"] = "natural_gas"
     rfnbo_matching: Literal["hourly", "monthly"] = "hourly"
     cyclic: bool = Field(default=True, description="Run each year twice and report the second pass")
@@ -400,6 +410,55 @@ class Optimisation(_Frozen):
     )
 
 
+#: Reserve products of ``vpp.reserves``: symmetric FCR, positive and negative aFRR.
+ReserveProduct = Literal["fcr", "afrr_pos", "afrr_neg"]
+
+
+class VppReserves(_Frozen):
+    """Balancing-capacity products offered beside day-ahead energy (``vpp.reserves``)."""
+
+    prices_csv: str = Field(
+        min_length=1,
+        description=(
+            "CSV of capacity prices (columns timestamp, product, capacity_price_eur_per_mw; "
+            "optional activation_price_eur_per_mwh), relative to the scenario file; format "
+            "in docs/vpp_reserves.md"
+        ),
+    )
+    block_hours: int = Field(
+        default=4, ge=1, le=24,
+        description=(
+            "Length of a reserve product block, h (4 h in Germany: aFRR since 2018, FCR "
+            "since 2020); divides 24 and vpp.commit_h"
+        ),
+    )
+    products: tuple[ReserveProduct, ...] = Field(
+        default=("fcr", "afrr_pos", "afrr_neg"), min_length=1,
+        description="Products offered: fcr (symmetric), afrr_pos, afrr_neg",
+    )
+    fcr_duration_h: float = Field(
+        default=0.5, gt=0, le=24,
+        description=(
+            "Hours of full FCR delivery a battery must hold in each direction (30-minute "
+            "criterion; docs/vpp_reserves.md)"
+        ),
+    )
+    afrr_duration_h: float | None = Field(
+        default=None, gt=0, le=24,
+        description=(
+            "Hours of full aFRR delivery a battery must hold; None = the whole block"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _blocks_tile_the_day(self) -> VppReserves:
+        if 24 % self.block_hours:
+            raise ValueError(f"block_hours ({self.block_hours}) must divide 24")
+        if len(set(self.products)) != len(self.products):
+            raise ValueError(f"products {list(self.products)} name a product twice")
+        return self
+
+
 class Vpp(_Frozen):
     """Options of the rolling-horizon virtual-power-plant scheduling."""
 
@@ -463,6 +522,13 @@ class Vpp(_Frozen):
             "loads; False = binary over the whole window"
         ),
     )
+    reserves: VppReserves | None = Field(
+        default=None,
+        description=(
+            "Reserve capacity (FCR, aFRR) co-optimised with energy; None = energy only "
+            "(docs/vpp_reserves.md)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _commit_within_horizon(self) -> Vpp:
@@ -470,7 +536,46 @@ class Vpp(_Frozen):
             raise ValueError(
                 f"commit_h ({self.commit_h}) must not exceed horizon_h ({self.horizon_h})"
             )
+        if self.reserves is not None and self.commit_h % self.reserves.block_hours:
+            raise ValueError(
+                f"commit_h ({self.commit_h}) must be a multiple of reserves.block_hours "
+                f"({self.reserves.block_hours}): a committed window ends at a block's end"
+            )
         return self
+
+
+class Security(_Frozen):
+    """Security of supply: a firm power commitment to the grid (off by default)."""
+
+    firm_mw: float = Field(
+        default=0.0,
+        ge=0,
+        le=MAX_POWER_MW,
+        description=(
+            "Firm power the portfolio commits to deliver to the grid in every hour on top of "
+            "the hydrogen supply (net export of all sites, gas backup included), MW; 0 = no "
+            "commitment. optimise sizes for it, simulate reports the hours and energy short "
+            "(see docs/security_of_supply.md)"
+        ),
+    )
+    hours_short_max: int = Field(
+        default=0,
+        ge=0,
+        le=8784,
+        description=(
+            "Hours per weather year the commitment may be missed (loss-of-load expectation, "
+            "h/a), checked by simulate; optimise holds the commitment in every hour whatever "
+            "this value (a linear program cannot count hours: a conservative sizing)"
+        ),
+    )
+    report_firm_capacity: bool = Field(
+        default=False,
+        description=(
+            "simulate also computes the firm capacity per weather year (LP bound, perfect "
+            "foresight; firm_capacity.csv, summary.md): several hourly LP solves. Always on "
+            "when firm_mw > 0"
+        ),
+    )
 
 
 class Scenario(_Frozen):
@@ -485,6 +590,7 @@ class Scenario(_Frozen):
     operation: Operation = Operation()
     optimisation: Optimisation = Optimisation()
     vpp: Vpp = Vpp()
+    security: Security = Security()
     technology: TechnologyParameters
 
     @property

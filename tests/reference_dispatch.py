@@ -193,12 +193,13 @@ def run_pass(
     pv_cf: np.ndarray,
     price: np.ndarray,
     demand: np.ndarray,
+    grid_co2: np.ndarray,
     month: np.ndarray,
     caps: Sequence[Mapping[str, float]],
     p: Mapping[str, float],
     states: list[SiteState],
 ) -> ReferenceResult:
-    """All hours once from ``states`` (modified)."""
+    """All hours once from ``states`` (modified); ``grid_co2`` in g CO2e/kWh."""
     n_h, n_s = wind_cf.shape
     res = ReferenceResult(
         site={name: [[0.0] * n_s for _ in range(n_h)] for name in SITE_VARIABLES},
@@ -215,7 +216,10 @@ def run_pass(
         hour_price = float(price[t]) * p["price_scale"]
         hour_demand = float(demand[t]) * p["demand_scale"]
         demand_left = hour_demand
-        cheap_grid = grid_allowed and hour_price <= p["import_price_threshold_eur_per_mwh"]
+        # import policy: no grid power at all in hours above the carbon threshold; the
+        # electrolyser buys only at or below the price threshold
+        grid_clean = grid_allowed and float(grid_co2[t]) <= p["import_carbon_threshold_g_per_kwh"]
+        cheap_grid = grid_clean and hour_price <= p["import_price_threshold_eur_per_mwh"]
         rfnbo_price = (
             hour_price <= p["rfnbo_price_threshold_eur_per_mwh"]
             or hour_price < p["rfnbo_co2_price_threshold_eur_per_mwh"]
@@ -279,7 +283,7 @@ def run_pass(
                 )
                 st.soc_mwh -= discharge / p["battery_discharge_efficiency"]
                 short -= discharge
-                grid_can = cap["grid_connection_mw"] - ely["grid"] if grid_allowed else 0.0
+                grid_can = cap["grid_connection_mw"] - ely["grid"] if grid_clean else 0.0
                 gas_can = cap["gas_backup_mw"]
                 if gas_fuel_is_hydrogen:
                     gas_can = min(
@@ -399,6 +403,7 @@ def reference_simulate_year(
     pv_cf: np.ndarray,
     price: np.ndarray,
     demand: np.ndarray,
+    grid_co2: np.ndarray,
     month: np.ndarray,
     caps: Sequence[Mapping[str, float]],
     p: Mapping[str, float],
@@ -419,11 +424,11 @@ def reference_simulate_year(
 
     states = initial()
     if p["cyclic"] > 0.5:
-        run_pass(wind_cf, pv_cf, price, demand, month, caps, p, states)
+        run_pass(wind_cf, pv_cf, price, demand, grid_co2, month, caps, p, states)
         for st in states:
             st.stack_hours = p["initial_stack_hours"]
     start = [SiteState(s.soc_mwh, s.hydrogen_mwh, s.on, s.stack_hours) for s in states]
-    res = run_pass(wind_cf, pv_cf, price, demand, month, caps, p, states)
+    res = run_pass(wind_cf, pv_cf, price, demand, grid_co2, month, caps, p, states)
     res.start_state = start
     return res
 

@@ -27,6 +27,8 @@ HAND = {
     "gas_backup_marginal_cost_eur_per_mwh": 150.0,
     "grid_import": 0.0,
     "import_price_threshold_eur_per_mwh": 20.0,
+    "import_carbon_threshold_g_per_kwh": np.inf,
+    "low_carbon_grid_threshold_g_per_kwh": 100.0,
     "rfnbo_price_threshold_eur_per_mwh": 20.0,
     "rfnbo_co2_price_threshold_eur_per_mwh": 0.0,
     "rfnbo_monthly": 0.0,
@@ -60,7 +62,8 @@ def site(**caps: float) -> list[float]:
     return list(row)
 
 
-def run(wind_cf, cap, par=None, demand=1000.0, price=50.0, pv_cf=None, time=None):
+def run(wind_cf, cap, par=None, demand=1000.0, price=50.0, pv_cf=None, time=None,
+        grid_co2=None):
     wind = np.asarray(wind_cf, dtype=float)
     if wind.ndim == 1:
         wind = wind[:, None]
@@ -70,7 +73,7 @@ def run(wind_cf, cap, par=None, demand=1000.0, price=50.0, pv_cf=None, time=None
         wind, pv, np.broadcast_to(np.asarray(price, float), (n_h,)).copy(),
         np.broadcast_to(np.asarray(demand, float), (n_h,)).copy(),
         np.array(cap, dtype=float).reshape(n_s, kd.N_CAP), params() if par is None else par,
-        time=time,
+        time=time, grid_co2_g_per_kwh=None if grid_co2 is None else np.asarray(grid_co2, float),
     )
 
 
@@ -281,6 +284,34 @@ def test_grid_import_serves_the_load_before_dearer_gas() -> None:
     ds, _ = run([0.0, 0.0], site(gas=20, load=10), par, price=[100.0, 200.0])
     np.testing.assert_allclose(ds["grid_import_mw"][:, 0], [10.0, 0.0])
     np.testing.assert_allclose(ds["gas_backup_mw"][:, 0], [0.0, 10.0])
+
+
+def test_carbon_threshold_stops_every_import_in_dirtier_hours() -> None:
+    # no wind, a 50 MW electrolyser, 10 MW local load, 20 MW gas; power at 10 EUR/MWh is
+    # cheap every hour; grid intensity 300, 500, 400 g/kWh against a threshold of 400:
+    # hours 0 and 2 (at the threshold) buy 50 MW for the stack + 10 MW for the load; hour 1
+    # buys nothing: the stack stays off (standby 0.01 x 50 = 0.5 MW) and gas serves 10.5 MW
+    ci = [300.0, 500.0, 400.0]
+    par = params(grid_import=1.0, import_carbon_threshold_g_per_kwh=400.0,
+                 low_carbon_grid_threshold_g_per_kwh=350.0)
+    ds, run_ = run([0.0] * 3, site(ely=50, gas=20, load=10), par, price=10.0, grid_co2=ci)
+    np.testing.assert_allclose(ds["grid_import_mw"][:, 0], [60.0, 0.0, 60.0])
+    np.testing.assert_allclose(ds["gas_backup_mw"][:, 0], [0.0, 10.5, 0.0])
+    np.testing.assert_allclose(ds["hydrogen_output_mw"][:, 0], [35.0, 0.0, 35.0])
+    sums = run_.sums[0]
+    # 60 MWh x 300 g/kWh + 60 MWh x 400 g/kWh = 18 + 24 t
+    assert sums[kd.K_GRID_IMPORT_CO2_T] == pytest.approx(42.0, rel=1e-12)
+    # the electrolyser uses 50 of the 60 MW those hours
+    assert sums[kd.K_ELECTROLYSIS_GRID_IMPORT_CO2_T] == pytest.approx(35.0, rel=1e-12)
+    # hour 1: 10.5 MW / 0.4 = 26.25 MWh gas, of which standby 0.5 of 10.5 MW
+    assert sums[kd.K_ELECTROLYSIS_NATURAL_GAS_MWH] == pytest.approx(1.25, rel=1e-12)
+    # running hours 0 and 2; only hour 0 (300 g/kWh) is below 350
+    assert sums[kd.K_LOW_CARBON_OPERATING_HOURS] == 1.0
+    # without the threshold every hour buys 60 MW: 60 x (300 + 500 + 400) / 1000 t
+    ds, run_ = run([0.0] * 3, site(ely=50, gas=20, load=10), params(grid_import=1.0),
+                   price=10.0, grid_co2=ci)
+    np.testing.assert_allclose(ds["grid_import_mw"][:, 0], [60.0, 60.0, 60.0])
+    assert run_.sums[0, kd.K_GRID_IMPORT_CO2_T] == pytest.approx(72.0, rel=1e-12)
 
 
 def test_starts_count_off_to_on_transitions() -> None:

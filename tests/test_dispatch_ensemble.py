@@ -15,9 +15,10 @@ from nzv_energy.dispatch import (
     run_ensemble,
     simulate,
 )
-from nzv_energy.dispatch.kpis import CARBON_COLUMNS, MARKET_VALUE_COLUMNS
+from nzv_energy.dispatch.kpis import MARKET_VALUE_COLUMNS
 from nzv_energy.dispatch.parameters import CAPACITY_NAMES, COST_INDEX, DISPATCH_INDEX
 from nzv_energy.errors import ScenarioError
+from nzv_energy.kernels import dispatch as kd
 from nzv_energy.scenario_file import load_scenario
 from nzv_energy.system import SiteCapacities, SystemInputs, build_inputs, fixed_capacities
 from tests.conftest import SCENARIOS
@@ -41,6 +42,7 @@ def members(inputs: SystemInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     par = np.stack([dispatch_parameter_vector(inputs.scenario)] * 4)
     par[3, DISPATCH_INDEX["grid_import"]] = 1.0
     par[3, DISPATCH_INDEX["import_price_threshold_eur_per_mwh"]] = 35.0
+    par[3, DISPATCH_INDEX["import_carbon_threshold_g_per_kwh"]] = 450.0
     par[2, DISPATCH_INDEX["demand_scale"]] = 1.8
     cost = np.stack([cost_parameter_vector(inputs.scenario)] * 4)
     cost[1, COST_INDEX["discount_rate"]] = 0.03
@@ -55,7 +57,7 @@ def test_members_equal_single_simulations(inputs: SystemInputs, backend: str) ->
         n_threads=2,
     )
     assert result.hourly is None
-    assert result.site_sums.shape == (4, 3, 25)
+    assert result.site_sums.shape == (4, 3, kd.N_SUM)
     for i in range(4):
         caps = {
             site: SiteCapacities(**dict(zip(CAPACITY_NAMES, map(float, cap[i, s]), strict=True)))
@@ -64,9 +66,9 @@ def test_members_equal_single_simulations(inputs: SystemInputs, backend: str) ->
         one_year = inputs.select_year(inputs.years[year[i]])
         ds = simulate(one_year, caps, dispatch_params=par[i])
         expected = compute_kpis(ds, one_year, caps, cost_params=cost[i])
-        # columns needing hourly series (the price-weighted electrolyser input, the grid's
-        # hourly carbon intensity) are NaN from totals where they are not zero by construction
-        cols = [c for c in KPI_COLUMNS if c not in (*MARKET_VALUE_COLUMNS, *CARBON_COLUMNS)]
+        # the price-weighted electrolyser input needs hourly series: NaN from totals; the
+        # carbon columns come from the kernel's emission totals and must agree
+        cols = [c for c in KPI_COLUMNS if c not in MARKET_VALUE_COLUMNS]
         expected = expected[cols]
         got = result.kpis.loc[[i], cols]
         assert result.kpis.loc[i, "weather_year"] == inputs.years[year[i]]

@@ -29,6 +29,7 @@ def cases(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     pv = draw(arrays(np.float64, (n_h, n_s), elements=unit))
     price = draw(arrays(np.float64, (n_h,), elements=st.floats(-80.0, 300.0)))
     demand = draw(arrays(np.float64, (n_h,), elements=st.floats(0.0, 800.0)))
+    grid_co2 = draw(arrays(np.float64, (n_h,), elements=st.floats(0.0, 800.0)))
     cap = np.array(
         [[draw(power) for _ in range(kd.N_CAP)] for _ in range(n_s)], dtype=np.float64
     )
@@ -54,22 +55,29 @@ def cases(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     ):
         par[DISPATCH_INDEX[name]] = draw(st.floats(lo, hi))
     par[DISPATCH_INDEX["stack_lifetime_hours"]] = draw(st.sampled_from([5.0, 90_000.0]))
-    return wind, pv, price, demand, cap, par
+    par[DISPATCH_INDEX["import_carbon_threshold_g_per_kwh"]] = draw(
+        st.one_of(st.just(np.inf), st.floats(0.0, 800.0))
+    )
+    par[DISPATCH_INDEX["low_carbon_grid_threshold_g_per_kwh"]] = draw(st.floats(0.0, 800.0))
+    return wind, pv, price, demand, grid_co2, cap, par
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_every_hour_and_site_balances_and_respects_limits(case: tuple[np.ndarray, ...]) -> None:
-    wind, pv, price, demand, cap, par = case
-    ds, _ = simulate_arrays(wind, pv, price, demand, cap, par)
+    wind, pv, price, demand, grid_co2, cap, par = case
+    ds, _ = simulate_arrays(wind, pv, price, demand, cap, par, grid_co2_g_per_kwh=grid_co2)
     assert_invariants(ds, cap, par, tol=1e-9)
+    # import policy: no grid power in an hour above the carbon threshold
+    dirty = grid_co2 > par[DISPATCH_INDEX["import_carbon_threshold_g_per_kwh"]]
+    assert (ds["grid_import_mw"].values[dirty] == 0.0).all()
 
 
 @settings(max_examples=60, deadline=None)
 @given(cases())
 def test_kernel_totals_equal_sums_of_hourly_outputs(case: tuple[np.ndarray, ...]) -> None:
-    wind, pv, price, demand, cap, par = case
-    ds, run = simulate_arrays(wind, pv, price, demand, cap, par)
+    wind, pv, price, demand, grid_co2, cap, par = case
+    ds, run = simulate_arrays(wind, pv, price, demand, cap, par, grid_co2_g_per_kwh=grid_co2)
     for col, name in (
         (kd.K_WIND_MWH, "wind_mw"),
         (kd.K_HYDROGEN_OUTPUT_MWH, "hydrogen_output_mw"),
@@ -85,6 +93,23 @@ def test_kernel_totals_equal_sums_of_hourly_outputs(case: tuple[np.ndarray, ...]
         run.sys_sums[kd.Z_UNSERVED_HYDROGEN_MWH], float(ds["unserved_hydrogen_mw"].sum()),
         rtol=1e-12, atol=1e-9,
     )
+    # emission totals against the hourly accounting of the KPIs (carbon_totals), recomputed
+    # here: imports at the hour's intensity, shared by electrolyser input and local load
+    ci = grid_co2[:, None]
+    imp = ds["grid_import_mw"].values
+    ely = ds["electrolysis_input_mw"].values
+    use = ely + ds["local_demand_mw"].values
+    share = np.divide(ely, use, out=np.zeros_like(ely), where=use > 0)
+    gas = ds["gas_backup_fuel_mw"].values - ds["gas_backup_hydrogen_fuel_mw"].values
+    on = ds["electrolysis_on"].values > 0.5
+    low = on & (ci < par[DISPATCH_INDEX["low_carbon_grid_threshold_g_per_kwh"]])
+    for col, expected in (
+        (kd.K_GRID_IMPORT_CO2_T, (imp * ci / 1000.0).sum(axis=0)),
+        (kd.K_ELECTROLYSIS_GRID_IMPORT_CO2_T, (imp * ci / 1000.0 * share).sum(axis=0)),
+        (kd.K_ELECTROLYSIS_NATURAL_GAS_MWH, (gas * share).sum(axis=0)),
+        (kd.K_LOW_CARBON_OPERATING_HOURS, low.sum(axis=0)),
+    ):
+        np.testing.assert_allclose(run.sums[:, col], expected, rtol=1e-12, atol=1e-9)
 
 
 def test_invariant_check_detects_a_broken_balance() -> None:

@@ -28,6 +28,7 @@ def small_case() -> tuple[np.ndarray, ...]:
     pv = np.clip(np.sin((hours % 24 - 6) / 12 * np.pi), 0, None)[:, None] * np.array([0.7, 0.6])
     price = 45 + 40 * np.sin(hours / 9.0) + 10 * rng.standard_normal(N_HOURS)
     demand = np.full(N_HOURS, 70.0)
+    grid_co2 = 330 + 150 * np.sin(hours / 11.0)  # g CO2e/kWh
     month = ((hours // 24) >= 31).astype(np.int64)  # January, then February
     cap = np.array(
         [
@@ -42,13 +43,15 @@ def small_case() -> tuple[np.ndarray, ...]:
     par[DISPATCH_INDEX["gas_backup_hydrogen_fuel"]] = 1.0
     par[DISPATCH_INDEX["stack_lifetime_hours"]] = 100.0
     par[DISPATCH_INDEX["gas_backup_marginal_cost_eur_per_mwh"]] = 60.0  # gas before dear grid
-    return (np.ascontiguousarray(wind), np.ascontiguousarray(pv), price, demand, month, cap,
-            par)
+    par[DISPATCH_INDEX["import_carbon_threshold_g_per_kwh"]] = 400.0  # blocks some hours
+    par[DISPATCH_INDEX["low_carbon_grid_threshold_g_per_kwh"]] = 250.0
+    return (np.ascontiguousarray(wind), np.ascontiguousarray(pv), price, demand, grid_co2, month,
+            cap, par)
 
 
 def run_all() -> dict[str, np.ndarray]:
     """simulate_year (cyclic and not) and both ensemble kernels on the small case."""
-    wind, pv, price, demand, month, cap, par = small_case()
+    wind, pv, price, demand, grid_co2, month, cap, par = small_case()
     n_s = cap.shape[0]
     results: dict[str, np.ndarray] = {}
     for cyclic in (0.0, 1.0):
@@ -60,8 +63,8 @@ def run_all() -> dict[str, np.ndarray]:
         sys_sums = np.zeros(kd.N_SYS_SUM)
         start = np.zeros((n_s, kd.N_STATE))
         end = np.zeros((n_s, kd.N_STATE))
-        kd.simulate_year(wind, pv, price, demand, month, cap, p, out, sys_out, sums, sys_sums,
-                        start, end, True)
+        kd.simulate_year(wind, pv, price, demand, grid_co2, month, cap, p, out, sys_out, sums,
+                         sys_sums, start, end, True)
         for name, arr in (("out", out), ("sys_out", sys_out), ("sums", sums),
                           ("sys_sums", sys_sums), ("start", start), ("end", end)):
             results[f"{name}_{int(cyclic)}"] = arr
@@ -71,10 +74,11 @@ def run_all() -> dict[str, np.ndarray]:
     caps = np.stack([cap, cap * 0.5, cap * 1.5])
     pars = np.stack([par, par, par])
     pars[1, kd.P_GRID_IMPORT] = 0.0
+    pars[2, kd.P_GAS_BACKUP_HYDROGEN_FUEL] = 0.0  # natural gas: its emissions are shared too
     for name, kernel in (("serial", ke.run_members_serial), ("parallel", ke.run_members_parallel)):
         sums = np.zeros((m, n_s, kd.N_SUM))
         sys_sums = np.zeros((m, kd.N_SYS_SUM))
-        args = (wind, pv, price, demand, month, year_start, year_index, caps, pars,
+        args = (wind, pv, price, demand, grid_co2, month, year_start, year_index, caps, pars,
                 np.zeros((m, kd.N_OUT, 0, n_s)), np.zeros((m, kd.N_SYS_OUT, 0)), sums, sys_sums,
                 np.zeros((m, n_s, kd.N_STATE)), np.zeros((m, n_s, kd.N_STATE)))
         if name == "serial":
@@ -104,6 +108,9 @@ def test_compiled_and_python_kernels_agree_exactly(tmp_path: Path) -> None:
     assert sums[:, kd.K_GAS_BACKUP_HYDROGEN_FUEL_MWH].sum() > 0
     assert sums[:, kd.K_STACK_REPLACEMENTS].sum() > 0
     assert sums[:, kd.K_STARTS].sum() > 0
+    assert sums[:, kd.K_GRID_IMPORT_CO2_T].sum() > 0
+    assert sums[:, kd.K_LOW_CARBON_OPERATING_HOURS].sum() > 0
+    assert compiled["ensemble_serial_sums"][2, :, kd.K_ELECTROLYSIS_NATURAL_GAS_MWH].sum() > 0
     assert compiled["sys_sums_0"][kd.Z_UNSERVED_HYDROGEN_MWH] > 0
     for key, value in compiled.items():
         np.testing.assert_array_equal(python[key], value, err_msg=key)

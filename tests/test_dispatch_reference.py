@@ -40,14 +40,18 @@ def compare_with_reference(
     cap: np.ndarray,
     par: np.ndarray,
     time: pd.DatetimeIndex | None = None,
+    grid_co2: np.ndarray | None = None,
 ) -> None:
-    ds, run = simulate_arrays(wind, pv, price, demand, cap, par, time=time)
+    ds, run = simulate_arrays(wind, pv, price, demand, cap, par, time=time,
+                              grid_co2_g_per_kwh=grid_co2)
     if time is None:
         time = pd.DatetimeIndex(ds["time"].values)
+    if grid_co2 is None:
+        grid_co2 = np.zeros(len(price))
     month = time.month.to_numpy() - 1
     caps = [dict(zip(CAPACITY_NAMES, map(float, row), strict=True)) for row in cap]
     p = dict(zip(DISPATCH_PARAMETER_NAMES, map(float, par), strict=True))
-    ref = reference_simulate_year(wind, pv, price, demand, month, caps, p)
+    ref = reference_simulate_year(wind, pv, price, demand, grid_co2, month, caps, p)
     scale = max(1.0, float(np.max(cap)), float(np.max(demand, initial=0.0)))
     for name in SITE_VARIABLES:
         np.testing.assert_allclose(
@@ -117,6 +121,12 @@ def test_kernel_matches_reference_on_real_inputs(
     par = dispatch_parameter_vector(scenario)
     par[DISPATCH_INDEX["electrolysis_min_load_fraction"]] = min_load
     par[DISPATCH_INDEX["stack_lifetime_hours"]] = 40.0  # several replacements in the slice
+    # the German grid's hourly intensity of the slice; with one of the minimum loads the
+    # import policy blocks the dirtier half of the hours
+    assert lausitz.grid_carbon_g_per_kwh is not None
+    grid_co2 = lausitz.grid_carbon_g_per_kwh.to_numpy()[sl]
+    if min_load == 0.1:
+        par[DISPATCH_INDEX["import_carbon_threshold_g_per_kwh"]] = float(np.median(grid_co2))
     par[DISPATCH_INDEX["demand_scale"]] = 2.5
     cap = capacity_array(fixed_capacities(lausitz.scenario), lausitz.site_names)
     cap[:, kd.C_LOCAL_DEMAND_MW] = [60.0, 10.0, 25.0]
@@ -132,6 +142,7 @@ def test_kernel_matches_reference_on_real_inputs(
         cap,
         par,
         time=time,
+        grid_co2=grid_co2,
     )
 
 
@@ -140,10 +151,10 @@ def test_kernel_matches_reference_on_real_inputs(
 def test_kernel_matches_reference_on_random_cases(
     case: tuple[np.ndarray, ...], start_month: int
 ) -> None:
-    wind, pv, price, demand, cap, par = case
+    wind, pv, price, demand, grid_co2, cap, par = case
     # start late in a month so that monthly matching sees two months
     time = pd.date_range(f"2019-{start_month + 1:02d}-28", periods=len(price), freq="h")
-    compare_with_reference(wind, pv, price, demand, cap, par, time=time)
+    compare_with_reference(wind, pv, price, demand, cap, par, time=time, grid_co2=grid_co2)
 
 
 @pytest.mark.parametrize(
@@ -177,7 +188,7 @@ def test_reference_breaks_near_ties_of_storage_room_as_the_kernel(levels, stores
     caps = [dict(zip(CAPACITY_NAMES, map(float, row), strict=True)) for row in cap]
     p = dict(zip(DISPATCH_PARAMETER_NAMES, map(float, par), strict=True))
     states = [SiteState(0.0, level, False, 0.0) for level in levels]
-    ref = run_pass(wind, pv, price, demand, month, caps, p, states)
+    ref = run_pass(wind, pv, price, demand, np.zeros(6), month, caps, p, states)
     for name in ("pipeline_flow_mw", "hydrogen_output_mw", "hydrogen_storage_mwh"):
         # (sites, hours) vs (hours, sites); flows up to 80 MW, levels up to 1,000 MWh
         np.testing.assert_allclose(kernel[name].T, ref.array(name), rtol=1e-12, atol=1e-9,

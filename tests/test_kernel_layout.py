@@ -34,10 +34,10 @@ def test_the_kernel_constants_match_the_tables() -> None:
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"P_CYCLIC": 20}, r"P_CYCLIC = 20, but 'cyclic' is entry 21"),
+    ({"P_CYCLIC": 22}, r"P_CYCLIC = 22, but 'cyclic' is entry 23"),
     ({"O_WIND_MW": 1, "O_PV_MW": 0}, r"O_WIND_MW = 1"),
-    ({"N_SUM": 24}, r"N_SUM = 24, table has 25"),
-    ({"K_NEW_TOTAL_MWH": 25}, r"\['K_NEW_TOTAL_MWH'\] are not in the K_\* table"),
+    ({"N_SUM": 28}, r"N_SUM = 28, table has 29"),
+    ({"K_NEW_TOTAL_MWH": 29}, r"\['K_NEW_TOTAL_MWH'\] are not in the K_\* table"),
 ])
 def test_a_constant_out_of_step_is_named(change: dict[str, int], message: str) -> None:
     with pytest.raises(layout.LayoutError, match=message):
@@ -51,15 +51,15 @@ def test_editing_an_index_breaks_the_import(tmp_path: Path) -> None:
     for path in KERNELS.glob("*.py"):
         shutil.copy(path, copy / path.name)
     source = (copy / "dispatch.py").read_text(encoding="utf-8")
-    assert "P_CYCLIC = 21\n" in source
-    (copy / "dispatch.py").write_text(source.replace("P_CYCLIC = 21\n", "P_CYCLIC = 22\n"),
+    assert "P_CYCLIC = 23\n" in source
+    (copy / "dispatch.py").write_text(source.replace("P_CYCLIC = 23\n", "P_CYCLIC = 22\n"),
                                       encoding="utf-8")
     run = subprocess.run(
         [sys.executable, "-c", "import kernels_copy.dispatch"],
         cwd=tmp_path, capture_output=True, text=True, check=False,
     )
     assert run.returncode != 0
-    assert "LayoutError: P_CYCLIC = 22, but 'cyclic' is entry 21" in run.stderr
+    assert "LayoutError: P_CYCLIC = 22, but 'cyclic' is entry 23" in run.stderr
 
 
 def test_capacity_columns_are_the_fields_of_site_capacities() -> None:

@@ -286,10 +286,32 @@ def test_the_node_limit_stops_a_window_deterministically_and_is_recorded(
     lausitz: SystemInputs,
 ) -> None:
     # No branch-and-bound node allowed: HiGHS stops before the root node on a work count
-    # (not on the clock), every time; the window falls back and the stop is recorded.
-    options = replace(RollingOptions.from_scenario(lausitz.scenario), mip_max_nodes=0)
+    # (not on the clock), every time. Without a start schedule it has none: the window
+    # falls back and the stop is recorded.
+    options = replace(RollingOptions.from_scenario(lausitz.scenario), mip_max_nodes=0,
+                      mip_start=False)
     run = schedule(lausitz, days=1, options=options)
     assert run.windows["stop"].tolist() == ["node_limit"]
     assert run.windows["fallback"].tolist() == [True]
     stops = json.loads(run.dataset.attrs["early_stops"])
     assert [(e["window"], e["stop"]) for e in stops] == [(0, "node_limit")]
+    # With the start schedule (the rounded LP relaxation) HiGHS stops at the same limit
+    # but holds that schedule: the window keeps it (status feasible), the stop is recorded.
+    run = schedule(lausitz, days=1, options=replace(options, mip_start=True))
+    assert run.windows["stop"].tolist() == ["node_limit"]
+    assert run.windows["status"].tolist() == ["feasible"]
+    assert run.windows["fallback"].tolist() == [False]
+    stops = json.loads(run.dataset.attrs["early_stops"])
+    assert [(e["window"], e["stop"]) for e in stops] == [(0, "node_limit")]
+
+
+def test_two_runs_give_identical_schedules(lausitz: SystemInputs) -> None:
+    # The stopping rule is deterministic (MIP gap, node limit), models are built the same
+    # way: two runs in one process, each with its own models and solvers, agree bit for bit.
+    a = schedule(lausitz, days=2)
+    b = schedule(lausitz, days=2)
+    for name in a.dataset.data_vars:
+        np.testing.assert_array_equal(a.dataset[name].values, b.dataset[name].values,
+                                      err_msg=name)
+    cols = ["status", "stop", "mip_nodes", "simplex_iterations", "objective_eur"]
+    pd.testing.assert_frame_equal(a.windows[cols], b.windows[cols])

@@ -6,7 +6,11 @@ atomically:
 * ``dispatch.nc`` - the hourly results dataset (schema variables, provenance attrs);
 * ``kpis.csv`` - one row per weather year, KPI columns with units in their names;
 * ``kpis_by_site.csv`` - energy KPIs per weather year and site;
-* ``capacities.csv`` - the capacities simulated, one row per site.
+* ``capacities.csv`` - the capacities simulated, one row per site;
+* with ``security.firm_mw > 0`` or ``security.report_firm_capacity``:
+  ``firm_capacity.csv`` (firm capacity, LP bound, per weather year and the hours and
+  energy short of the commitment), ``firm_capacity_curve.csv`` (capacity-credit curve)
+  and ``summary.md`` (docs/security_of_supply.md).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from nzv_energy.dispatch.kpis import compute_kpis, site_kpis
 from nzv_energy.dispatch.simulate import simulate
 from nzv_energy.results_io import atomic_directory, provenance, write_netcdf
 from nzv_energy.scenario_file import load_scenario, scenario_text_and_hash
+from nzv_energy.security import capacity_credit_curve, firm_capacity_bound, firm_table
+from nzv_energy.security import summary_lines as firm_summary_lines
 from nzv_energy.system import build_inputs, fixed_capacities
 
 log = logging.getLogger(__name__)
@@ -75,6 +81,11 @@ def command(args: argparse.Namespace) -> int:
         loaded - started, len(inputs.site_names), len(inputs.time),
         time.perf_counter() - loaded,
     )
+    security = scenario.security
+    firm = curve = None
+    if security.firm_mw > 0 or security.report_firm_capacity:
+        firm = firm_capacity_bound(inputs, security.firm_mw if security.firm_mw > 0 else None)
+        curve = capacity_credit_curve(inputs, firm)
     text, _ = scenario_text_and_hash(path)
     ds.attrs.update(provenance(text, inputs.input_hashes, command=" ".join(sys.argv)))
     caps = pd.DataFrame(
@@ -85,7 +96,15 @@ def command(args: argparse.Namespace) -> int:
         kpis.to_csv(tmp / "kpis.csv", float_format="%.10g")
         site_kpis(ds, inputs, capacities).to_csv(tmp / "kpis_by_site.csv", float_format="%.10g")
         caps.to_csv(tmp / "capacities.csv", float_format="%.10g")
-    for line in _summary(kpis):
+        lines = _summary(kpis)
+        if firm is not None and curve is not None:
+            firm_table(firm).to_csv(tmp / "firm_capacity.csv", float_format="%.10g")
+            curve.to_csv(tmp / "firm_capacity_curve.csv", float_format="%.10g")
+            lines += firm_summary_lines(firm, security.hours_short_max)
+            (tmp / "summary.md").write_text(
+                f"# {scenario.name}: simulate\n\n" + "".join(f"- {x}\n" for x in lines),
+                encoding="utf-8")
+    for line in lines:
         log.info(line)
     log.info("results written to %s", target)
     return 0

@@ -24,6 +24,7 @@ import xarray as xr
 
 from nzv_energy.dispatch.kpis import kpi_frame
 from nzv_energy.dispatch.parameters import (
+    COST_INDEX,
     check_capacities,
     check_dispatch_parameters,
     cost_parameter_vector,
@@ -34,6 +35,7 @@ from nzv_energy.dispatch.simulate import (
     SITE_OUTPUTS,
     SYSTEM_OUTPUTS,
     HourlyArrays,
+    check_grid_carbon,
     check_hourly_arrays,
     hourly_arrays,
 )
@@ -94,6 +96,52 @@ def _member_count(*arrays: tuple[np.ndarray | None, int]) -> int:
     if len(counts) > 1:
         raise ScenarioError(None, "ensemble", sorted(counts), "one member count for all arrays")
     return counts.pop() if counts else 1
+
+
+def carbon_from_sums(
+    sums: np.ndarray, cost: np.ndarray, arrays: HourlyArrays, year_index: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The carbon KPIs' inputs of :func:`~nzv_energy.dispatch.kpis.kpi_frame` from kernel totals.
+
+    The same quantities as :func:`~nzv_energy.dispatch.kpis.carbon_totals` computes
+    from an hourly dataset: the kernel accumulates each site-hour's import
+    emissions, their electrolyser share and the electrolyser share of natural gas.
+
+    Parameters
+    ----------
+    sums
+        ``(m, n_sites, N_SUM)`` per-site totals.
+    cost
+        ``(m, n_cost)`` cost parameters (the natural gas emission factor).
+    arrays
+        The hourly inputs the members ran on (for the year's mean grid intensity).
+    year_index
+        ``(m,)`` weather-year position of each member.
+
+    Returns
+    -------
+    dict
+        ``(m,)`` arrays ``grid_import_co2_t``, ``hydrogen_co2_t``,
+        ``electrolysis_low_carbon_hours_share`` (NaN without operating hours),
+        ``grid_carbon_intensity_mean_g_per_kwh`` (NaN when the year has hours
+        without a value).
+    """
+    total = sums.sum(axis=1)
+    gas_factor = cost[:, COST_INDEX["natural_gas_co2_t_per_mwh"]]
+    hours_on = total[:, kd.K_OPERATING_HOURS]
+    low = np.divide(total[:, kd.K_LOW_CARBON_OPERATING_HOURS], hours_on,
+                    out=np.full(hours_on.shape, np.nan), where=hours_on > 0)
+    year_mean = []
+    for y in range(len(arrays.years)):
+        ci = arrays.grid_co2_g_per_kwh[arrays.year_start[y]:arrays.year_start[y + 1]]
+        year_mean.append(float(ci.mean()) if np.isfinite(ci).all() else np.nan)
+    return {
+        "grid_import_co2_t": total[:, kd.K_GRID_IMPORT_CO2_T],
+        "hydrogen_co2_t": total[:, kd.K_ELECTROLYSIS_GRID_IMPORT_CO2_T]
+        + gas_factor * total[:, kd.K_ELECTROLYSIS_NATURAL_GAS_MWH],
+        "electrolysis_low_carbon_hours_share": low,
+        "grid_carbon_intensity_mean_g_per_kwh": np.asarray(year_mean)[year_index],
+    }
 
 
 def run_ensemble(
@@ -180,6 +228,7 @@ def run_ensemble(
         raise ScenarioError(
             None, "year_index", int(yidx.max()), f"positions 0..{n_years - 1} of {arrays.years}"
         )
+    check_grid_carbon(arrays, par, yidx)
     lengths = np.diff(arrays.year_start)
     h_max = int(lengths.max()) if keep_hourly else 0
     out = np.zeros((m, kd.N_OUT, h_max, n_s))
@@ -190,8 +239,8 @@ def run_ensemble(
     end_state = np.zeros((m, n_s, kd.N_STATE))
     args = (
         arrays.wind_cf, arrays.pv_cf, arrays.price_eur_per_mwh, arrays.hydrogen_demand_mw,
-        arrays.month, arrays.year_start, yidx, cap, par, out, sys_out, sums, sys_sums,
-        start_state, end_state,
+        arrays.grid_co2_g_per_kwh, arrays.month, arrays.year_start, yidx, cap, par, out,
+        sys_out, sums, sys_sums, start_state, end_state,
     )
     threads = n_threads or os.cpu_count() or 1
     if backend == "prange":
@@ -219,7 +268,8 @@ def run_ensemble(
     else:
         raise ScenarioError(None, "backend", backend, "'prange', 'threads' or 'serial'")
     frame = kpi_frame(
-        sums, sys_sums, cap, par, cost, inputs.pipeline_km, lengths[yidx].astype(np.float64)
+        sums, sys_sums, cap, par, cost, inputs.pipeline_km, lengths[yidx].astype(np.float64),
+        carbon=carbon_from_sums(sums, cost, arrays, yidx),
     )
     frame.insert(0, "weather_year", np.asarray(arrays.years)[yidx])
     frame.index = pd.RangeIndex(m, name="member")

@@ -78,8 +78,9 @@ LCOH_COMPONENTS: tuple[str, ...] = (
 
 #: Carbon accounting columns (``docs/carbon_intensity.md``).  ``co2_emissions_t`` stays the
 #: natural gas burnt in the gas backup; grid imports count at the hour's average grid
-#: intensity.  They need the hourly series: from kernel totals alone (ensembles, sweeps)
-#: they are exact only without imports and natural gas (then 0), else NaN.
+#: intensity.  The hourly path computes them from the dataset (:func:`carbon_totals`), the
+#: ensemble from the kernel's emission totals; :func:`kpi_frame` without ``carbon`` gives
+#: exact zeros without imports and natural gas, else NaN.
 CARBON_COLUMNS: tuple[str, ...] = (
     "grid_import_co2_t",
     "total_co2_emissions_t",
@@ -438,7 +439,8 @@ def sums_from_dataset(
     Starts count off-to-on transitions, the hour before the first one taken from
     the attribute ``dispatch_start_state`` when present (else off).  Stack
     replacements follow from the operating hours and the stack hours at the start.
-    The electrolyser's share of grid imports is not in the schema and is NaN.
+    The electrolyser's share of grid imports and the emission totals (which need the
+    grid intensity, see :func:`carbon_totals`) are not in the schema and are NaN.
     """
     sites = [str(s) for s in ds["site"].values]
     year = str(pd.DatetimeIndex(ds["time"].values)[0].year)
@@ -474,6 +476,9 @@ def sums_from_dataset(
         (local_nominal - v("local_demand_mw")) + (standby_nominal - v("electrolysis_standby_mw"))
     ).sum(axis=0)
     sums[:, kd.K_ELECTROLYSIS_GRID_MWH] = np.nan
+    for col in (kd.K_GRID_IMPORT_CO2_T, kd.K_ELECTROLYSIS_GRID_IMPORT_CO2_T,
+                kd.K_ELECTROLYSIS_NATURAL_GAS_MWH, kd.K_LOW_CARBON_OPERATING_HOURS):
+        sums[:, col] = np.nan  # need the grid intensity: see carbon_totals
     sys_sums = np.zeros(kd.N_SYS_SUM)
     sys_sums[kd.Z_HYDROGEN_DEMAND_MWH] = float(ds["hydrogen_demand_mw"].sum())
     sys_sums[kd.Z_HYDROGEN_DELIVERED_MWH] = float(ds["hydrogen_delivered_mw"].sum())

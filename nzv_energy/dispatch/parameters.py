@@ -123,6 +123,10 @@ def _derived_parameters(scenario: Scenario) -> dict[str, float]:
         "gas_backup_hydrogen_fuel": 1.0 if op.gas_backup_fuel == "hydrogen" else 0.0,
         "gas_backup_marginal_cost_eur_per_mwh": gas_backup_marginal_cost(scenario),
         "grid_import": 1.0 if op.grid_import else 0.0,
+        "import_carbon_threshold_g_per_kwh": (
+            float("inf") if op.import_carbon_threshold_g_per_kwh is None
+            else op.import_carbon_threshold_g_per_kwh
+        ),
         "rfnbo_price_threshold_eur_per_mwh": rfnbo_at_or_below,
         "rfnbo_co2_price_threshold_eur_per_mwh": rfnbo_below,
         "rfnbo_monthly": 1.0 if op.rfnbo_matching == "monthly" else 0.0,

@@ -24,7 +24,7 @@ from nzv_energy.dispatch.parameters import (
     check_dispatch_parameters,
     dispatch_parameter_vector,
 )
-from nzv_energy.errors import InputDataError
+from nzv_energy.errors import InputDataError, ScenarioError
 from nzv_energy.kernels import dispatch as kd
 from nzv_energy.kernels import layout
 from nzv_energy.schema import make_dataset
@@ -53,6 +53,9 @@ class HourlyArrays:
         ``(n_hours,)``.
     month
         ``(n_hours,)`` calendar month 0..11 (int64).
+    grid_co2_g_per_kwh
+        ``(n_hours,)`` grid carbon intensity, g CO2e/kWh; ``inf`` in hours the
+        scenario's series does not cover (no grid import may run there).
     year_start
         ``(n_years + 1,)`` offsets of each weather year.
     years
@@ -66,6 +69,7 @@ class HourlyArrays:
     month: np.ndarray
     year_start: np.ndarray
     years: tuple[int, ...]
+    grid_co2_g_per_kwh: np.ndarray
 
 
 #: Values the kernels can run with: (name, lower, upper) of each hourly series.
@@ -75,6 +79,9 @@ HOURLY_RANGES: tuple[tuple[str, float, float], ...] = (
     ("price_eur_per_mwh", -1e5, 1e5),
     ("hydrogen_demand_mw", 0.0, 1e7),
 )
+#: Values the kernels can run with for the grid carbon intensity, g CO2e/kWh (``inf``:
+#: unknown, allowed only where no grid import runs: :func:`check_grid_carbon`).
+GRID_CO2_RANGE: tuple[float, float] = (0.0, 2000.0)
 
 
 def _hour_label(hour: int, time: pd.DatetimeIndex | None) -> str:
@@ -142,6 +149,68 @@ def check_hourly(
         )
 
 
+def check_grid_co2(
+    grid_co2_g_per_kwh: np.ndarray, n_hours: int, time: pd.DatetimeIndex | None = None
+) -> None:
+    """Check the hourly grid carbon intensity the kernels read.
+
+    Raises
+    ------
+    InputDataError
+        Not one value per hour, NaN, or a finite value outside
+        :data:`GRID_CO2_RANGE` (``inf`` marks an hour without a value).
+    """
+    values = np.asarray(grid_co2_g_per_kwh)
+    if values.shape != (n_hours,):
+        raise InputDataError(None, "grid_co2_g_per_kwh", values.shape,
+                             f"shape ({n_hours},) (hours)")
+    lo, hi = GRID_CO2_RANGE
+    with np.errstate(invalid="ignore"):
+        bad = np.isnan(values) | (values < lo) | ((values > hi) & np.isfinite(values))
+    if bad.any():
+        hour = int(np.flatnonzero(bad)[0])
+        raise InputDataError(
+            None, f"grid_co2_g_per_kwh {_hour_label(hour, time)}", float(values[hour]),
+            f"an intensity in [{lo}, {hi}] g CO2e/kWh (inf: no value for the hour)",
+        )
+
+
+def check_grid_carbon(
+    arrays: HourlyArrays, par: np.ndarray, year_index: np.ndarray | None = None
+) -> None:
+    """Refuse grid import in a weather year whose grid intensity has hours without a value.
+
+    Parameters
+    ----------
+    arrays
+        Hourly inputs (``grid_co2_g_per_kwh`` is ``inf`` where the series has no value).
+    par
+        ``(N_PAR,)`` or ``(m, N_PAR)`` rule parameters.
+    year_index
+        ``(m,)`` weather-year position of each member; ``None``: every year.
+
+    Raises
+    ------
+    ScenarioError
+        A run with ``grid_import`` on in such a year, naming the first hour.
+    """
+    importing = np.asarray(par).reshape(-1, kd.N_PAR)[:, kd.P_GRID_IMPORT] > 0.5
+    years = np.arange(len(arrays.years)) if year_index is None else np.asarray(year_index)
+    if importing.size > 1:  # one parameter row per member
+        years = years[importing]
+    elif not importing.any():
+        return
+    for y in sorted({int(v) for v in years}):
+        a, b = int(arrays.year_start[y]), int(arrays.year_start[y + 1])
+        unknown = np.flatnonzero(~np.isfinite(arrays.grid_co2_g_per_kwh[a:b]))
+        if unknown.size:
+            raise ScenarioError(
+                None, "economics.grid_carbon_intensity", f"no value at hour {a + int(unknown[0])}",
+                f"a grid carbon intensity for every hour of weather year {arrays.years[y]} "
+                "(grid import is on)",
+            )
+
+
 #: Rounding a caller's state may carry (e.g. an LP solution's levels), MWh or h.
 STATE_TOLERANCE = 1e-6
 
@@ -187,6 +256,7 @@ def check_hourly_arrays(arrays: HourlyArrays, n_sites: int) -> None:
                  arrays.hydrogen_demand_mw, arrays.month, n_sites)
     starts = np.asarray(arrays.year_start)
     n_h = np.shape(arrays.wind_cf)[0]
+    check_grid_co2(arrays.grid_co2_g_per_kwh, n_h)
     if (starts.shape != (len(arrays.years) + 1,) or starts[0] != 0 or starts[-1] != n_h
             or (np.diff(starts) <= 0).any()):
         raise InputDataError(
@@ -240,7 +310,26 @@ def hourly_arrays(inputs: SystemInputs) -> HourlyArrays:
         month=month,
         year_start=np.array(starts, dtype=np.int64),
         years=years,
+        grid_co2_g_per_kwh=grid_co2_array(inputs),
     )
+
+
+def grid_co2_array(inputs: SystemInputs) -> np.ndarray:
+    """The inputs' hourly grid intensity in kernel layout (``inf`` where it has no value).
+
+    Raises
+    ------
+    InputDataError
+        A value outside :data:`GRID_CO2_RANGE`.
+    """
+    if inputs.grid_carbon_g_per_kwh is None:
+        values = np.full(len(inputs.time), np.inf)
+    else:
+        values = inputs.grid_carbon_g_per_kwh.reindex(inputs.time).to_numpy(np.float64)
+        values = np.where(np.isnan(values), np.inf, values)
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    check_grid_co2(values, len(inputs.time), inputs.time)
+    return values
 
 
 @dataclass(frozen=True)
@@ -281,7 +370,7 @@ def run_year(
     )
     kd.simulate_year(
         arrays.wind_cf[a:b], arrays.pv_cf[a:b], arrays.price_eur_per_mwh[a:b],
-        arrays.hydrogen_demand_mw[a:b], arrays.month[a:b],
+        arrays.hydrogen_demand_mw[a:b], arrays.grid_co2_g_per_kwh[a:b], arrays.month[a:b],
         np.ascontiguousarray(cap, dtype=np.float64), np.ascontiguousarray(par, dtype=np.float64),
         run.out, run.sys_out, run.sums, run.sys_sums, run.start_state, run.end_state, True,
     )
@@ -345,6 +434,7 @@ def simulate(
     par = np.ascontiguousarray(par, dtype=np.float64)
     check_dispatch_parameters(par)
     arrays = hourly_arrays(inputs)
+    check_grid_carbon(arrays, par)
     runs = [run_year(arrays, y, cap, par) for y in range(len(arrays.years))]
     for year, r in zip(arrays.years, runs, strict=True):
         log.debug(
@@ -391,6 +481,7 @@ def simulate_arrays(
     par: np.ndarray,
     time: pd.DatetimeIndex | None = None,
     sites: tuple[str, ...] | list[str] | None = None,
+    grid_co2_g_per_kwh: np.ndarray | None = None,
 ) -> tuple[xr.Dataset, YearRun]:
     """Dispatch of one period given as plain arrays (tests, benchmarks, studies).
 
@@ -409,6 +500,9 @@ def simulate_arrays(
         monthly RFNBO matching.
     sites
         Site names (default ``site0``, ``site1``...).
+    grid_co2_g_per_kwh
+        ``(n_hours,)`` grid carbon intensity, g CO2e/kWh; ``None``: zero (imports
+        count no emissions and the carbon threshold never blocks them).
 
     Returns
     -------
@@ -427,6 +521,9 @@ def simulate_arrays(
     check_dispatch_parameters(par)
     month = np.ascontiguousarray(time.month.to_numpy() - 1, dtype=np.int64)
     check_hourly(wind_cf, pv_cf, price_eur_per_mwh, hydrogen_demand_mw, month, n_s, time)
+    grid_co2 = np.zeros(n_h) if grid_co2_g_per_kwh is None else grid_co2_g_per_kwh
+    grid_co2 = np.ascontiguousarray(grid_co2, dtype=np.float64)
+    check_grid_co2(grid_co2, n_h, time)
     arrays = HourlyArrays(
         wind_cf=np.ascontiguousarray(wind_cf),
         pv_cf=np.ascontiguousarray(pv_cf, dtype=np.float64),
@@ -435,7 +532,9 @@ def simulate_arrays(
         month=month,
         year_start=np.array([0, n_h], dtype=np.int64),
         years=(int(time[0].year),),
+        grid_co2_g_per_kwh=grid_co2,
     )
+    check_grid_carbon(arrays, par)
     run = run_year(arrays, 0, cap, par)
     return dataset_from_runs([run], arrays, time, sites, par), run
 
@@ -452,6 +551,7 @@ def dispatch_from_state(
     hydrogen_storage_mwh: np.ndarray,
     electrolysis_on: np.ndarray,
     stack_hours: np.ndarray,
+    grid_co2_g_per_kwh: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Run the rules once over a stretch of hours, starting from a given state.
 
@@ -474,6 +574,9 @@ def dispatch_from_state(
     battery_soc_mwh, hydrogen_storage_mwh, electrolysis_on, stack_hours
         ``(n_sites,)`` state before the first hour (``electrolysis_on``: ran in
         the previous hour).
+    grid_co2_g_per_kwh
+        ``(n_hours,)`` grid carbon intensity, g CO2e/kWh, for the import policy
+        ``import_carbon_threshold_g_per_kwh``; ``None``: zero (never blocks an import).
 
     Returns
     -------
@@ -489,6 +592,13 @@ def dispatch_from_state(
     wind = np.ascontiguousarray(wind_cf, dtype=np.float64)
     n_h = wind.shape[0] if wind.ndim else 0
     check_hourly(wind, pv_cf, price_eur_per_mwh, hydrogen_demand_mw, month, n_s)
+    grid_co2 = np.zeros(n_h) if grid_co2_g_per_kwh is None else grid_co2_g_per_kwh
+    grid_co2 = np.ascontiguousarray(grid_co2, dtype=np.float64)
+    check_grid_co2(grid_co2, n_h)
+    if par[kd.P_GRID_IMPORT] > 0.5 and not np.isfinite(grid_co2).all():
+        hour = int(np.flatnonzero(~np.isfinite(grid_co2))[0])
+        raise InputDataError(None, f"grid_co2_g_per_kwh at hour {hour}", float(grid_co2[hour]),
+                             "a finite intensity in every hour (grid import is on)")
     state = np.zeros((n_s, kd.N_STATE))
     for col, values in ((kd.S_BATTERY_SOC_MWH, battery_soc_mwh),
                         (kd.S_HYDROGEN_STORAGE_MWH, hydrogen_storage_mwh),
@@ -506,7 +616,7 @@ def dispatch_from_state(
     kd.dispatch_pass(
         wind, np.ascontiguousarray(pv_cf, dtype=np.float64),
         np.ascontiguousarray(price_eur_per_mwh, dtype=np.float64),
-        np.ascontiguousarray(hydrogen_demand_mw, dtype=np.float64),
+        np.ascontiguousarray(hydrogen_demand_mw, dtype=np.float64), grid_co2,
         np.ascontiguousarray(month, dtype=np.int64), cap, par, state, out, sys_out,
         np.zeros((n_s, kd.N_SUM)), np.zeros(kd.N_SYS_SUM),
         np.zeros((n_s, kd.N_MONTHS, kd.N_MONTH_ACC)),

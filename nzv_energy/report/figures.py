@@ -23,6 +23,11 @@ File stems written by :func:`draw_all` (one file per stem and format):
     given per year), export revenue below zero, total marked.
 ``monthly_energy_balance``
     Monthly electricity generation by source against use by sink, all sites.
+``hydrogen_carbon_monthly``, ``electrolysis_vs_grid_carbon``
+    Only with the grid intensity given (``carbon``, a run with
+    ``operation.grid_import`` on): the hydrogen's carbon intensity per month
+    and weather year against the EU threshold of 28.2 g CO2e/MJ, and the
+    hours of electrolyser load against the grid intensity (hexagonal bins).
 ``weather_year_kpis``
     Key figures per weather year (whichever of the known columns exist); the
     share of hydrogen demand met as points on a zoomed percent axis
@@ -59,6 +64,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, PercentFormatter
 
 from nzv_energy.carriers import CARRIERS
+from nzv_energy.grid_carbon import EU_THRESHOLD_G_PER_MJ
+from nzv_energy.hydrogen_carbon import HourlyCarbon, monthly_hydrogen_intensity
 from nzv_energy.report.formatting import format_mwh, format_share
 
 log = logging.getLogger(__name__)
@@ -79,6 +86,8 @@ FIGURE_SIZES_IN: dict[str, tuple[float, float]] = {
     "compare_lcoh": (8.0, 5.0),
     "compare_emissions": (8.0, 5.0),
     "compare_hydrogen": (12.0, 4.8),
+    "hydrogen_carbon_monthly": (12.0, 5.0),
+    "electrolysis_vs_grid_carbon": (12.0, 5.0),
 }
 
 #: Output formats and the metadata that keeps each file free of dates and versions.
@@ -1015,11 +1024,86 @@ def _compare_hydrogen_figure(data: pd.DataFrame) -> Figure:
 # --------------------------------------------------------------------------- entry points
 
 
+# --------------------------------------------------------------------------- carbon
+
+
+def hydrogen_carbon_monthly_figure(ds: xr.Dataset, carbon: HourlyCarbon) -> Figure:
+    """Carbon intensity of the hydrogen per month, one line per weather year, g CO2e/MJ.
+
+    The EU threshold (28.2 g CO2e/MJ) is drawn as a dashed line; a month without
+    hydrogen leaves a gap.
+    """
+    monthly = monthly_hydrogen_intensity(ds, carbon)
+    fig = _new_figure("hydrogen_carbon_monthly")
+    ax = fig.add_subplot()
+    years = sorted({int(y) for y in monthly.index.get_level_values("weather_year")})
+    shades = _year_shades(len(years))
+    values = monthly["hydrogen_carbon_intensity_g_per_mj"].to_numpy(np.float64)
+    for year, colour in zip(years, shades, strict=True):
+        part = monthly.loc[year, "hydrogen_carbon_intensity_g_per_mj"]
+        series = part.reindex(range(1, 13))
+        ax.plot(series.index, series.to_numpy(np.float64), marker="o", color=colour,
+                label=str(year))
+    ax.axhline(EU_THRESHOLD_G_PER_MJ, color="black", linestyle="--", linewidth=1.0,
+               label=f"EU threshold {EU_THRESHOLD_G_PER_MJ:.1f} g CO2e/MJ")
+    if not zero_axis(ax, values, "no emissions counted against the hydrogen"):
+        top = max(float(np.nanmax(values)) if np.isfinite(values).any() else 0.0,
+                  EU_THRESHOLD_G_PER_MJ)
+        ax.set_ylim(0.0, top * 1.1)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _no_minus_zero(f"{x:,.0f}")))
+    ax.set_xticks(range(1, 13), [pd.Timestamp(2001, m, 1).strftime("%b") for m in range(1, 13)])
+    ax.set_xlabel("Month")
+    ax.set_ylabel("Hydrogen carbon intensity (g CO2e/MJ, LHV)")
+    ax.set_title("Carbon intensity of the hydrogen per month (grid imports at the hourly "
+                 "grid intensity, natural gas)")
+    fig.legend(loc="outside right upper", title="Weather year")
+    return fig
+
+
+def _year_shades(n: int) -> list[str]:
+    """One shade of the hydrogen colour per weather year, light to dark."""
+    base = np.asarray(mpl.colors.to_rgb(_colour("hydrogen")))
+    mix = np.linspace(0.55, 0.0, n) if n > 1 else np.zeros(1)
+    return [mpl.colors.to_hex(base + (1.0 - base) * m) for m in mix]
+
+
+def electrolysis_carbon_figure(ds: xr.Dataset, carbon: HourlyCarbon) -> Figure:
+    """Hours of electrolyser load (all sites, MW) against the grid intensity, pooled years.
+
+    Hexagonal bins coloured by the number of hours; the import threshold of the
+    rules (``operation.import_carbon_threshold_g_per_kwh``) as a vertical line
+    when one is set.
+    """
+    ci = np.asarray(carbon.grid_g_per_kwh, dtype=np.float64)
+    load = _site_values(ds, "electrolysis_input_mw")
+    ok = np.isfinite(ci)
+    fig = _new_figure("electrolysis_vs_grid_carbon")
+    ax = fig.add_subplot()
+    cmap = mpl.colors.LinearSegmentedColormap.from_list(
+        "electrolysis", ["#dff2eb", _colour("electrolysis"), "#00261a"])
+    bins = ax.hexbin(ci[ok], load[ok], gridsize=(40, 20), cmap=cmap, mincnt=1, linewidths=0.2)
+    fig.colorbar(bins, ax=ax, label="Hours", pad=0.01)
+    if carbon.import_threshold_g_per_kwh is not None:
+        ax.axvline(carbon.import_threshold_g_per_kwh, color=_colour("grid"), linestyle="--",
+                   label=f"import threshold {carbon.import_threshold_g_per_kwh:g} g CO2e/kWh")
+        fig.legend(loc="outside lower center")
+    if not zero_axis(ax, load[ok], "the electrolysers never ran"):
+        ax.set_ylim(0.0, float(load[ok].max()) * 1.05)
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+    years = sorted({int(y) for y in pd.DatetimeIndex(ds["time"].values).year})
+    ax.set_xlabel("Grid carbon intensity (g CO2e/kWh, average of the hour's mix)")
+    ax.set_ylabel("Electrolyser load, all sites (MW)")
+    ax.set_title("Electrolyser load against grid carbon intensity, every hour of "
+                 + ", ".join(str(y) for y in years))
+    return fig
+
+
 def build_figures(
     ds: xr.Dataset,
     kpis: pd.DataFrame | None,
     capacities: pd.DataFrame | None,
     lcoh_breakdown: pd.Series | pd.DataFrame | None,
+    carbon: HourlyCarbon | None = None,
 ) -> dict[str, Figure]:
     """Build the figures of one run without writing them (file stem -> Figure).
 
@@ -1038,6 +1122,9 @@ def build_figures(
             fig = weather_year_kpis_figure(kpis)
             if fig is not None:
                 figures["weather_year_kpis"] = fig
+        if carbon is not None:
+            figures["hydrogen_carbon_monthly"] = hydrogen_carbon_monthly_figure(ds, carbon)
+            figures["electrolysis_vs_grid_carbon"] = electrolysis_carbon_figure(ds, carbon)
     return figures
 
 
@@ -1103,6 +1190,7 @@ def draw_all(
     lcoh_breakdown: pd.Series | pd.DataFrame,
     out_dir: Path,
     formats: Sequence[str] = ("png", "svg"),
+    carbon: HourlyCarbon | None = None,
 ) -> list[Path]:
     """Draw every figure of one run into ``out_dir``.
 
@@ -1125,6 +1213,10 @@ def draw_all(
         Folder, created if missing.
     formats
         File formats, any of ``png``, ``svg``, ``pdf``.
+    carbon
+        Grid intensity on the dataset's hours and the natural gas factor: draws
+        the two carbon figures (the run pipeline passes it when
+        ``operation.grid_import`` is on; without imports they show nothing new).
 
     Returns
     -------
@@ -1132,7 +1224,8 @@ def draw_all(
         The written files (stems listed in the module docstring).
     """
     fmts = _check_formats(formats)
-    return save_figures(build_figures(ds, kpis, capacities, lcoh_breakdown), out_dir, fmts)
+    return save_figures(build_figures(ds, kpis, capacities, lcoh_breakdown, carbon), out_dir,
+                        fmts)
 
 
 def draw_comparison(

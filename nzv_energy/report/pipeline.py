@@ -15,6 +15,7 @@ import xarray as xr
 
 from nzv_energy.dispatch.kpis import LCOH_COMPONENTS, compute_kpis, site_kpis
 from nzv_energy.dispatch.simulate import simulate
+from nzv_energy.hydrogen_carbon import HourlyCarbon
 from nzv_energy.report.economics import lp_kpi_columns
 from nzv_energy.report.figures import draw_all
 from nzv_energy.report.formatting import format_share
@@ -23,7 +24,7 @@ from nzv_energy.report.report import ReportContent, markdown_to_html, render_mar
 from nzv_energy.results_io import atomic_directory, provenance, relative_path, write_netcdf
 from nzv_energy.scenario import CAPACITY_FIELDS, Scenario
 from nzv_energy.scenario_file import load_scenario, scenario_text_and_hash, scenario_to_yaml
-from nzv_energy.system import SiteCapacities, build_inputs, fixed_capacities
+from nzv_energy.system import SiteCapacities, SystemInputs, build_inputs, fixed_capacities
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,25 @@ def _provenance_document(prov: dict[str, str]) -> dict[str, Any]:
                 pass
         out[key] = value
     return out
+
+
+def carbon_for_figures(inputs: SystemInputs, dispatch: xr.Dataset) -> HourlyCarbon | None:
+    """What the carbon figures need, for a scenario that imports grid power; else ``None``.
+
+    Without grid import the hydrogen's emissions are those of the natural gas
+    alone (0 in most scenarios) and the figures would show nothing the KPIs do
+    not, so they are not drawn.
+    """
+    sc = inputs.scenario
+    if not sc.operation.grid_import or inputs.grid_carbon_g_per_kwh is None:
+        return None
+    times = pd.DatetimeIndex(dispatch["time"].values)
+    return HourlyCarbon(
+        grid_g_per_kwh=inputs.grid_carbon_g_per_kwh.reindex(times).to_numpy(),
+        natural_gas_co2_t_per_mwh=sc.technology.gas_backup.natural_gas_co2_t_per_mwh,
+        import_threshold_g_per_kwh=getattr(sc.operation, "import_carbon_threshold_g_per_kwh",
+                                           None),
+    )
 
 
 def _step(n: int, total: int, text: str) -> None:
@@ -223,7 +243,8 @@ def run_scenario(
             counted = sizing.costs[sizing.costs["in_total"]]
             lp_costs = counted.groupby("component", sort=False)["eur_per_year"].sum()
         _step(5, total, "drawing figures and writing the report")
-        figures = draw_all(dispatch, kpis, caps, breakdown, tmp / "figures")
+        figures = draw_all(dispatch, kpis, caps, breakdown, tmp / "figures",
+                           carbon=carbon_for_figures(sized_inputs, dispatch))
         content = ReportContent(
             scenario=scenario,
             scenario_file=str(scenario_path),

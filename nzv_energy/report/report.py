@@ -135,6 +135,11 @@ def hydrogen_carbon_lines(kpis: pd.DataFrame) -> list[str]:
         "Regulation (EU) 2023/1185; grid imports at the hourly average grid intensity and "
         "natural gas burnt, see docs/carbon_intensity.md): " + "; ".join(years) + ".",
         "",
+        "The figures *hydrogen carbon monthly* (intensity per month against the threshold) "
+        "and *electrolysis vs grid carbon* (hours of electrolyser load against the grid "
+        "intensity) are drawn for scenarios with operation.grid_import on; without imports "
+        "the hydrogen carries only the natural gas burnt, shown in the table above.",
+        "",
     ]
 
 

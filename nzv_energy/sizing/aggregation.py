@@ -16,8 +16,15 @@ snapshot weighting is its length in hours).  Two methods:
 
 Segments never cross a weather-year boundary, nor (when the scenario's
 constraints need them) a calendar-month boundary or a change between hours
-priced above and at-or-below the RFNBO threshold.
+priced above and at-or-below the RFNBO threshold, nor (with
+``operation.import_carbon_threshold_g_per_kwh``) between hours above and
+at-or-below the import carbon threshold.
 Segment values are hour means, so every energy sum over a segment is exact.
+The grid carbon intensity is a segment mean too: an import constant within a
+segment then emits exactly the sum of its hourly emissions.  When a carbon rule
+counts grid imports (a CO2 cap or a limit on the hydrogen's intensity) the
+intensity is one more merging feature, so hours of very different intensity
+stay in different segments.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from nzv_energy.grid_carbon import intensity_on
 from nzv_energy.system import SystemInputs
 
 Method = Literal["blocks", "adaptive"]
@@ -78,13 +86,39 @@ def _hard_breaks(inputs: SystemInputs) -> np.ndarray:
     if sc.optimisation.rfnbo != "none" and sc.operation.grid_import:
         cheap = inputs.price_eur_per_mwh <= sc.operation.import_price_threshold_eur_per_mwh
         brk[1:] |= cheap[1:] != cheap[:-1]
+    threshold = sc.operation.import_carbon_threshold_g_per_kwh
+    if threshold is not None and sc.operation.grid_import:
+        # import policy: no segment mixes hours above and at-or-below the carbon threshold
+        clean = intensity_on(inputs.grid_carbon_g_per_kwh, inputs.time,
+                             "operation.import_carbon_threshold_g_per_kwh") <= threshold
+        brk[1:] |= clean[1:] != clean[:-1]
     return brk
 
 
-#: Weight of each feature group in the merging distance (wind, PV, price, demand).
-#: Price weighs more: averaging prices inside a segment loses battery and export
-#: arbitrage, the largest error source on the 3-site default (docs/PERFORMANCE.md).
-FEATURE_WEIGHTS = {"wind": 1.0, "pv": 1.0, "price": 1.5, "demand": 1.0}
+#: Weight of each feature group in the merging distance (wind, PV, price, demand,
+#: grid carbon intensity).  Price weighs more: averaging prices inside a segment loses
+#: battery and export arbitrage, the largest error source on the 3-site default
+#: (docs/PERFORMANCE.md).  The carbon intensity counts only when a carbon rule counts
+#: grid imports (:func:`carbon_feature`); it weighs as the price, for the same reason
+#: (the LP chooses import hours by it).
+FEATURE_WEIGHTS = {"wind": 1.0, "pv": 1.0, "price": 1.5, "demand": 1.0, "carbon": 1.5}
+
+
+def carbon_feature(inputs: SystemInputs) -> np.ndarray | None:
+    """Hourly grid intensity (g CO2e/kWh) when a carbon rule of the LP counts grid imports.
+
+    ``None`` without grid import, without a CO2 cap or hydrogen carbon limit, or
+    without a complete hourly series (the LP then refuses the rule itself).
+    """
+    sc = inputs.scenario
+    opt = sc.optimisation
+    series = inputs.grid_carbon_g_per_kwh
+    if series is None or not sc.operation.grid_import or (
+        opt.co2_cap_t_per_year is None and opt.max_hydrogen_carbon_intensity_kg_per_kg is None
+    ):
+        return None
+    values = series.reindex(pd.DatetimeIndex(inputs.time)).to_numpy(np.float64)
+    return values if np.all(np.isfinite(values)) else None
 
 
 def _features(inputs: SystemInputs, weights: dict[str, float] | None = None) -> np.ndarray:
@@ -102,6 +136,9 @@ def _features(inputs: SystemInputs, weights: dict[str, float] | None = None) -> 
         (inputs.price_eur_per_mwh[None, :], wts["price"]),
         (inputs.hydrogen_demand_mw[None, :], wts["demand"]),
     ]
+    carbon = carbon_feature(inputs)
+    if carbon is not None:
+        groups.append((carbon[None, :], wts["carbon"]))
     cols = []
     for block, weight in groups:
         for col in np.atleast_2d(block):
@@ -191,15 +228,23 @@ def _aggregate(inputs: SystemInputs, starts: np.ndarray) -> Segmentation:
     def seg_mean(a: np.ndarray) -> np.ndarray:
         return np.add.reduceat(a, starts, axis=-1) / lengths
 
+    time = pd.DatetimeIndex(inputs.time[starts])
+    carbon = None
+    if inputs.grid_carbon_g_per_kwh is not None:
+        # segment means, indexed by the segments' first hours as the other inputs
+        hourly = inputs.grid_carbon_g_per_kwh.reindex(pd.DatetimeIndex(inputs.time))
+        carbon = pd.Series(seg_mean(hourly.to_numpy(np.float64)), index=time,
+                           name=inputs.grid_carbon_g_per_kwh.name)
     agg = SystemInputs(
         scenario=inputs.scenario,
-        time=pd.DatetimeIndex(inputs.time[starts]),
+        time=time,
         wind_cf=np.ascontiguousarray(seg_mean(inputs.wind_cf)),
         pv_cf=np.ascontiguousarray(seg_mean(inputs.pv_cf)),
         price_eur_per_mwh=seg_mean(inputs.price_eur_per_mwh),
         hydrogen_demand_mw=seg_mean(inputs.hydrogen_demand_mw),
         pipeline_km=inputs.pipeline_km,
         input_hashes=inputs.input_hashes,
+        grid_carbon_g_per_kwh=carbon,
     )
     return Segmentation(inputs=agg, weights_h=lengths, starts=starts, n_hours=n)
 

@@ -16,17 +16,19 @@ from collections import defaultdict
 
 import highspy
 import linopy
+import numpy as np
 import pandas as pd
 
 from nzv_energy.sizing.lp import DirectModel
 from nzv_energy.sizing.network import SizingNetwork
 from nzv_energy.solver_status import SolveStatus
+from nzv_energy.technology import HYDROGEN_LHV_KWH_PER_KG
 
 logger = logging.getLogger(__name__)
 
 #: Constraints the scenario's optimisation options add (listed first in a diagnosis).
-_SCENARIO_CONSTRAINTS = ("co2_cap", "grid_import_cap", "storage_share", "rfnbo",
-                         "demand_balance")
+_SCENARIO_CONSTRAINTS = ("co2_cap", "hydrogen_carbon_limit", "grid_import_cap", "storage_share",
+                         "rfnbo", "demand_balance")
 
 #: What an infeasible sizing asks of the user when no conflict is named.
 _HINT = (
@@ -53,6 +55,22 @@ _COMPONENT_FIELD = {
 }
 
 
+def carbon_limit_text(sn: SizingNetwork) -> str:
+    """The hydrogen carbon limit in words, with the grid intensity of the scenario's hours."""
+    limit = sn.scenario.optimisation.max_hydrogen_carbon_intensity_kg_per_kg
+    text = (f"hydrogen carbon intensity at most {limit:g} kg CO2e/kg in every weather year "
+            "(optimisation.max_hydrogen_carbon_intensity_kg_per_kg)")
+    series = sn.inputs.grid_carbon_g_per_kwh
+    if limit is not None and series is not None and sn.scenario.operation.grid_import:
+        eff = sn.scenario.technology.electrolysis.efficiency
+        safe = limit * 1000.0 * eff / HYDROGEN_LHV_KWH_PER_KG
+        ci = series.reindex(pd.DatetimeIndex(sn.inputs.time)).to_numpy()
+        text += (f"; grid power alone meets it only at or below {safe:.0f} g CO2e/kWh, the "
+                 f"grid of these hours lies at {np.nanmin(ci):.0f}-{np.nanmax(ci):.0f}, so "
+                 "every imported MWh must be offset by renewable hydrogen")
+    return text
+
+
 def _component_owner(sn: SizingNetwork) -> dict[str, tuple[str, str]]:
     """Component name -> (site, role)."""
     out = {}
@@ -76,6 +94,8 @@ def _describe(sn: SizingNetwork, con: str, component: str | None) -> str:
     if con == "co2_cap":
         cap_t = sn.scenario.optimisation.co2_cap_t_per_year
         return f"CO2 cap {cap_t:g} t/a (optimisation.co2_cap_t_per_year)"
+    if con == "hydrogen_carbon_limit":
+        return carbon_limit_text(sn)
     if con == "grid_import_cap":
         cap = sn.scenario.optimisation.max_grid_import_mwh_per_year
         return f"grid import cap {cap:g} MWh/a (optimisation.max_grid_import_mwh_per_year)"
@@ -121,6 +141,8 @@ def explain_infeasibility(sn: SizingNetwork, m: linopy.Model, status: SolveStatu
             continue
         component = coords.get("name") if isinstance(coords, dict) else None
         snapshot = coords.get("snapshot") if isinstance(coords, dict) else None
+        if isinstance(coords, dict) and "year" in coords:  # hydrogen_carbon_limit
+            component = str(coords["year"])
         groups[(str(con), component)].append(snapshot)
     parts = []
     def order(kv: tuple[tuple[str, str | None], list[object]]) -> tuple[int, int]:
@@ -176,6 +198,8 @@ def describe_direct_row_group(sn: SizingNetwork, group: str) -> str:
     kind, _, site = group.partition(" ")
     if kind == "co2_cap":
         return f"CO2 cap {opt.co2_cap_t_per_year:g} t/a (optimisation.co2_cap_t_per_year)"
+    if kind == "hydrogen_carbon_limit":
+        return carbon_limit_text(sn)
     if kind == "grid_import_cap":
         return (f"grid import cap {opt.max_grid_import_mwh_per_year:g} MWh/a "
                 "(optimisation.max_grid_import_mwh_per_year)")
@@ -227,7 +251,10 @@ def explain_direct_infeasibility(sn: SizingNetwork, dm: DirectModel, h: highspy.
     for name, ks in sorted(found.items(), key=lambda kv: (
             0 if kv[0].startswith(_SCENARIO_CONSTRAINTS) else 1, -len(kv[1]))):
         text = describe_direct_row_group(sn, name)
-        if len(ks) and name not in ("co2_cap", "grid_import_cap", "storage_share") and not (
+        if name == "hydrogen_carbon_limit":  # one row per weather year
+            years = [sn.inputs.years[k] for k in sorted(set(ks)) if k < len(sn.inputs.years)]
+            text += f" [weather year {', '.join(str(y) for y in years)}]"
+        elif len(ks) and name not in ("co2_cap", "grid_import_cap", "storage_share") and not (
             name.startswith("rfnbo") and sn.scenario.optimisation.rfnbo == "monthly"
         ):
             lo, hi = time[min(ks)], time[max(ks)]

@@ -32,6 +32,7 @@ calls the same function.  The rules:
   (:func:`add_hydrogen_carbon_limit`);
 * a cap on the grid import of all sites (:func:`add_import_cap`);
 * a minimum storage-backed share of the demand (:func:`add_storage_share`);
+* a firm power delivered to the grid in every hour (:func:`add_firm_commitment`);
 * the capital of the fixed assets in the objective when the cost account
   counts it (:func:`add_fixed_capital_constant`).
 
@@ -141,6 +142,8 @@ def extra_functionality(n: pypsa.Network, snapshots: pd.Index) -> None:
         add_import_cap(n, m, rules)
     if rules["min_storage_share"] is not None:
         add_storage_share(n, m, rules)
+    if float(rules.get("firm_mw", 0.0)) > 0:
+        add_firm_commitment(n, m, rules)
     add_fixed_capital_constant(n, m, rules)
 
 
@@ -369,6 +372,49 @@ def add_storage_share(n: pypsa.Network, m: linopy.Model, rules: Mapping[str, Any
         return
     expr = m.variables["Store-e_nom"].sel(name=ext).sum()
     m.add_constraints(expr >= need - fixed, name="storage_share")
+
+
+def add_firm_commitment(n: pypsa.Network, m: linopy.Model, rules: Mapping[str, Any]) -> None:
+    """Net export of all sites ≥ ``firm_mw`` in every snapshot (``security.firm_mw``).
+
+    Net export = grid export + gas backup output sent to the grid ("gas to grid"
+    links from the local-load buses) - grid import.  Per site, export and gas to
+    grid share the connection; in every snapshot the gas sent to the grid is at
+    most the firm power; when the sizing sells nothing else
+    (``firm_export_only``) the net export equals the firm power.  As the direct
+    engine's ``_firm_rows`` (:mod:`nzv_energy.sizing.lp`), docs/security_of_supply.md.
+    """
+    link_p = m.variables["Link-p"]
+    firm = float(rules["firm_mw"])
+    net: Any = 0
+    gas: Any = 0
+    for parts in rules["firm_sites"].values():
+        x = parts["gas_to_grid"]
+        conn = float(parts["connection_mw"])
+        if x is not None:
+            px = link_p.sel(name=x, drop=True)
+            net = net + px
+            gas = gas + px
+            if parts["grid"] is not None:
+                m.add_constraints(px - link_p.sel(name=parts["grid"], drop=True) <= conn,
+                                  name=f"firm_connection {x}")
+            elif parts["grid_export"] is not None:
+                m.add_constraints(px + link_p.sel(name=parts["grid_export"], drop=True) <= conn,
+                                  name=f"firm_connection {x}")
+        if parts["grid"] is not None:
+            net = net - link_p.sel(name=parts["grid"], drop=True)
+        if parts["grid_export"] is not None:
+            net = net + link_p.sel(name=parts["grid_export"], drop=True)
+        if parts["grid_import"] is not None:
+            net = net - link_p.sel(name=parts["grid_import"], drop=True)
+    if isinstance(net, int):
+        raise ValueError("security.firm_mw: no site has a grid connection")
+    if rules["firm_export_only"]:
+        m.add_constraints(net == firm, name="firm_delivery")
+    else:
+        m.add_constraints(net >= firm, name="firm_delivery")
+    if not isinstance(gas, int):
+        m.add_constraints(gas <= firm, name="firm_gas")
 
 
 def fixed_capital_eur_per_year(n: pypsa.Network, rules: Mapping[str, Any]) -> float:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import highspy
 import numpy as np
@@ -39,6 +39,7 @@ from nzv_energy.sizing.network import (
     SizingNetwork,
     cheap_hours,
     grid_carbon_t_per_mwh,
+    import_allowed_hours,
     storage_share_requirement_mwh,
 )
 
@@ -50,11 +51,36 @@ INF = highspy.kHighsInf
 FLOWS = (
     "wind", "pv", "electrolysis", "pipeline", "hydrogen_storage_level",
     "hydrogen_storage_net_discharge", "battery_charge", "battery_discharge", "battery_level",
-    "gas_backup", "grid_import", "grid_export",
+    "gas_backup", "grid_import", "grid_export", "gas_to_grid",
 )
 
-__all__ = ["FLOWS", "DirectModel", "LpSolution", "build_direct_model", "previous_snapshot",
-           "read_direct_solution"]
+
+@dataclass(frozen=True)
+class FirmRequirement:
+    """How a firm delivery to the grid enters the LP (``docs/security_of_supply.md``).
+
+    Every hour the sites' net export (grid export less grid import, gas backup
+    output sent to the grid included) must reach the firm power; gas-fired power
+    reaches the grid only within the firm power (it never feeds the electrolyser
+    or market sales beyond it).
+
+    Attributes
+    ----------
+    mode
+        ``"commit"``: net export ≥ ``firm_mw`` every hour (sizing);
+        ``"maximise"``: one firm-power column per weather year, objective
+        ``-Σ firm`` (the caller sets the other costs);
+        ``"shortfall"``: net export + shortfall ≥ ``firm_mw`` with a shortfall
+        column per hour costed at its hours (minimising the energy short).
+    firm_mw
+        The commitment, MW (unused for ``"maximise"``).
+    """
+
+    mode: Literal["commit", "maximise", "shortfall"]
+    firm_mw: float = 0.0
+
+__all__ = ["FLOWS", "DirectModel", "FirmRequirement", "LpSolution", "build_direct_model",
+           "previous_snapshot", "read_direct_solution"]
 
 
 @dataclass
@@ -136,6 +162,8 @@ class DirectModel:
     row_groups: dict[str, np.ndarray]
     objective_weights: np.ndarray
     unserved_cols: np.ndarray | None = None
+    firm_cols: np.ndarray | None = None
+    firm_rows: np.ndarray | None = None
 
 
 @dataclass
@@ -158,6 +186,10 @@ class LpSolution:
         (direct engine) or the dual of its bound constraints (PyPSA engine).  Zero
         when no bound binds; negative at a binding upper bound (one more MW saves
         that much), positive at a binding lower bound.
+    firm_marginal_eur_per_mw_year
+        ``d objective / d security.firm_mw``: what one more MW of firm commitment
+        adds to the annual cost at the optimum, EUR/(MW a) (duals of the firm rows);
+        ``None`` without a commitment.
     """
 
     capacities: dict[tuple[str, str], float]
@@ -165,10 +197,14 @@ class LpSolution:
     hydrogen_price_eur_per_mwh: np.ndarray
     objective: float
     capacity_reduced_costs: dict[tuple[str, str], float] = field(default_factory=dict)
+    firm_marginal_eur_per_mw_year: float | None = None
 
 
 def build_direct_model(
-    sn: SizingNetwork, unserved_penalty_eur_per_mwh: float | None = None
+    sn: SizingNetwork,
+    unserved_penalty_eur_per_mwh: float | None = None,
+    *,
+    firm: FirmRequirement | None = None,
 ) -> DirectModel:
     """Assemble the LP of a planned sizing network (no PyPSA objects needed).
 
@@ -181,8 +217,13 @@ def build_direct_model(
         snapshot at this cost (fast mode's hourly evaluation of fixed
         capacities, which may fall short in single hours); ``None``: the demand
         is a hard equality, as in the sizing.
+    firm
+        A firm delivery to the grid; ``None``: ``security.firm_mw`` of the
+        scenario as a commitment when it is positive, else none.
     """
     sc = sn.scenario
+    if firm is None and sc.security.firm_mw > 0:
+        firm = FirmRequirement("commit", sc.security.firm_mw)
     inputs = sn.inputs
     T = len(inputs.time)
     t = np.arange(T)
@@ -196,6 +237,7 @@ def build_direct_model(
     eff_gas = tech.gas_backup.efficiency
     hydrogen_fired = sc.operation.gas_backup_fuel == "hydrogen"
     price = inputs.price_eur_per_mwh
+    allowed = import_allowed_hours(sc, inputs)
     b = _Builder()
     cap_cols: dict[tuple[str, str], int] = {}
     flow: dict[tuple[str, str], np.ndarray] = {}
@@ -254,10 +296,17 @@ def build_direct_model(
             cost = (ow * c.gas_backup_eur_per_mwh_el if not hydrogen_fired
                     else ow * c.gas_vom_eur_per_mwh_el)
             # gas backup serves the site's own load only, never the electrolyser
+            # (and, under a firm commitment, the firm delivery to the grid)
             cols = limited_flow(site, "gas_backup_mw", "gas_backup",
                                 c.gas_backup_eur_per_mw_year, 1.0, cost,
-                                flow_max=float(s.local_demand_mw))
+                                flow_max=INF if firm else float(s.local_demand_mw))
             el_terms.append((t, cols, 1.0))
+            if firm is not None:
+                to_grid = b.cols(T, 0.0, float(s.grid_connection_mw), -ow * price)
+                b.rows(f"gas_local {site}", T, [(t, cols, 1.0), (t, to_grid, -1.0)],
+                       0.0, float(s.local_demand_mw))
+                el_terms.append((t, to_grid, -1.0))
+                flow[(site, "gas_to_grid")] = to_grid
             if hydrogen_fired:
                 h2_terms.append((t, cols, -w / eff_gas))
         if comps.battery_unit is not None or comps.battery_store is not None:
@@ -290,14 +339,16 @@ def build_direct_model(
             flow[(site, "battery_discharge")] = dis
             flow[(site, "battery_level")] = lvl
         conn = float(s.grid_connection_mw)
-        sell = conn if sn.export_allowed else 0.0
+        # a firm delivery is sold even where the sizing sells nothing else (_firm_rows)
+        sell = conn if (sn.export_allowed or firm is not None) else 0.0
+        buy = conn if allowed is None else conn * allowed  # 0 above the carbon threshold
         if comps.grid is not None:
-            hi = conn if sn.grid_import_allowed else 0.0
+            hi = buy if sn.grid_import_allowed else 0.0
             cols = b.cols(T, -sell, hi, ow * price)
             el_terms.append((t, cols, 1.0))
             flow[(site, "grid")] = cols
         if comps.grid_import is not None:
-            cols = b.cols(T, 0.0, conn, ow * price)
+            cols = b.cols(T, 0.0, buy, ow * price)
             el_terms.append((t, cols, 1.0))
             flow[(site, "grid_import")] = cols
         if comps.grid_export is not None:
@@ -320,6 +371,9 @@ def build_direct_model(
         demand_terms.append((t, unserved, 1.0))
     demand_rows = b.rows("demand_balance", T, demand_terms, demand, demand)
     _extra_rows(sn, b, flow, cap_cols, t, w, ow)
+    firm_cols = firm_rows = None
+    if firm is not None:
+        firm_cols, firm_rows = _firm_rows(sn, b, flow, t, w, firm)
     lp = b.to_highs_lp()
     # the capital of counted fixed capacities (economics.fixed_assets: annualised)
     lp.offset_ = sn.objective_constant_eur_per_year
@@ -331,7 +385,64 @@ def build_direct_model(
         row_groups=b.row_groups,
         objective_weights=ow,
         unserved_cols=unserved,
+        firm_cols=firm_cols,
+        firm_rows=firm_rows,
     )
+
+
+def _firm_rows(
+    sn: SizingNetwork,
+    b: _Builder,
+    flow: dict[tuple[str, str], np.ndarray],
+    t: np.ndarray,
+    w: np.ndarray,
+    firm: FirmRequirement,
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Rows of a firm delivery (:class:`FirmRequirement`); returns (firm or shortfall cols, rows).
+
+    Per site: grid export plus gas sent to the grid within the connection.  Per
+    snapshot: net export of all sites ≥ firm power (= firm power when the
+    sizing sells nothing else), gas sent to the grid ≤ firm power.
+    """
+    T = len(t)
+    net: list[tuple[Any, Any, Any]] = []
+    gas: list[tuple[Any, Any, Any]] = []
+    for site, s in sn.scenario.sites.items():
+        x = flow.get((site, "gas_to_grid"))
+        if x is not None:
+            net.append((t, x, 1.0))
+            gas.append((t, x, 1.0))
+            conn = float(s.grid_connection_mw)
+            if (site, "grid") in flow:
+                b.rows(f"firm_connection {site}", T,
+                       [(t, flow[(site, "grid")], 1.0), (t, x, -1.0)], -conn, INF)
+            elif (site, "grid_export") in flow:
+                b.rows(f"firm_connection {site}", T,
+                       [(t, flow[(site, "grid_export")], 1.0), (t, x, 1.0)], -INF, conn)
+        if (site, "grid") in flow:
+            net.append((t, flow[(site, "grid")], -1.0))
+        for name, sign in (("grid_export", 1.0), ("grid_import", -1.0)):
+            if (site, name) in flow:
+                net.append((t, flow[(site, name)], sign))
+    only_firm = not sn.export_allowed
+    if firm.mode == "maximise":
+        _, year = np.unique(pd.DatetimeIndex(sn.inputs.time).year.to_numpy(),
+                            return_inverse=True)
+        cols = b.cols(int(year.max()) + 1, 0.0, INF, -1.0)
+        rows = b.rows("firm_delivery", T, [*net, (t, cols[year], -1.0)],
+                      0.0, 0.0 if only_firm else INF)
+        if gas:
+            b.rows("firm_gas", T, [*gas, (t, cols[year], -1.0)], -INF, 0.0)
+        return cols, rows
+    c_mw = float(firm.firm_mw)
+    short = None
+    if firm.mode == "shortfall":
+        short = b.cols(T, 0.0, c_mw, w)
+        net = [*net, (t, short, 1.0)]
+    rows = b.rows("firm_delivery", T, net, c_mw, c_mw if only_firm else INF)
+    if gas:
+        b.rows("firm_gas", T, gas, -INF, c_mw)
+    return short, rows
 
 
 def _extra_rows(
@@ -431,13 +542,19 @@ def read_direct_solution(sn: SizingNetwork, dm: DirectModel, h: highspy.Highs) -
         j = sites.index(site)
         v = x[cols]
         if name == "grid":
-            flows["grid_import"][:, j] = np.maximum(v, 0.0)
-            flows["grid_export"][:, j] = np.maximum(-v, 0.0)
+            flows["grid_import"][:, j] += np.maximum(v, 0.0)
+            flows["grid_export"][:, j] += np.maximum(-v, 0.0)
+        elif name == "gas_to_grid":
+            # gas sent to the grid is grid export (its own column for the network write-back)
+            flows[name][:, j] = v
+            flows["grid_export"][:, j] += v
         elif name == "hydrogen_storage_level":
             flows[name][:, j] = v
             # net discharge (MW) = (level_{t-1} - level_t) / hours
             prev = previous_snapshot(sn.inputs.time)
             flows["hydrogen_storage_net_discharge"][:, j] = (v[prev] - v) / sn.weights_h
+        elif name in ("grid_import", "grid_export"):
+            flows[name][:, j] += v
         else:
             flows[name][:, j] = v
     caps = {}
@@ -450,10 +567,16 @@ def read_direct_solution(sn: SizingNetwork, dm: DirectModel, h: highspy.Highs) -
         price = -price
     col_dual = np.asarray(sol.col_dual)
     reduced = {key: float(col_dual[j]) for key, j in dm.capacity_cols.items()}
+    firm = None
+    if dm.firm_rows is not None and dm.firm_cols is None:  # a commitment (sizing)
+        firm = float(duals[dm.firm_rows].sum())
+        if "firm_gas" in dm.row_groups:
+            firm += float(duals[dm.row_groups["firm_gas"]].sum())
     return LpSolution(
         capacities=caps,
         flows=flows,
         hydrogen_price_eur_per_mwh=price,
         objective=float(h.getInfo().objective_function_value),
         capacity_reduced_costs=reduced,
+        firm_marginal_eur_per_mw_year=firm,
     )

@@ -122,6 +122,7 @@ class SiteComponents:
     local_demand: str | None = None
     local_bus: str | None = None
     local_supply: str | None = None
+    gas_to_grid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,9 @@ def _site_components(
             names["local_bus"] = f"{name} local load"
             if site.local_demand_mw > 0:
                 names["local_supply"] = f"{name} local supply"
+            if scenario.security.firm_mw > 0 and site.grid_connection_mw > 0:
+                # gas-fired power reaches the grid only for a firm commitment
+                names["gas_to_grid"] = f"{name} gas to grid"
         bp, be = bounds[(name, "battery_mw")], bounds[(name, "battery_mwh")]
         if not (bp.is_zero or be.is_zero):
             if not bp.extendable and not be.extendable and min_soc == 0.0:
@@ -385,6 +389,33 @@ def grid_carbon_t_per_mwh(scenario: Scenario, inputs: SystemInputs) -> np.ndarra
     return intensity_on(inputs.grid_carbon_g_per_kwh, inputs.time, field) / 1000.0
 
 
+#: Relative rounding a segment mean of hourly intensities may carry (fast mode).
+IMPORT_CARBON_ROUNDING = 1e-12
+
+
+def import_allowed_hours(scenario: Scenario, inputs: SystemInputs) -> np.ndarray | None:
+    """Boolean per snapshot: grid import allowed by the import carbon threshold.
+
+    The threshold is ``operation.import_carbon_threshold_g_per_kwh``; ``None``
+    without grid import or without a threshold (no hour is blocked).  A
+    snapshot whose grid intensity is above the threshold gets an import bound of
+    zero, as in the dispatch rules.  Fast mode's segments never mix hours on both
+    sides of the threshold (:mod:`nzv_energy.sizing.aggregation`), so a segment's
+    mean is on the side of each of its hours (up to the rounding of the mean).
+
+    Raises
+    ------
+    ScenarioError
+        An hour without a grid intensity.
+    """
+    threshold = scenario.operation.import_carbon_threshold_g_per_kwh
+    if threshold is None or not scenario.operation.grid_import:
+        return None
+    ci = intensity_on(inputs.grid_carbon_g_per_kwh, inputs.time,
+                      "operation.import_carbon_threshold_g_per_kwh")
+    return np.asarray(ci <= threshold * (1.0 + IMPORT_CARBON_ROUNDING))
+
+
 def _grid_carbon_rule(plan: SizingNetwork) -> list[float] | None:
     values = grid_carbon_t_per_mwh(plan.scenario, plan.inputs)
     return None if values is None else [float(v) for v in values]
@@ -458,6 +489,14 @@ def network_meta(plan: SizingNetwork) -> dict[str, object]:
         "demand_load": plan.demand_load,
         "fixed_assets_capital_counted": plan.count_fixed_assets,
         "fixed_asset_components": _fixed_components(plan),
+        "firm_mw": sc.security.firm_mw,
+        "firm_export_only": not plan.export_allowed,
+        "firm_sites": {
+            site: {"gas_to_grid": c.gas_to_grid, "grid": c.grid, "grid_import": c.grid_import,
+                   "grid_export": c.grid_export,
+                   "connection_mw": float(sc.sites[site].grid_connection_mw)}
+            for site, c in sites.items()
+        },
     }
     return {
         "model": "nzv_energy.sizing",
@@ -535,6 +574,11 @@ def pypsa_network(plan: SizingNetwork) -> pypsa.Network:
           p_set=pd.Series(inputs.hydrogen_demand_mw, index=snapshots))
 
     price = pd.Series(inputs.price_eur_per_mwh, index=snapshots)
+    allowed = import_allowed_hours(scenario, inputs)
+    # per-unit import bound: 0 in hours above the import carbon threshold
+    import_pu: float | pd.Series = (
+        1.0 if allowed is None else pd.Series(allowed.astype(np.float64), index=snapshots)
+    )
     total_connection = sum(s.grid_connection_mw for s in scenario.sites.values())
     if total_connection > 0:
         n.add("Bus", GRID_BUS, carrier="electricity",
@@ -609,16 +653,20 @@ def pypsa_network(plan: SizingNetwork) -> pypsa.Network:
                   capital_cost=cap_cost(name, "gas_backup_mw", costs.gas_backup_eur_per_mw_year),
                   marginal_cost=costs.gas_backup_eur_per_mwh_el, **_nom(gas_b))
         conn = float(site.grid_connection_mw)
+        firm = scenario.security.firm_mw > 0  # a firm delivery is sold in any case
+        if c.gas_to_grid is not None:
+            n.add("Link", c.gas_to_grid, bus0=load_bus, bus1=GRID_BUS, carrier="grid",
+                  p_nom=conn, marginal_cost=-price)
         if c.grid_import is not None:
             n.add("Link", c.grid_import, bus0=GRID_BUS, bus1=el_bus, carrier="grid", p_nom=conn,
-                  marginal_cost=price)
+                  p_max_pu=import_pu, marginal_cost=price)
         if c.grid_export is not None:
             n.add("Link", c.grid_export, bus0=el_bus, bus1=GRID_BUS, carrier="grid", p_nom=conn,
-                  p_max_pu=1.0 if plan.export_allowed else 0.0, marginal_cost=-price)
+                  p_max_pu=1.0 if (plan.export_allowed or firm) else 0.0, marginal_cost=-price)
         if c.grid is not None:
             n.add("Link", c.grid, bus0=GRID_BUS, bus1=el_bus, carrier="grid", p_nom=conn,
-                  p_min_pu=-1.0 if plan.export_allowed else 0.0,
-                  p_max_pu=1.0 if plan.grid_import_allowed else 0.0,
+                  p_min_pu=-1.0 if (plan.export_allowed or firm) else 0.0,
+                  p_max_pu=import_pu if plan.grid_import_allowed else 0.0,
                   marginal_cost=price)
         if c.local_demand is not None:
             n.add("Load", c.local_demand, bus=load_bus, carrier="local demand", p_set=local)

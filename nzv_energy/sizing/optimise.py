@@ -640,6 +640,7 @@ def read_result(
         "system_net_cost_per_mwh_h2_eur_per_mwh": total / h2_mwh if h2_mwh > 0 else float("nan"),
         **sol.chain_lcoh(sn, values, arrays, lps),
         **sol.marginal_cost_kpis(price.to_numpy(), sn.weights_h),
+        **sol.firm_kpis(sn, lps),
         "hydrogen_marginal_price_mean_eur_per_mwh": (
             float(np.sum(price.to_numpy() * demand * w) / np.sum(demand * w))
             if np.sum(demand) > 0 else float("nan")

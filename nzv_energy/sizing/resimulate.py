@@ -32,16 +32,30 @@ RESIM_COLUMNS = (
     "rfnbo_share",
     "lcoh_chain_eur_per_kg",
     "system_net_cost_per_kg_h2_eur_per_kg",
+    "grid_import_co2_t",
+    "hydrogen_carbon_intensity_kg_per_kg",
+    "hydrogen_carbon_intensity_g_per_mj",
+)
+#: Columns where less is better: their ``P90`` row is the level *not* exceeded in
+#: 90 % of the weather years (the 90th percentile).
+LOWER_IS_BETTER = (
+    "grid_import_co2_t",
+    "hydrogen_carbon_intensity_kg_per_kg",
+    "hydrogen_carbon_intensity_g_per_mj",
 )
 
 
-def p90(values: np.ndarray) -> float:
+def p90(values: np.ndarray, lower_is_better: bool = False) -> float:
     """Level met or exceeded in 90 % of the weather years (the 10th percentile).
 
-    Energy-yield convention: P90 is exceeded with 90 % probability.
+    Energy-yield convention: P90 is exceeded with 90 % probability.  For a
+    quantity where less is better (emissions, carbon intensity) the level not
+    exceeded in 90 % of the years (the 90th percentile).  Years with NaN (e.g.
+    no hydrogen produced) are left out.
     """
     v = np.asarray(values, dtype=np.float64)
-    return float(np.percentile(v, 10.0)) if v.size else float("nan")
+    v = v[np.isfinite(v)]
+    return float(np.percentile(v, 90.0 if lower_is_better else 10.0)) if v.size else float("nan")
 
 
 def resimulate(
@@ -60,7 +74,8 @@ def resimulate(
     -------
     table
         One row per weather year with :data:`RESIM_COLUMNS`, then a row ``P90``
-        (10th percentile over years) and a row ``mean``.
+        (10th percentile over years; 90th for :data:`LOWER_IS_BETTER`) and a row
+        ``mean``.
     dataset
         The hourly dispatch dataset of the re-simulation.
     """
@@ -75,7 +90,7 @@ def resimulate(
     table.index = table.index.astype(str)
     summary = pd.DataFrame(
         [
-            {c: p90(table[c].to_numpy()) for c in RESIM_COLUMNS},
+            {c: p90(table[c].to_numpy(), c in LOWER_IS_BETTER) for c in RESIM_COLUMNS},
             {c: float(table[c].mean()) for c in RESIM_COLUMNS},
         ],
         index=["P90", "mean"],

@@ -101,6 +101,7 @@ def solution_from_network(sn: SizingNetwork) -> LpSolution:
         else:
             imp, exp = _series(lp0, c.grid_import, T), _series(lp0, c.grid_export, T)
         gas = _series(gp, c.gas_generator, T) - _series(lp1, c.gas_link, T)
+        to_grid = _series(lp0, c.gas_to_grid, T)  # gas sent to the grid is grid export
         values = {
             "wind": _series(gp, c.wind, T),
             "pv": _series(gp, c.pv, T),
@@ -113,7 +114,8 @@ def solution_from_network(sn: SizingNetwork) -> LpSolution:
             "battery_level": lvl,
             "gas_backup": gas,
             "grid_import": imp,
-            "grid_export": exp,
+            "grid_export": exp + to_grid,
+            "gas_to_grid": to_grid,
         }
         for name in FLOWS:
             cols[name].append(values[name])
@@ -126,7 +128,21 @@ def solution_from_network(sn: SizingNetwork) -> LpSolution:
         hydrogen_price_eur_per_mwh=price,
         objective=float(n.objective),  # type: ignore[arg-type]  # set by the solve
         capacity_reduced_costs=_bound_duals_pypsa(sn),
+        firm_marginal_eur_per_mw_year=_firm_dual_pypsa(sn),
     )
+
+
+def _firm_dual_pypsa(sn: SizingNetwork) -> float | None:
+    """``d objective / d security.firm_mw`` from the duals of the firm rows (None without)."""
+    n = sn.network
+    assert n is not None
+    cons = n.model.constraints
+    if "firm_delivery" not in cons:
+        return None
+    total = float(cons["firm_delivery"].dual.sum())
+    if "firm_gas" in cons:
+        total += float(cons["firm_gas"].dual.sum())
+    return total
 
 
 def _bound_duals_pypsa(sn: SizingNetwork) -> dict[tuple[str, str], float]:
@@ -545,6 +561,25 @@ def annual_hydrogen_mwh(sn: SizingNetwork) -> float:
     return float(np.sum(sn.inputs.hydrogen_demand_mw * sn.weights_h)) / sn.n_years
 
 
+def firm_kpis(sn: SizingNetwork, lps: LpSolution) -> dict[str, float]:
+    """What a firm commitment (``security.firm_mw``) adds at the margin; empty without one.
+
+    ``firm_marginal_cost_eur_per_mw_year`` is d(annual cost)/d(firm_mw), the dual of
+    the commitment rows; ``firm_marginal_cost_eur_per_kg_per_mw`` divides it by the
+    hydrogen delivered per year (kg). Marginal figures: the total the commitment
+    adds is the difference of two sizings (docs/security_of_supply.md).
+    """
+    d = lps.firm_marginal_eur_per_mw_year
+    if d is None:
+        return {}
+    kg = annual_hydrogen_mwh(sn) * 1000.0 / HYDROGEN_LHV_KWH_PER_KG
+    return {
+        "firm_commitment_mw": float(sn.scenario.security.firm_mw),
+        "firm_marginal_cost_eur_per_mw_year": d,
+        "firm_marginal_cost_eur_per_kg_per_mw": d / kg if kg > 0 else float("nan"),
+    }
+
+
 def lcoh_eur_per_kg(total_cost_eur_per_year: float, hydrogen_mwh_per_year: float) -> float:
     """Annual cost per kg of hydrogen delivered, EUR/kg (LHV).
 
@@ -610,11 +645,16 @@ def network_with_solution(sn: SizingNetwork, lps: LpSolution) -> pypsa.Network:
             link_p1[c.gas_link] = -f["gas_backup"][:, j]
         if c.local_supply is not None:
             # the site's own load less what the gas backup covers on the local-load bus
-            supply = sn.scenario.sites[site].local_demand_mw - f["gas_backup"][:, j]
+            supply = (sn.scenario.sites[site].local_demand_mw - f["gas_backup"][:, j]
+                      + f["gas_to_grid"][:, j])
             link_p0[c.local_supply], link_p1[c.local_supply] = supply, -supply
-        net = f["grid_import"][:, j] - f["grid_export"][:, j]
+        to_grid = f["gas_to_grid"][:, j]
+        if c.gas_to_grid is not None:
+            link_p0[c.gas_to_grid], link_p1[c.gas_to_grid] = to_grid, -to_grid
+        exported = f["grid_export"][:, j] - to_grid  # from the electricity bus
+        net = f["grid_import"][:, j] - exported
         for name, p in ((c.grid, net), (c.grid_import, f["grid_import"][:, j]),
-                        (c.grid_export, -f["grid_export"][:, j])):
+                        (c.grid_export, -exported)):
             if name is not None:
                 link_p0[name] = p if name != c.grid_export else -p
                 link_p1[name] = -link_p0[name]

@@ -15,6 +15,17 @@ few winter days).
 The re-simulation always uses the scenario's own demand; the sized scenario
 keeps it too.  The LP figures of the result (cost, LCOH, hydrogen price) are
 those of the design demand.
+
+With ``optimisation.max_hydrogen_carbon_intensity_kg_per_kg`` the accepted
+sizing must also meet the limit in the re-simulation of every weather year
+(the hydrogen's intensity as ``kpis.csv`` reports it).  The LP chooses its
+import hours with foresight and counts their emissions; the rules buy grid
+power by price (and, when set, by ``operation.import_carbon_threshold_g_per_kwh``),
+so they can import in dirtier hours.  A year above the limit ends the run with
+:class:`~nzv_energy.errors.ModelInfeasibleError` (exit status 3), naming the
+years, the intensity reached, the months and hours whose imports drive it, the
+intensity of the hours the LP bought in, and the operation settings to change
+(:func:`check_carbon_limit`).
 """
 
 from __future__ import annotations
@@ -25,14 +36,18 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
 from nzv_energy.errors import ModelInfeasibleError
+from nzv_energy.grid_carbon import g_per_mj_from_kg_per_kg
+from nzv_energy.hydrogen_carbon import HourlyCarbon, hourly_hydrogen_co2_t
 from nzv_energy.scenario import Scenario
 from nzv_energy.sizing.optimise import SizingResult, optimise
 from nzv_energy.sizing.resimulate import resimulate
 from nzv_energy.system import SystemInputs
+from nzv_energy.technology import HYDROGEN_LHV_KWH_PER_KG
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +55,11 @@ logger = logging.getLogger(__name__)
 MIN_MARGIN_STEP = 0.005
 #: Margin raise per unit of the worst year's shortfall below the target.
 SHORTFALL_GAIN = 2.0
+#: Relative tolerance of the re-simulation's carbon check (the LP meets its row only
+#: to the solver's accuracy).
+CARBON_TOL = 1e-6
+#: Months and hours named per year in the message of a failed carbon check.
+CARBON_NAMED = 3
 
 
 @dataclass(frozen=True)
@@ -200,6 +220,7 @@ def size_and_verify(
             break
         margin = next_margin(margin, worst, target)
     result, table, dispatch = accepted
+    check_carbon_limit(result, inputs, table, dispatch)
     kpis = {
         **result.kpis,
         "design_margin_fraction": steps[-1].margin_fraction,
@@ -211,4 +232,143 @@ def size_and_verify(
         dispatch=dispatch,
         target_share=target,
         steps=tuple(steps),
+    )
+
+
+def _fmt_g(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _year_text(
+    year: int,
+    row: pd.Series,
+    limit_kg_per_kg: float,
+    hourly: pd.DataFrame,
+    ci: np.ndarray,
+    import_mw: np.ndarray,
+) -> str:
+    """One failing weather year in words: intensity, emissions, the months and hours behind."""
+    g_per_mj = float(row["hydrogen_carbon_intensity_g_per_mj"])
+    limit_g = float(g_per_mj_from_kg_per_kg(limit_kg_per_kg))
+    h2_t = float(hourly["hydrogen_co2_t"].sum())
+    imp_t = float(hourly["grid_import_co2_t"].sum())
+    on = import_mw > 0.0
+    text = (
+        f"weather year {year}: the re-simulated hydrogen carries {g_per_mj:.1f} g CO2e/MJ "
+        f"({float(row['hydrogen_carbon_intensity_kg_per_kg']):.2f} kg CO2e/kg), above the "
+        f"limit of {limit_g:.1f} g CO2e/MJ ({limit_kg_per_kg:g} kg CO2e/kg); "
+        f"{_fmt_g(h2_t)} t CO2e counted against the hydrogen"
+    )
+    if on.any():
+        mean_ci = float(np.sum(import_mw[on] * ci[on]) / np.sum(import_mw[on]))
+        text += (
+            f", {_fmt_g(imp_t)} t CO2e from {_fmt_g(float(import_mw.sum()))} MWh of grid "
+            f"imports in {int(on.sum()):,} hours at {mean_ci:.0f} g CO2e/kWh on average"
+        )
+    time = pd.DatetimeIndex(hourly.index)
+    by_month = hourly["hydrogen_co2_t"].groupby(time.month).sum().sort_values(ascending=False)
+    if h2_t > 0:
+        months = [f"{year}-{m:02d} {100 * v / h2_t:.0f} %"
+                  for m, v in by_month.head(CARBON_NAMED).items() if v > 0]
+        text += "; most in " + ", ".join(months)
+    top = hourly["grid_import_co2_t"].to_numpy().argsort()[::-1][:CARBON_NAMED]
+    hours = [f"{time[i]:%Y-%m-%d %H:%M} ({import_mw[i]:,.0f} MWh at {ci[i]:.0f} g CO2e/kWh)"
+             for i in top if import_mw[i] > 0]
+    if hours:
+        text += "; the hours with the most import emissions: " + ", ".join(hours)
+    return text
+
+
+def _advice(
+    scenario: Scenario, lp_ci: np.ndarray, lp_import_mw: np.ndarray, n_years: int,
+    grid_min_g_per_kwh: float,
+) -> str:
+    """What the LP did differently and which operation settings bring the rules to the limit."""
+    op = scenario.operation
+    limit = scenario.optimisation.max_hydrogen_carbon_intensity_kg_per_kg
+    assert limit is not None
+    carbon_threshold = getattr(op, "import_carbon_threshold_g_per_kwh", None)
+    bought = lp_import_mw > 1e-6
+    price = op.import_price_threshold_eur_per_mwh
+    rules = ("the rule-based dispatch buys grid power in every hour priced at or below "
+             f"operation.import_price_threshold_eur_per_mwh = {price:g} EUR/MWh")
+    if carbon_threshold is not None:
+        rules += (" with a grid intensity at or below operation.import_carbon_threshold_g_per_kwh"
+                  f" = {carbon_threshold:g} g CO2e/kWh")
+    if bought.any():
+        mean = float(np.sum(lp_import_mw[bought] * lp_ci[bought]) / lp_import_mw[bought].sum())
+        lp = (f"The LP met the limit importing {float(lp_import_mw.sum()) / n_years:,.0f} MWh a "
+              f"year in hours it chose with foresight ({mean:.0f} g CO2e/kWh on average)")
+    else:
+        lp = "The LP met the limit without grid imports"
+    # grid power alone, at the rated efficiency, meets the limit at or below this intensity
+    kwh_per_kg = HYDROGEN_LHV_KWH_PER_KG / scenario.technology.electrolysis.efficiency
+    safe = limit * 1000.0 / kwh_per_kg
+    verb = "set" if carbon_threshold is None else "lower"
+    knob = (f"{verb} operation.import_carbon_threshold_g_per_kwh (at or below {safe:.0f} "
+            "g CO2e/kWh, where grid power alone meets the limit at the rated efficiency, "
+            f"any import meets it; the grid of these years falls to {grid_min_g_per_kwh:.0f} "
+            "at the lowest)")
+    return (f"{lp}; {rules}. To make the rules meet it: {knob}, lower the price threshold, or "
+            "turn operation.grid_import off.")
+
+
+def check_carbon_limit(
+    result: SizingResult, inputs: SystemInputs, table: pd.DataFrame, dispatch: xr.Dataset
+) -> None:
+    """Check the re-simulation of every weather year against the hydrogen carbon limit.
+
+    Parameters
+    ----------
+    result
+        The accepted LP sizing (its hourly dataset shows where the LP imported).
+    inputs
+        Hourly inputs of the scenario (grid intensity).
+    table
+        Re-simulation per weather year (:func:`nzv_energy.sizing.resimulate.resimulate`).
+    dispatch
+        Hourly dataset of the re-simulation.
+
+    Raises
+    ------
+    ModelInfeasibleError
+        A weather year's re-simulated hydrogen intensity (``kpis.csv``'s
+        ``hydrogen_carbon_intensity_kg_per_kg``) lies above
+        ``optimisation.max_hydrogen_carbon_intensity_kg_per_kg``; the message
+        names every such year, the months and hours driving it and what to change.
+    """
+    scenario = result.input_scenario
+    limit = scenario.optimisation.max_hydrogen_carbon_intensity_kg_per_kg
+    if limit is None:
+        return
+    years = table.drop(index=["P90", "mean"])
+    values = years["hydrogen_carbon_intensity_kg_per_kg"].to_numpy(np.float64)
+    over = np.isfinite(values) & (values > limit * (1.0 + CARBON_TOL))
+    for year, value in zip(years.index, values, strict=True):
+        logger.info("re-simulation %s: hydrogen carbon intensity %.3f kg CO2e/kg (limit %g)",
+                    year, value, limit)
+    if not over.any():
+        return
+    times = pd.DatetimeIndex(dispatch["time"].values)
+    series = inputs.grid_carbon_g_per_kwh
+    ci_all = (np.full(len(times), np.nan) if series is None
+              else series.reindex(times).to_numpy(np.float64))
+    gas = scenario.technology.gas_backup.natural_gas_co2_t_per_mwh
+    parts = []
+    for year, row in years[over].iterrows():
+        sel = np.flatnonzero(times.year == int(str(year)))
+        part = dispatch.isel(time=sel)
+        hourly = hourly_hydrogen_co2_t(part, HourlyCarbon(ci_all[sel], gas))
+        imp = np.asarray(part["grid_import_mw"].sum("site").values, dtype=np.float64)
+        parts.append(_year_text(int(str(year)), row, limit, hourly, ci_all[sel], imp))
+    lp_times = pd.DatetimeIndex(result.dataset["time"].values)
+    lp_ci = (np.full(len(lp_times), np.nan) if series is None
+             else series.reindex(lp_times).to_numpy(np.float64))
+    lp_imp = np.asarray(result.dataset["grid_import_mw"].sum("site").values, dtype=np.float64)
+    advice = _advice(scenario, lp_ci, lp_imp, len(years), float(np.nanmin(ci_all)))
+    raise ModelInfeasibleError(
+        f"scenario {scenario.name!r}: the sized system meets "
+        "optimisation.max_hydrogen_carbon_intensity_kg_per_kg in the LP but not when the "
+        f"rule-based dispatch operates it in {int(over.sum())} of {len(years)} weather "
+        "year(s): " + "; ".join(parts) + ". " + advice
     )

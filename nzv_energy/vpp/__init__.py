@@ -10,4 +10,6 @@ Public API
     Optimised vs rule-based: profit and its parts, hydrogen, starts, cycles, emissions.
 :func:`~nzv_energy.vpp.rolling.run_rolling`, :func:`~nzv_energy.vpp.model.build_model`
     The rolling horizon and one window's Pyomo model, for custom studies.
+:mod:`~nzv_energy.vpp.reserves`
+    Reserve capacity products (FCR, aFRR) and their price file (``vpp.reserves``).
 """

@@ -7,7 +7,13 @@ for both schedules, and name every trade-off.
 Energy, KPI and LCOH figures come from :func:`nzv_energy.dispatch.compute_kpis`
 (the project's single definition); the operating profit is the VPP objective
 (without the end-of-window storage values) evaluated on each schedule, so the
-two columns differ only by how the hours were dispatched.
+two columns differ only by how the hours were dispatched.  It includes the
+capacity revenue of reserves held (zero for the rules, which offer none).
+
+Emissions count natural gas burnt and grid imports at the hour's grid carbon
+intensity (:func:`nzv_energy.dispatch.kpis.carbon_totals`, the project's one
+attribution rule); the hydrogen's carbon intensity is its share of them per kg
+(LHV), beside the EU limit of 28.2 g CO2e/MJ (``docs/carbon_intensity.md``).
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import pandas as pd
 import xarray as xr
 
 from nzv_energy.dispatch import compute_kpis
+from nzv_energy.economics import HYDROGEN_LHV_KWH_PER_KG
+from nzv_energy.grid_carbon import EU_THRESHOLD_G_PER_MJ, g_per_mj_from_kg_per_kg
 from nzv_energy.report.formatting import (
     format_cell,
     format_energy,
@@ -30,7 +38,11 @@ from nzv_energy.report.formatting import (
     tradeoffs,
 )
 from nzv_energy.system import SystemInputs
-from nzv_energy.vpp.dataset import FALLBACK_VARIABLE
+from nzv_energy.vpp.dataset import (
+    FALLBACK_VARIABLE,
+    RESERVE_VARIABLE,
+    reserve_revenue_eur,
+)
 from nzv_energy.vpp.model import Portfolio
 
 #: Output above which a gas unit counts as running, MW.
@@ -40,6 +52,7 @@ GAS_ON_MW = 1e-6
 METRICS: dict[str, str] = {
     "operating_profit_eur": "EUR",
     "market_revenue_eur": "EUR",
+    "reserve_revenue_eur": "EUR",
     "grid_export_revenue_eur": "EUR",
     "grid_import_cost_eur": "EUR",
     "natural_gas_cost_eur": "EUR",
@@ -58,6 +71,15 @@ METRICS: dict[str, str] = {
     "gas_backup_starts": "1",
     "battery_equivalent_cycles": "1",
     "co2_emissions_t": "t",
+    "grid_import_co2_t": "t",
+    "total_co2_emissions_t": "t",
+    "hydrogen_co2_t": "t",
+    "hydrogen_carbon_intensity_kg_per_kg": "kg CO2e/kg H2",
+    "hydrogen_carbon_intensity_g_per_mj": "g CO2e/MJ",
+    "hydrogen_eu_threshold_met": "1",
+    "reserve_fcr_mean_mw": "MW",
+    "reserve_afrr_pos_mean_mw": "MW",
+    "reserve_afrr_neg_mean_mw": "MW",
     "grid_export_mwh": "MWh",
     "grid_import_mwh": "MWh",
     "gas_backup_mwh": "MWh",
@@ -89,6 +111,10 @@ _SUMMED_KPIS = (
     "system_cost_eur",
     "hydrogen_delivered_t",
 )
+
+#: Carbon KPIs summed over weather years without skipping NaN (an hour with imports
+#: but no grid intensity makes the total unknown, not smaller).
+_CARBON_SUMS = ("grid_import_co2_t", "total_co2_emissions_t", "hydrogen_co2_t")
 
 
 def gas_starts(ds: xr.Dataset) -> int:
@@ -146,6 +172,11 @@ def schedule_metrics(ds: xr.Dataset, inputs: SystemInputs, portfolio: Portfolio)
     """
     kpis = compute_kpis(ds, inputs)
     tot = kpis[list(_SUMMED_KPIS)].sum()
+    carbon = kpis[list(_CARBON_SUMS)].sum(skipna=False)
+    h2_kg = tot["hydrogen_output_mwh"] * 1000.0 / HYDROGEN_LHV_KWH_PER_KG
+    kg_per_kg = carbon["hydrogen_co2_t"] * 1000.0 / h2_kg if h2_kg > 0 else np.nan
+    g_per_mj = float(g_per_mj_from_kg_per_kg(kg_per_kg))
+    reserves = reserve_revenue_eur(ds)
     p = portfolio
     rating = pd.Series(p.electrolysis_mw, index=list(p.sites))
     on = ds["electrolysis_on"].transpose("time", "site").values > 0.5
@@ -187,14 +218,15 @@ def schedule_metrics(ds: xr.Dataset, inputs: SystemInputs, portfolio: Portfolio)
     lost_load = p.unserved_electricity_penalty_eur_per_mwh * tot["unserved_electricity_mwh"]
     wear = p.battery_cycle_cost_eur_per_mwh * tot["battery_discharge_mwh"]
     market = tot["grid_export_revenue_eur"] - tot["grid_import_cost_eur"]
-    profit = market - natural_gas_cost - co2_cost - vom - start_cost - wear - lost_load - (
-        0.0 if penalty_price is None else penalty
-    )
+    profit = market + reserves - natural_gas_cost - co2_cost - vom - start_cost - wear - (
+        lost_load
+    ) - (0.0 if penalty_price is None else penalty)
     fallback = int(ds[FALLBACK_VARIABLE].sum()) if FALLBACK_VARIABLE in ds else 0
     demand = tot["hydrogen_demand_mwh"]
     out = {
         "operating_profit_eur": profit,
         "market_revenue_eur": market,
+        "reserve_revenue_eur": reserves,
         "grid_export_revenue_eur": tot["grid_export_revenue_eur"],
         "grid_import_cost_eur": tot["grid_import_cost_eur"],
         "natural_gas_cost_eur": natural_gas_cost,
@@ -220,6 +252,15 @@ def schedule_metrics(ds: xr.Dataset, inputs: SystemInputs, portfolio: Portfolio)
             else np.nan
         ),
         "co2_emissions_t": tot["co2_emissions_t"],
+        "grid_import_co2_t": carbon["grid_import_co2_t"],
+        "total_co2_emissions_t": carbon["total_co2_emissions_t"],
+        "hydrogen_co2_t": carbon["hydrogen_co2_t"],
+        "hydrogen_carbon_intensity_kg_per_kg": kg_per_kg,
+        "hydrogen_carbon_intensity_g_per_mj": g_per_mj,
+        "hydrogen_eu_threshold_met": (
+            float(g_per_mj <= EU_THRESHOLD_G_PER_MJ) if np.isfinite(g_per_mj) else np.nan
+        ),
+        **_mean_reserves(ds),
         "grid_export_mwh": tot["grid_export_mwh"],
         "grid_import_mwh": tot["grid_import_mwh"],
         "gas_backup_mwh": tot["gas_backup_mwh"],
@@ -237,6 +278,16 @@ def schedule_metrics(ds: xr.Dataset, inputs: SystemInputs, portfolio: Portfolio)
         "fallback_hours": float(fallback),
     }
     return pd.Series({k: float(out[k]) for k in METRICS}, name=ds.attrs.get("model", ""))
+
+
+def _mean_reserves(ds: xr.Dataset) -> dict[str, float]:
+    """Mean capacity held per product over the hours, MW (all sites and units); 0 without."""
+    out = {f"reserve_{k}_mean_mw": 0.0 for k in ("fcr", "afrr_pos", "afrr_neg")}
+    if RESERVE_VARIABLE in ds:
+        held = ds[RESERVE_VARIABLE].sum(("site", "reserve_unit")).mean("time")
+        for k in held["reserve_product"].values:
+            out[f"reserve_{k}_mean_mw"] = float(held.sel(reserve_product=k))
+    return out
 
 
 def comparison_table(
@@ -257,6 +308,22 @@ def comparison_table(
     table.index.name = "metric"
     return table
 
+
+#: Labels of the metrics the project's formatting does not name.
+LABELS: dict[str, str] = {
+    "reserve_revenue_eur": "reserve capacity revenue, MEUR",
+    "grid_import_co2_t": "CO2e of grid imports, t",
+    "total_co2_emissions_t": "CO2e of natural gas and grid imports, t",
+    "hydrogen_co2_t": "CO2e attributed to hydrogen, t",
+    "hydrogen_carbon_intensity_kg_per_kg": "hydrogen carbon intensity, kg CO2e/kg",
+    "hydrogen_carbon_intensity_g_per_mj": (
+        f"hydrogen carbon intensity, g CO2e/MJ (EU limit {EU_THRESHOLD_G_PER_MJ:.1f})"
+    ),
+    "hydrogen_eu_threshold_met": "hydrogen within the EU limit (1 = yes)",
+    "reserve_fcr_mean_mw": "FCR held, mean MW",
+    "reserve_afrr_pos_mean_mw": "aFRR+ held, mean MW",
+    "reserve_afrr_neg_mean_mw": "aFRR- held, mean MW",
+}
 
 #: What every summary shows for both schedules, in this order.
 SUMMARY_METRICS = (
@@ -373,8 +440,11 @@ def summary_markdown(table: pd.DataFrame, title: str, notes: list[str] | None = 
         "unserved_hydrogen_mwh",
         "hydrogen_delivered_mwh",
         "co2_emissions_t",
+        "grid_import_co2_t",
+        "hydrogen_carbon_intensity_g_per_mj",
         "rfnbo_share",
         "gas_backup_natural_gas_mwh",
+        "reserve_revenue_eur",
     ]
     metrics = [*order, *(m for m in table.index if m not in order)]
     lines += ["| metric | optimised | rule-based | optimised - rule-based |", "|---|---|---|---|"]
@@ -383,7 +453,8 @@ def summary_markdown(table: pd.DataFrame, title: str, notes: list[str] | None = 
             continue
         a, b = float(table.at[metric, "optimised"]), float(table.at[metric, "rule_based"])
         lines.append(
-            f"| {label(metric)} | {format_cell(metric, a)} | {format_cell(metric, b)} | "
+            f"| {LABELS.get(metric, label(metric))} | {format_cell(metric, a)} | "
+            f"{format_cell(metric, b)} | "
             f"{_difference_cell(metric, a, b)} |"
         )
     lines += [

@@ -2,7 +2,10 @@
 
 Adds what the optimiser does not decide but the schema reports: the renewable
 (RFNBO) hydrogen of each hour, and the extra variable ``vpp_fallback`` marking
-the hours dispatched by the rule-based fallback.
+the hours dispatched by the rule-based fallback.  With reserves, the capacity
+held (``reserve_capacity_mw``, by site, unit and product) and its price
+(``reserve_capacity_price_eur_per_mw``) are added too; :func:`reserve_table`
+lists them by block (``reserves.csv``).
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ import xarray as xr
 
 from nzv_energy.rfnbo import rfnbo_eligible_hours
 from nzv_energy.schema import VARIABLES, make_dataset
-from nzv_energy.vpp.model import SiteState
+from nzv_energy.vpp.model import SiteState, reserve_key
+from nzv_energy.vpp.reserves import UNITS, ReservePrices
 
 MODEL_NAME = "pyomo_vpp"
 FALLBACK_VARIABLE = "vpp_fallback"
+RESERVE_VARIABLE = "reserve_capacity_mw"
+RESERVE_PRICE_VARIABLE = "reserve_capacity_price_eur_per_mw"
 
 
 def rfnbo_hydrogen(
@@ -94,11 +100,14 @@ def to_dataset(
     sites: tuple[str, ...],
     fallback: np.ndarray,
     attrs: Mapping[str, object] | None = None,
+    reserve_prices: ReservePrices | None = None,
+    block_hours: int | None = None,
 ) -> xr.Dataset:
     """Hourly results dataset of a schedule (site arrays ``(n_sites, n)``).
 
     The schema variables come from ``schedule``; ``vpp_fallback`` (1 = hour
-    dispatched by the rule-based fallback) is added as an extra variable.
+    dispatched by the rule-based fallback) is added as an extra variable, and with
+    ``reserve_prices`` the reserve capacity held and its price (see the module).
     """
     data = {}
     for name, var in VARIABLES.items():
@@ -113,4 +122,66 @@ def to_dataset(
             "long_name": "hour dispatched by the rule-based fallback (1) or optimised (0)",
         },
     )
+    if reserve_prices is not None:
+        products = list(reserve_prices.products)
+        held = np.stack(
+            [np.stack([np.asarray(schedule[reserve_key(k, u)], float) for k in products], -1)
+             for u in UNITS], -2,
+        )  # (n_sites, n, unit, product)
+        ds = ds.assign_coords(reserve_unit=list(UNITS), reserve_product=products)
+        ds[RESERVE_VARIABLE] = xr.Variable(
+            ("time", "site", "reserve_unit", "reserve_product"), held.transpose(1, 0, 2, 3),
+            {"units": "MW", "long_name": "reserve capacity held (the same in every hour of "
+             "its block)", "block_hours": int(block_hours or 0)},
+        )
+        ds[RESERVE_PRICE_VARIABLE] = xr.Variable(
+            ("time", "reserve_product"), reserve_prices.capacity_eur_per_mw.T.copy(),
+            {"units": "EUR/MW", "long_name": "capacity price of the hour's block, per MW "
+             "and block", "block_hours": int(block_hours or 0),
+             "source": reserve_prices.file.name},
+        )
     return ds
+
+
+def reserve_revenue_eur(ds: xr.Dataset) -> float:
+    """Capacity revenue of the reserves held: sum over hours of price / block hours x MW.
+
+    Over a whole block this is price x MW; 0 without reserves.
+    """
+    if RESERVE_VARIABLE not in ds:
+        return 0.0
+    hours = int(ds[RESERVE_PRICE_VARIABLE].attrs["block_hours"])
+    held = ds[RESERVE_VARIABLE].sum(("site", "reserve_unit"))
+    return float((held * ds[RESERVE_PRICE_VARIABLE]).sum()) / hours
+
+
+def reserve_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Reserve capacity by block, site, unit and product (``reserves.csv``).
+
+    Columns ``block_start``, ``site``, ``unit``, ``product``, ``reserved_mw``,
+    ``capacity_price_eur_per_mw``, ``revenue_eur`` (price x MW x the share of the
+    block scheduled); rows with nothing held are left out.  Empty without reserves.
+    """
+    columns = ["block_start", "site", "unit", "product", "reserved_mw",
+               "capacity_price_eur_per_mw", "revenue_eur"]
+    if RESERVE_VARIABLE not in ds:
+        return pd.DataFrame(columns=columns)
+    hours = int(ds[RESERVE_PRICE_VARIABLE].attrs["block_hours"])
+    time = pd.DatetimeIndex(ds["time"].values)
+    starts = time.floor(f"{hours}h")
+    held = ds[RESERVE_VARIABLE].transpose("time", "site", "reserve_unit", "reserve_product")
+    price = ds[RESERVE_PRICE_VARIABLE].transpose("time", "reserve_product").values
+    rows = []
+    for block in pd.unique(starts):
+        idx = np.flatnonzero(starts == block)
+        share = len(idx) / hours
+        first = held.values[idx[0]]
+        for i, site in enumerate(ds["site"].values):
+            for j, unit in enumerate(ds["reserve_unit"].values):
+                for k, product in enumerate(ds["reserve_product"].values):
+                    mw = float(first[i, j, k])
+                    if mw <= 0.0:
+                        continue
+                    rows.append((pd.Timestamp(block), str(site), str(unit), str(product), mw,
+                                 float(price[idx[0], k]), float(price[idx[0], k]) * mw * share))
+    return pd.DataFrame(rows, columns=columns)

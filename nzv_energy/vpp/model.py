@@ -54,6 +54,7 @@ from nzv_energy.economics import natural_gas_backup_cost
 from nzv_energy.errors import ScenarioError
 from nzv_energy.scenario import Scenario
 from nzv_energy.system import SiteCapacities, fixed_capacities
+from nzv_energy.vpp.reserves import DOWNWARD, UNITS, UPWARD, ReserveSpec
 
 #: Capacities below this are treated as absent (no variables are built), MW or MWh.
 MIN_CAPACITY = 1e-9
@@ -248,6 +249,10 @@ class WindowData:
         ``(n_sites, n_hours)`` (the operating policy; capped by the connection).
     battery_value_eur_per_mwh, hydrogen_value_eur_per_mwh
         Value of one MWh left in battery / hydrogen storage at the window's end.
+    reserve_price_eur_per_mw
+        Capacity price of each reserve product and block of the window, EUR/MW per
+        block, shape ``(n_products, n_blocks)`` (the window starts at a block start);
+        None without reserves.
     """
 
     price_eur_per_mwh: np.ndarray
@@ -257,6 +262,7 @@ class WindowData:
     import_limit_mw: np.ndarray
     battery_value_eur_per_mwh: float = 0.0
     hydrogen_value_eur_per_mwh: float = 0.0
+    reserve_price_eur_per_mw: np.ndarray | None = None
 
     @property
     def n_hours(self) -> int:
@@ -300,7 +306,8 @@ def degradation_factor(portfolio: Portfolio, stack_hours: np.ndarray) -> np.ndar
 
 
 def build_model(
-    portfolio: Portfolio, n_hours: int, integer_hours: int | None = None
+    portfolio: Portfolio, n_hours: int, integer_hours: int | None = None,
+    reserves: ReserveSpec | None = None,
 ) -> pyo.ConcreteModel:
     """Build the window model of ``n_hours`` with every input as a mutable parameter.
 
@@ -314,6 +321,8 @@ def build_model(
         On/off decisions are binary in the first ``integer_hours`` hours and
         relaxed to [0, 1] after them (the look-ahead of a rolling horizon, whose
         decisions are never committed); None = binary in every hour.
+    reserves
+        Reserve products offered beside energy (:func:`add_reserves`); None = energy only.
 
     Returns
     -------
@@ -541,10 +550,126 @@ def build_model(
     )
     profit += m.battery_value * sum(m.soc[s, last] for s in m.B)
     profit += m.hydrogen_value * sum(m.h2_level[s, last] for s in m.HS)
+    m.reserve_spec = reserves
+    if reserves is not None:
+        profit += add_reserves(m, p, reserves)
     m.profit = pyo.Objective(expr=profit, sense=pyo.maximize)
     m.n_hours = n_hours
     m.integer_hours = n_int
     return m
+
+
+def add_reserves(m: pyo.ConcreteModel, p: Portfolio, spec: ReserveSpec) -> pyo.Expression:
+    """Reserve capacity variables and their headroom constraints; returns their revenue.
+
+    ``reserve[u, s, k, b]`` is the capacity (MW) unit ``u`` at site ``s`` holds for
+    product ``k`` in block ``b`` (hours ``b * block_hours`` onwards), the same in
+    every hour of the block.  Per hour, with ``up`` the sum of the upward products
+    (FCR, aFRR+) and ``dn`` the downward ones (FCR, aFRR-) of a unit:
+
+    * battery: ``discharge - charge + up <= P`` and ``charge - discharge + dn <= P``;
+      the energy above the minimum state of charge covers ``up`` for the delivery
+      duration, ``sum_k d_k r_k / eta_d <= soc - soc_min``, the room below full
+      covers ``dn``, ``eta_c sum_k d_k r_k <= E - soc``, both at the start and the
+      end of every hour;
+    * electrolyser (positive reserve = less load): ``p_stack - up >= min_load * P * on``
+      and ``p_stack + dn <= P * on`` (none when off);
+    * gas unit (only when online): ``p + up <= P * on`` and ``p - dn >= min_load * P * on``;
+    * the grid connection carries the activation: net export ``+ up`` of the site's
+      units ``<= connection`` and net import ``+ dn <= connection``.
+
+    Energy dispatched and capacity held together never exceed a unit's rating in the
+    same hour.  Activations are not modelled (the capacity is held, the energy the
+    system operator calls is settled outside the schedule).
+    """
+    bh = spec.block_hours
+    n = len(m.T)
+    n_blocks = -(-n // bh)
+    m.K = pyo.Set(initialize=list(spec.products), ordered=True)
+    m.BLK = pyo.RangeSet(0, n_blocks - 1)
+    m.reserve_price = pyo.Param(m.K, m.BLK, mutable=True, initialize=0.0)
+    # a battery without power (a static store) cannot hold reserve
+    members = {
+        "battery": [s for s in m.B if p.battery_mw[s] > MIN_CAPACITY],
+        "electrolysis": list(m.E),
+        "gas_backup": list(m.G),
+    }
+    m.RU = pyo.Set(
+        initialize=[(u, s) for u in UNITS for s in members[u]], dimen=2, ordered=True
+    )
+    m.reserve = pyo.Var(m.RU, m.K, m.BLK, within=pyo.NonNegativeReals)
+    up_k = [k for k in spec.products if k in UPWARD]
+    dn_k = [k for k in spec.products if k in DOWNWARD]
+
+    def held(u: str, s: int, t: int, products: list[str]) -> pyo.Expression:
+        return sum(m.reserve[u, s, k, t // bh] for k in products)
+
+    def energy(u: str, s: int, t: int, products: list[str]) -> pyo.Expression:
+        return sum(spec.duration_h(k) * m.reserve[u, s, k, t // bh] for k in products)
+
+    bat = members["battery"]
+    bat_p, bat_e = p.battery_mw, p.battery_mwh
+    eta_c, eta_d = p.battery_charge_efficiency, p.battery_discharge_efficiency
+    min_soc = p.battery_min_soc_fraction * bat_e
+    m.reserve_bat_up = pyo.Constraint(
+        bat, m.T, rule=lambda _m, s, t: m.discharge[s, t] - m.charge[s, t]
+        + held("battery", s, t, up_k) <= bat_p[s],
+    )
+    m.reserve_bat_dn = pyo.Constraint(
+        bat, m.T, rule=lambda _m, s, t: m.charge[s, t] - m.discharge[s, t]
+        + held("battery", s, t, dn_k) <= bat_p[s],
+    )
+
+    def levels(s: int, t: int) -> tuple[pyo.Expression, pyo.Expression]:
+        return (m.soc0[s] if t == 0 else m.soc[s, t - 1]), m.soc[s, t]
+
+    m.reserve_bat_energy_up = pyo.Constraint(
+        bat, m.T, [0, 1], rule=lambda _m, s, t, i: energy("battery", s, t, up_k) / eta_d
+        <= levels(s, t)[i] - float(min_soc[s]),
+    )
+    m.reserve_bat_energy_dn = pyo.Constraint(
+        bat, m.T, [0, 1], rule=lambda _m, s, t, i: eta_c * energy("battery", s, t, dn_k)
+        <= float(bat_e[s]) - levels(s, t)[i],
+    )
+    el = p.electrolysis_mw
+    min_el = max(p.electrolysis_min_load_fraction, p.electrolysis_standby_fraction)
+    m.reserve_el_up = pyo.Constraint(
+        members["electrolysis"], m.T, rule=lambda _m, s, t: m.el_power[s, t]
+        - held("electrolysis", s, t, up_k) >= min_el * el[s] * m.el_on[s, t],
+    )
+    m.reserve_el_dn = pyo.Constraint(
+        members["electrolysis"], m.T, rule=lambda _m, s, t: m.el_power[s, t]
+        + held("electrolysis", s, t, dn_k) <= el[s] * m.el_on[s, t],
+    )
+    gas = p.gas_backup_mw
+    m.reserve_gas_up = pyo.Constraint(
+        members["gas_backup"], m.T, rule=lambda _m, s, t: m.gas_power[s, t]
+        + held("gas_backup", s, t, up_k) <= gas[s] * m.gas_on[s, t],
+    )
+    m.reserve_gas_dn = pyo.Constraint(
+        members["gas_backup"], m.T, rule=lambda _m, s, t: m.gas_power[s, t]
+        - held("gas_backup", s, t, dn_k) >= p.gas_min_load_fraction * gas[s] * m.gas_on[s, t],
+    )
+    sites = sorted({s for _u, s in m.RU})
+    grid = p.grid_connection_mw
+
+    def site_held(s: int, t: int, products: list[str]) -> pyo.Expression:
+        return sum(held(u, s, t, products) for u in UNITS if s in members[u])
+
+    m.reserve_grid_up = pyo.Constraint(
+        sites, m.T, rule=lambda _m, s, t: m.grid_export[s, t] - m.grid_import[s, t]
+        + site_held(s, t, up_k) <= grid[s],
+    )
+    m.reserve_grid_dn = pyo.Constraint(
+        sites, m.T, rule=lambda _m, s, t: m.grid_import[s, t] - m.grid_export[s, t]
+        + site_held(s, t, dn_k) <= grid[s],
+    )
+    # a block cut by the window's end earns its share of the block's price
+    weight = {b: min(bh, n - b * bh) / bh for b in m.BLK}
+    return sum(
+        m.reserve_price[k, b] * weight[b] * m.reserve[u, s, k, b]
+        for (u, s) in m.RU for k in m.K for b in m.BLK
+    )
 
 
 def set_window(
@@ -594,6 +719,18 @@ def set_window(
         model.gas_on0[s] = float(bool(state.gas_on[s]))
     model.battery_value = float(data.battery_value_eur_per_mwh)
     model.hydrogen_value = float(data.hydrogen_value_eur_per_mwh)
+    spec = model.reserve_spec
+    if spec is not None:
+        prices = data.reserve_price_eur_per_mw
+        n_blocks = len(model.BLK)
+        if prices is None or np.shape(prices) != (len(spec.products), n_blocks):
+            raise ValueError(
+                f"reserve prices of shape {None if prices is None else np.shape(prices)} "
+                f"for a model of {len(spec.products)} products and {n_blocks} blocks"
+            )
+        for j, k in enumerate(spec.products):
+            for b in range(n_blocks):
+                model.reserve_price[k, b] = float(prices[j, b])
 
 
 def forbid_simultaneous_battery_use(model: pyo.ConcreteModel, hours: np.ndarray) -> int:
@@ -729,9 +866,24 @@ def read_schedule(
         "price_eur_per_mwh": np.asarray(data.price_eur_per_mwh, float).copy(),
         "gas_on": np.round(get(model.gas_on, "gas")),
     }
+    spec = model.reserve_spec
+    if spec is not None:
+        blk = np.arange(n) // spec.block_hours
+        for (u, s) in model.RU:
+            for k in spec.products:
+                held = np.array([model.reserve[u, s, k, b].value or 0.0 for b in model.BLK])
+                out.setdefault(reserve_key(k, u), np.zeros((ns, n)))[s] = held[blk]
+        for k in spec.products:
+            for u in UNITS:
+                out.setdefault(reserve_key(k, u), np.zeros((ns, n)))
     for values in out.values():
         values[np.abs(values) < SNAP] = 0.0
     return out
+
+
+def reserve_key(product: str, unit: str) -> str:
+    """Schedule key of the capacity ``unit`` holds for ``product``, MW, ``(n_sites, n)``."""
+    return f"reserve_{product}_{unit}_mw"
 
 
 def _net(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

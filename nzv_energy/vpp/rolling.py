@@ -46,8 +46,10 @@ from nzv_energy.vpp.model import (
     free_commitment,
     read_schedule,
     release,
+    reserve_key,
     set_window,
 )
+from nzv_energy.vpp.reserves import UNITS, ReserveSpec, block_prices
 from nzv_energy.vpp.solve import SolveResult, WindowSolver
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,9 @@ class RollingOptions:
     """Options of the rolling horizon (see :class:`nzv_energy.scenario.Vpp`).
 
     ``mip_max_nodes`` is the deterministic work limit per window solve
-    (:data:`MIP_MAX_NODES`); ``time_limit_s`` the wall-clock safety net.
+    (:data:`MIP_MAX_NODES`); ``time_limit_s`` the wall-clock safety net; ``mip_start``
+    begins each MIP from the rounded LP relaxation (:class:`WindowSolver`; off by
+    default: no faster over a year, and not shown to be load-independent).
     """
 
     horizon_h: int = 48
@@ -85,6 +89,7 @@ class RollingOptions:
     mip_gap: float = 0.005
     time_limit_s: float | None = 30.0
     mip_max_nodes: int | None = MIP_MAX_NODES
+    mip_start: bool = False
     forecast_error_std_fraction: float = 0.0
     seed: int = 0
     storage_value: str = "window_median_price"
@@ -92,6 +97,7 @@ class RollingOptions:
     grid_import: bool = False
     import_price_threshold_eur_per_mwh: float = 20.0
     relax_lookahead: bool = False
+    reserves: ReserveSpec | None = None
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> RollingOptions:
@@ -111,6 +117,7 @@ class RollingOptions:
             import_price_threshold_eur_per_mwh=(
                 scenario.operation.import_price_threshold_eur_per_mwh
             ),
+            reserves=None if v.reserves is None else ReserveSpec.from_scenario(v.reserves),
         )
 
 
@@ -126,6 +133,9 @@ class HourlyInputs:
         Shape ``(n,)``.
     wind_cf, pv_cf
         Shape ``(n_sites, n)``.
+    reserve_price_eur_per_mw
+        Capacity price of each offered reserve product for the block each hour belongs
+        to, EUR/MW per block, shape ``(n_products, n)``; None without reserves.
     """
 
     time: pd.DatetimeIndex
@@ -133,6 +143,7 @@ class HourlyInputs:
     wind_cf: np.ndarray
     pv_cf: np.ndarray
     hydrogen_demand_mw: np.ndarray
+    reserve_price_eur_per_mw: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.time)
@@ -268,10 +279,11 @@ class _Models:
     def get(self, n_hours: int) -> WindowSolver:
         if n_hours not in self._cache:
             integer = self.options.commit_h if self.options.relax_lookahead else None
-            model = build_model(self.portfolio, n_hours, integer_hours=integer)
+            model = build_model(self.portfolio, n_hours, integer_hours=integer,
+                                reserves=self.options.reserves)
             self._cache[n_hours] = WindowSolver(
                 model, self.options.mip_gap, self.options.time_limit_s,
-                mip_max_nodes=self.options.mip_max_nodes,
+                mip_max_nodes=self.options.mip_max_nodes, mip_start=self.options.mip_start,
             )
         return self._cache[n_hours]
 
@@ -279,8 +291,13 @@ class _Models:
 def _window_data(
     portfolio: Portfolio, options: RollingOptions, price: np.ndarray, wind: np.ndarray,
     pv: np.ndarray, demand: np.ndarray, value_price: np.ndarray,
+    reserve_price: np.ndarray | None = None,
 ) -> WindowData:
     battery_value, hydrogen_value = storage_values(portfolio, value_price, options.storage_value)
+    blocks = (
+        None if options.reserves is None or reserve_price is None
+        else block_prices(reserve_price, options.reserves.block_hours)
+    )
     return WindowData(
         price_eur_per_mwh=price,
         wind_cf=wind,
@@ -289,6 +306,7 @@ def _window_data(
         import_limit_mw=import_limits(portfolio, price, options),
         battery_value_eur_per_mwh=battery_value,
         hydrogen_value_eur_per_mwh=hydrogen_value,
+        reserve_price_eur_per_mw=blocks,
     )
 
 
@@ -322,7 +340,7 @@ def _solve(solver: WindowSolver, portfolio: Portfolio, data: WindowData) -> Solv
         return replace(result, solve_time_s=total, mip_nodes=nodes, simplex_iterations=iterations)
     fixed = fix_binaries(solver.model)
     try:
-        polished = solver.solve()
+        polished = solver.solve(start=False)  # every binary fixed: nothing to start from
     finally:
         release(fixed)
     total += polished.solve_time_s
@@ -349,8 +367,11 @@ def _solve_window(
     sl = slice(start, stop)
     price, wind, pv = inputs.price_eur_per_mwh[sl], inputs.wind_cf[:, sl], inputs.pv_cf[:, sl]
     demand = inputs.hydrogen_demand_mw[sl]
+    reserve = (
+        None if inputs.reserve_price_eur_per_mw is None else inputs.reserve_price_eur_per_mw[:, sl]
+    )
     f_price, f_wind, f_pv = perturb(rng, price, wind, pv, options.forecast_error_std_fraction)
-    forecast = _window_data(portfolio, options, f_price, f_wind, f_pv, demand, f_price)
+    forecast = _window_data(portfolio, options, f_price, f_wind, f_pv, demand, f_price, reserve)
     solver = models.get(stop - start)
     set_window(solver.model, portfolio, forecast, state)
     first = _solve(solver, portfolio, forecast)
@@ -369,6 +390,7 @@ def _solve_window(
         np.concatenate([pv[:, :c], f_pv[:, c:]], axis=1),
         demand,
         f_price,
+        reserve,
     )
     fix_commitment(solver.model, planned["electrolysis_on"], planned["gas_on"], c)
     set_window(solver.model, portfolio, mixed, state)
@@ -381,9 +403,15 @@ def _solve_window(
     return first, read_schedule(solver.model, portfolio, mixed), second
 
 
-def _empty_schedule(n_sites: int, n: int) -> dict[str, np.ndarray]:
+def _empty_schedule(
+    n_sites: int, n: int, reserves: ReserveSpec | None = None
+) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {name: np.zeros((n_sites, n)) for name in SITE_VARIABLES}
     out.update({name: np.zeros(n) for name in SYSTEM_VARIABLES})
+    if reserves is not None:
+        # hours of the fallback hold no reserve (the rules offer none)
+        out.update({reserve_key(k, u): np.zeros((n_sites, n))
+                    for k in reserves.products for u in UNITS})
     return out
 
 
@@ -393,6 +421,7 @@ def run_rolling(
     options: RollingOptions,
     initial_state: SiteState,
     fallback: Fallback | None = None,
+    progress: Callable[[], None] | None = None,
 ) -> RollingResult:
     """Schedule the whole period window by window.
 
@@ -409,6 +438,8 @@ def run_rolling(
     fallback
         Dispatch used for windows the solver cannot schedule; None = such a
         window raises :class:`~nzv_energy.errors.ModelInfeasibleError`.
+    progress
+        Called once after every window (e.g. a progress bar); None = nothing.
 
     Returns
     -------
@@ -417,8 +448,17 @@ def run_rolling(
     """
     if options.commit_h > options.horizon_h:
         raise ValueError("commit_h must not exceed horizon_h")
+    spec = options.reserves
+    if spec is not None:
+        if inputs.reserve_price_eur_per_mw is None:
+            raise ValueError("reserves are offered but the inputs carry no reserve prices")
+        if options.commit_h % spec.block_hours or inputs.time[0].hour % spec.block_hours:
+            raise ValueError(
+                f"windows must start at {spec.block_hours}-h block starts (commit_h "
+                f"{options.commit_h}, first hour {inputs.time[0]})"
+            )
     n_total, ns = len(inputs), portfolio.n_sites
-    out = _empty_schedule(ns, n_total)
+    out = _empty_schedule(ns, n_total, spec)
     fallback_mask = np.zeros(n_total, bool)
     models = _Models(portfolio, options)
     rng = np.random.default_rng(options.seed)
@@ -485,6 +525,8 @@ def run_rolling(
                 "bound_eur": first.bound_eur,
             }
         )
+        if progress is not None:
+            progress()
     windows = pd.DataFrame(rows)
     return RollingResult(
         schedule=out,

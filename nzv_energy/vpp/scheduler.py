@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,6 +26,7 @@ from nzv_energy.system import SiteCapacities, SystemInputs, fixed_capacities
 from nzv_energy.vpp.dataset import rfnbo_hydrogen, state_attr, to_dataset
 from nzv_energy.vpp.fallback import KernelFallback
 from nzv_energy.vpp.model import Portfolio, SiteState
+from nzv_energy.vpp.reserves import ReservePrices, load_reserve_prices
 from nzv_energy.vpp.rolling import HourlyInputs, RollingOptions, run_rolling
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,8 @@ class VppRun:
     window_solve_seconds
         Wall-clock solve time of each window (row order of ``windows``), s; for logs and
         benchmarks, never written into results.
+    reserve_prices
+        Reserve capacity prices of the scheduled hours (None without reserves).
     """
 
     dataset: xr.Dataset
@@ -57,6 +62,7 @@ class VppRun:
     portfolio: Portfolio
     wall_seconds: float
     window_solve_seconds: tuple[float, ...] = ()
+    reserve_prices: ReservePrices | None = None
 
 
 def first_days(inputs: SystemInputs, days: int | None) -> SystemInputs:
@@ -100,15 +106,38 @@ def early_stops(windows: pd.DataFrame) -> list[dict[str, object]]:
     return out
 
 
-def hourly(inputs: SystemInputs, sl: slice) -> HourlyInputs:
-    """Hourly inputs of one slice of the period."""
+def hourly(
+    inputs: SystemInputs, sl: slice, reserve_prices: ReservePrices | None = None
+) -> HourlyInputs:
+    """Hourly inputs of one slice of the period (with its reserve prices, if any)."""
     return HourlyInputs(
         time=inputs.time[sl],
         price_eur_per_mwh=np.asarray(inputs.price_eur_per_mwh[sl], float),
         wind_cf=np.asarray(inputs.wind_cf[:, sl], float),
         pv_cf=np.asarray(inputs.pv_cf[:, sl], float),
         hydrogen_demand_mw=np.asarray(inputs.hydrogen_demand_mw[sl], float),
+        reserve_price_eur_per_mw=(
+            None if reserve_prices is None else reserve_prices.capacity_eur_per_mw[:, sl]
+        ),
     )
+
+
+def window_count(inputs: SystemInputs, commit_h: int) -> int:
+    """Windows of a schedule of ``inputs``: ``ceil(hours / commit_h)`` per weather year."""
+    return sum(-(-(sl.stop - sl.start) // commit_h) for sl in inputs.year_slices().values())
+
+
+def reserve_prices_of(
+    inputs: SystemInputs, options: RollingOptions, base_dir: Path | None
+) -> ReservePrices | None:
+    """The capacity prices of ``vpp.reserves.prices_csv`` on the inputs' hours (or None)."""
+    config = inputs.scenario.vpp.reserves
+    if options.reserves is None or config is None:
+        return None
+    path = Path(config.prices_csv)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    return load_reserve_prices(path, options.reserves, inputs.time)
 
 
 def schedule(
@@ -117,6 +146,8 @@ def schedule(
     *,
     days: int | None = None,
     options: RollingOptions | None = None,
+    base_dir: Path | None = None,
+    progress: Callable[[], None] | None = None,
 ) -> VppRun:
     """Rolling-horizon schedule of every weather year of ``inputs``.
 
@@ -131,6 +162,10 @@ def schedule(
         (all hours when that is unset too).
     options
         Rolling-horizon options; None = from the scenario.
+    base_dir
+        Folder the reserve price file (``vpp.reserves.prices_csv``) is relative to.
+    progress
+        Called once after every window (:func:`window_count` windows in all).
 
     Returns
     -------
@@ -149,11 +184,12 @@ def schedule(
         capacities = fixed_capacities(scenario)
     portfolio = Portfolio.from_capacities(scenario, capacities)
     options = options or RollingOptions.from_scenario(scenario)
+    reserve_prices = reserve_prices_of(inputs, options, base_dir)
     tick = _time.perf_counter()
     parts, frames, starts, fallback = [], [], {}, []
     seconds: list[float] = []
     for year, sl in inputs.year_slices().items():
-        period = hourly(inputs, sl)
+        period = hourly(inputs, sl, reserve_prices)
         state = SiteState.initial(
             portfolio,
             scenario.operation.initial_soc_fraction,
@@ -165,6 +201,7 @@ def schedule(
         result = run_rolling(
             portfolio, period, options, state,
             fallback=KernelFallback(scenario, capacities, period),
+            progress=progress,
         )
         parts.append(result.schedule)
         fallback.append(result.fallback)
@@ -190,9 +227,12 @@ def schedule(
         "early_stops": json.dumps(early_stops(windows)),
     }
     ds = to_dataset(
-        schedule_arrays, inputs.time, portfolio.sites, np.concatenate(fallback), attrs
+        schedule_arrays, inputs.time, portfolio.sites, np.concatenate(fallback), attrs,
+        reserve_prices=reserve_prices,
+        block_hours=None if options.reserves is None else options.reserves.block_hours,
     )
-    return VppRun(ds, windows, inputs, portfolio, _time.perf_counter() - tick, tuple(seconds))
+    return VppRun(ds, windows, inputs, portfolio, _time.perf_counter() - tick, tuple(seconds),
+                  reserve_prices)
 
 
 def rule_based(inputs: SystemInputs, capacities: dict[str, SiteCapacities] | None = None
