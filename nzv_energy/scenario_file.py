@@ -235,7 +235,60 @@ def scenario_text_and_hash(path: str | Path) -> tuple[str, str]:
     return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def scenario_to_yaml(scenario: Scenario) -> str:
-    """Write a scenario (e.g. a sized one) as YAML that loads back to the same scenario."""
+def file_fields() -> dict[str, tuple[str, ...]]:
+    """Scenario fields that may name a data file, with their built-in (no file) values.
+
+    A relative path in such a field is read against the scenario file's folder.
+    """
+    # imported here: the data modules load pandas and xarray, reading a scenario does not
+    from nzv_energy.grid_carbon import BUILTIN
+    from nzv_energy.prices import PRICE_SOURCES
+    from nzv_energy.profiles import PROFILE_SOURCES
+
+    return {
+        "weather.source": PROFILE_SOURCES,
+        "economics.electricity_price.source": PRICE_SOURCES,
+        "economics.grid_carbon_intensity": (BUILTIN,),
+        "hydrogen.demand.profile": ("flat",),
+        "vpp.reserves.prices_csv": (),
+    }
+
+
+def rebase_file_paths(data: dict[str, Any], scenario_dir: Path, out_dir: Path) -> None:
+    """Rewrite the relative data-file paths of a dumped scenario for a file in ``out_dir``.
+
+    Each :func:`file_fields` value that is a relative path (read against
+    ``scenario_dir``) becomes the path of the same file relative to ``out_dir``
+    (POSIX separators), or absolute where no relative path exists (another drive).
+    Built-in source names, absolute paths and absent sections stay as they are.
+    """
+    from nzv_energy.results_io import relative_path
+
+    for field, builtin in file_fields().items():
+        *parents, key = field.split(".")
+        node: Any = data
+        for name in parents:
+            node = node.get(name) if isinstance(node, dict) else None
+        value = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(value, str) or value in builtin or Path(value).is_absolute():
+            continue
+        target = (Path(scenario_dir) / value).resolve()
+        try:
+            node[key] = relative_path(target, out_dir)
+        except ValueError:  # no relative path between drives
+            node[key] = target.as_posix()
+
+
+def scenario_to_yaml(
+    scenario: Scenario, *, scenario_dir: Path | None = None, out_dir: Path | None = None
+) -> str:
+    """Write a scenario (e.g. a sized one) as YAML that loads back to the same scenario.
+
+    With ``scenario_dir`` (the folder of the file the scenario was read from) and
+    ``out_dir`` (the folder the YAML is written to), relative data-file paths are
+    rewritten so that they name the same files from there (:func:`rebase_file_paths`).
+    """
     data = scenario.model_dump(mode="json", exclude_none=True)
+    if scenario_dir is not None and out_dir is not None:
+        rebase_file_paths(data, scenario_dir, out_dir)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

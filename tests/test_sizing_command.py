@@ -13,7 +13,7 @@ import xarray as xr
 from nzv_energy.cli import main
 from nzv_energy.scenario_file import load_scenario
 from nzv_energy.schema import VARIABLES
-from tests.conftest import SCENARIOS
+from tests.conftest import ROOT, SCENARIOS
 
 FILES = ("capacities.csv", "costs.csv", "kpis.csv", "scenario_sized.yaml", "dispatch.nc",
          "network.nc", "resimulation.csv", "hydrogen_price.csv", "sizing_steps.csv")
@@ -94,3 +94,29 @@ def test_existing_folder_needs_force(run, capsys):
     assert status == 2
     assert "--force" in capsys.readouterr().err
     assert (out / "capacities.csv").read_text() == before
+
+
+def test_sized_scenario_keeps_its_relative_data_files(tmp_path):
+    """A scenario reading its prices from a relative CSV: the sized copy in the results
+    folder names the same file from there, so it loads and gives the same prices."""
+    from nzv_energy.system import build_inputs
+
+    study = tmp_path / "study"
+    (study / "data").mkdir(parents=True)
+    # the shipped day-ahead prices of the scenario's weather year (UTC hours of 2019)
+    lines = (ROOT / "inputs" / "de_day_ahead_prices_2017_2020.csv").read_text().splitlines()
+    (study / "data" / "prices.csv").write_text(
+        "\n".join([lines[0], *(x for x in lines[1:] if x.startswith("2019-"))]) + "\n")
+    scenario = study / "case.yaml"
+    scenario.write_text(
+        f"extends: {SCENARIOS / 'single_site_sizing.yaml'}\n"
+        "economics:\n  electricity_price: data/prices.csv\n", encoding="utf-8")
+    out = tmp_path / "elsewhere" / "results"
+    assert main(["-q", "optimise", str(scenario), "--mode", "fast", "--out", str(out)]) == 0
+    sized_file = out / "scenario_sized.yaml"
+    sized = load_scenario(sized_file)
+    source = sized.economics.electricity_price.source
+    assert (out / source).resolve() == (study / "data" / "prices.csv").resolve()
+    original = build_inputs(load_scenario(scenario), scenario_file=scenario)
+    again = build_inputs(sized, scenario_file=sized_file)
+    np.testing.assert_array_equal(again.price_eur_per_mwh, original.price_eur_per_mwh)

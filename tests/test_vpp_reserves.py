@@ -460,3 +460,45 @@ def test_bad_price_file_stops_the_command_with_exit_2(
     assert "prices.csv" in err and "capacity_price_eur_per_mw" in err and "'cheap'" in err
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_sized_scenario_written_elsewhere_keeps_its_data_files(tmp_path: Path) -> None:
+    # A scenario in study/ names its reserve prices and demand profile relative to its own
+    # folder; the sized copy written into a results folder names the same files from there.
+    from nzv_energy.scenario_file import load_scenario, scenario_to_yaml
+
+    study = tmp_path / "study"
+    (study / "data").mkdir(parents=True)
+    for name in ("prices.csv", "demand.csv"):
+        (study / "data" / name).write_text("not read here\n", encoding="utf-8")
+    (study / "case.yaml").write_text(
+        f"extends: {SCENARIOS / 'single_site_quick.yaml'}\n"
+        "hydrogen: {demand: {profile: data/demand.csv}}\n"
+        "vpp: {reserves: {prices_csv: data/prices.csv}}\n",
+        encoding="utf-8",
+    )
+    scenario = load_scenario(study / "case.yaml")
+    out = tmp_path / "results" / "case" / "run"
+    out.mkdir(parents=True)
+    sized = out / "scenario_sized.yaml"
+    sized.write_text(scenario_to_yaml(scenario, scenario_dir=study, out_dir=out), encoding="utf-8")
+    back = load_scenario(sized)
+    assert back.vpp.reserves is not None
+    # three folders up from results/case/run, then into study/data
+    assert back.vpp.reserves.prices_csv == "../../../study/data/prices.csv"
+    assert back.hydrogen.demand.profile == "../../../study/data/demand.csv"
+    assert (out / back.vpp.reserves.prices_csv).resolve() == (study / "data/prices.csv").resolve()
+    # built-in sources are names, not files: unchanged
+    assert back.weather.source == scenario.weather.source == "entsoe_de"
+    assert back.economics.grid_carbon_intensity == "entsoe_de"
+    assert back.economics.electricity_price == scenario.economics.electricity_price
+    # the rest of the scenario is the same
+    assert back.model_copy(update={"vpp": scenario.vpp, "hydrogen": scenario.hydrogen}) == scenario
+    # without the folders the paths are written as they were read
+    plain = load_scenario(_written(out / "plain.yaml", scenario_to_yaml(scenario)))
+    assert plain.vpp.reserves is not None and plain.vpp.reserves.prices_csv == "data/prices.csv"
+
+
+def _written(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path

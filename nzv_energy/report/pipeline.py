@@ -209,7 +209,11 @@ def run_scenario(
             tmp / "kpis_by_site.csv", float_format="%.10g"
         )
         breakdown.to_csv(tmp / "lcoh_breakdown.csv")
-        (tmp / "scenario_sized.yaml").write_text(scenario_to_yaml(sized), encoding="utf-8")
+        (tmp / "scenario_sized.yaml").write_text(
+            # relative data paths rewritten to work from the results folder
+            scenario_to_yaml(sized, scenario_dir=Path(scenario_path).parent, out_dir=target),
+            encoding="utf-8",
+        )
         (tmp / "provenance.json").write_text(
             json.dumps(_provenance_document(prov), indent=2),
             encoding="utf-8",

@@ -127,8 +127,14 @@ def write_results(
     result: SizingResult,
     resim: pd.DataFrame | None,
     attrs: dict[str, str],
+    scenario_dir: Path | None = None,
+    out_dir: Path | None = None,
 ) -> None:
-    """Write every result file of the optimiser into ``folder``."""
+    """Write every result file of the optimiser into ``folder``.
+
+    ``scenario_dir`` (the scenario file's folder) and ``out_dir`` (where ``folder``
+    ends up) rewrite relative data paths of ``scenario_sized.yaml`` to work from there.
+    """
     write_lp_files(folder, result, attrs)
     kpi_table(result, resim).to_csv(folder / "kpis.csv", index=False)
     header = (
@@ -136,7 +142,8 @@ def write_results(
         f"# scenario {result.input_scenario.name!r} replaced by its optimal value.\n"
     )
     (folder / "scenario_sized.yaml").write_text(
-        header + scenario_to_yaml(result.scenario), encoding="utf-8"
+        header + scenario_to_yaml(result.scenario, scenario_dir=scenario_dir, out_dir=out_dir),
+        encoding="utf-8",
     )
     if resim is not None:
         resim.to_csv(folder / "resimulation.csv")
@@ -176,7 +183,7 @@ def command(args: argparse.Namespace) -> int:
     attrs["sizing_mode"] = mode
     attrs["sizing_status"] = result.status.value
     with atomic_directory(out, force=args.force) as tmp:
-        write_results(tmp, result, resim, attrs)
+        write_results(tmp, result, resim, attrs, scenario_dir=path.parent, out_dir=out)
         verified.steps_frame().to_csv(tmp / "sizing_steps.csv")
     logger.info("results written to %s", out)
     return 0

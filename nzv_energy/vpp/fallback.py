@@ -2,7 +2,9 @@
 
 The committed hours of a failed window are dispatched by the project's numba
 rules (:func:`nzv_energy.dispatch.simulate.dispatch_from_state`), started from
-the rolling horizon's current state so storage stays continuous.
+the rolling horizon's current state so storage stays continuous.  The rules read
+the hours' grid intensity, so they apply ``operation.import_carbon_threshold_g_per_kwh``
+there as everywhere else.
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ class KernelFallback:
         self._price = np.ascontiguousarray(inputs.price_eur_per_mwh, dtype=np.float64)
         self._demand = np.ascontiguousarray(inputs.hydrogen_demand_mw, dtype=np.float64)
         self._month = np.ascontiguousarray(inputs.time.month.to_numpy() - 1, dtype=np.int64)
+        self._co2 = (
+            None if inputs.grid_co2_g_per_kwh is None
+            else np.ascontiguousarray(inputs.grid_co2_g_per_kwh, dtype=np.float64)
+        )
 
     def __call__(self, start: int, stop: int, state: SiteState) -> dict[str, np.ndarray]:
         """Dispatch hours ``[start, stop)`` from ``state``; schedule arrays ``(n_sites, n)``."""
@@ -60,6 +66,7 @@ class KernelFallback:
             hydrogen_storage_mwh=np.asarray(state.hydrogen_storage_mwh, dtype=np.float64),
             electrolysis_on=np.asarray(state.electrolysis_on, dtype=np.float64),
             stack_hours=np.asarray(state.stack_hours, dtype=np.float64),
+            grid_co2_g_per_kwh=None if self._co2 is None else self._co2[start:stop],
         )
         schedule["price_eur_per_mwh"] = self._price[start:stop].copy()
         return schedule

@@ -28,9 +28,11 @@ the straight line through the rated point and the part-load point,
 ``soc[t] = soc[t-1] + eta_c * charge - discharge / eta_d`` and
 ``charge + discharge <= P``.  Grid: ``import + export <= connection``; imports
 beyond the site's own standby and local load up to ``import_limit`` (the
-operating policy).  In hours priced at or below 1 EUR/MWh a binary battery
-mode forbids charging and discharging at once; elsewhere the losses make it
-unprofitable, except to dump power a unit at minimum load cannot sell, which
+operating policy); in hours closed by the import carbon threshold
+(:attr:`WindowData.grid_open`) nothing at all, as in the rule-based dispatch.
+In hours priced at or below 1 EUR/MWh a binary battery mode forbids charging and
+discharging at once; elsewhere the losses make it unprofitable, except to dump
+power a unit at minimum load cannot sell, which
 :func:`forbid_simultaneous_battery_use` removes where a solution shows it.
 Hydrogen storage is lossless.
 
@@ -253,6 +255,11 @@ class WindowData:
         Capacity price of each reserve product and block of the window, EUR/MW per
         block, shape ``(n_products, n_blocks)`` (the window starts at a block start);
         None without reserves.
+    grid_open
+        False in hours no grid power may be bought at all, not even for the sites'
+        own standby and local load (grid intensity above
+        ``operation.import_carbon_threshold_g_per_kwh``), shape ``(n_hours,)``;
+        None: every hour open.
     """
 
     price_eur_per_mwh: np.ndarray
@@ -263,6 +270,7 @@ class WindowData:
     battery_value_eur_per_mwh: float = 0.0
     hydrogen_value_eur_per_mwh: float = 0.0
     reserve_price_eur_per_mw: np.ndarray | None = None
+    grid_open: np.ndarray | None = None
 
     @property
     def n_hours(self) -> int:
@@ -694,6 +702,10 @@ def set_window(
     wind = portfolio.wind_mw[:, None] * data.wind_cf
     pv = portfolio.pv_mw[:, None] * data.pv_cf
     imp = np.minimum(data.import_limit_mw, portfolio.grid_connection_mw[:, None])
+    grid = portfolio.grid_connection_mw
+    if data.grid_open is not None and np.shape(data.grid_open) != (n,):
+        raise ValueError(f"grid_open of shape {np.shape(data.grid_open)} for a {n} h window")
+    open_ = np.ones(n, bool) if data.grid_open is None else np.asarray(data.grid_open, bool)
     for t in range(n):
         model.price[t] = float(data.price_eur_per_mwh[t])
         model.demand[t] = float(data.hydrogen_demand_mw[t])
@@ -702,6 +714,8 @@ def set_window(
             model.wind_avail[s, t] = float(wind[s, t])
             model.pv_avail[s, t] = float(pv[s, t])
             model.import_limit[s, t] = float(imp[s, t])
+            # a closed hour buys nothing, the own loads' standby and demand included
+            model.grid_import[s, t].setub(float(grid[s]) if open_[t] else 0.0)
     for s in model.B:
         model.soc0[s] = float(state.battery_soc_mwh[s])
     cheap = data.price_eur_per_mwh <= BATTERY_MODE_PRICE_EUR_PER_MWH

@@ -11,6 +11,12 @@ factors (the day-ahead schedule); the on/off decisions are then fixed and the
 window is re-dispatched with the actual values of the committed hours, so the
 committed schedule balances on the real data.
 
+With ``operation.import_carbon_threshold_g_per_kwh`` set (and grid import on) no
+power at all is bought in hours whose grid intensity is above it
+(:attr:`HourlyInputs.import_allowed`, from
+:func:`nzv_energy.sizing.network.import_allowed_hours`, the sizing LPs' rule), as in
+the rule-based dispatch.  The intensity is known, not forecast.
+
 A window that cannot be solved (infeasible, time limit without a schedule,
 solver error) is logged with its dates and replaced by the fallback dispatch
 (normally the rule-based kernel) started from the same state; its hours are
@@ -136,6 +142,13 @@ class HourlyInputs:
     reserve_price_eur_per_mw
         Capacity price of each offered reserve product for the block each hour belongs
         to, EUR/MW per block, shape ``(n_products, n)``; None without reserves.
+    grid_co2_g_per_kwh
+        Grid carbon intensity, g CO2e/kWh, shape ``(n,)``, ``inf`` in hours without a
+        value (kernel layout, :func:`nzv_energy.dispatch.simulate.grid_co2_array`); read
+        by the rule-based fallback.  None: zero (never blocks an import).
+    import_allowed
+        True in hours grid power may be bought at all (the import carbon threshold),
+        shape ``(n,)``; None: every hour.
     """
 
     time: pd.DatetimeIndex
@@ -144,6 +157,8 @@ class HourlyInputs:
     pv_cf: np.ndarray
     hydrogen_demand_mw: np.ndarray
     reserve_price_eur_per_mw: np.ndarray | None = None
+    grid_co2_g_per_kwh: np.ndarray | None = None
+    import_allowed: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.time)
@@ -177,13 +192,17 @@ class RollingResult:
 
 
 def import_limits(
-    portfolio: Portfolio, price_eur_per_mwh: np.ndarray, options: RollingOptions
+    portfolio: Portfolio, price_eur_per_mwh: np.ndarray, options: RollingOptions,
+    import_allowed: np.ndarray | None = None,
 ) -> np.ndarray:
     """Purchases allowed beyond own standby and load, MW, shape ``(n_sites, n)``.
 
     ``market``: the connection rating in every hour.  ``operation``: the
     rating in hours priced at or below the threshold when the operating policy
-    allows grid imports, else zero (the rule-based dispatch's policy).
+    allows grid imports, else zero (the rule-based dispatch's policy).  Under
+    both, zero in hours ``import_allowed`` is false (the import carbon
+    threshold; :func:`~nzv_energy.vpp.model.set_window` also blocks the own loads'
+    purchases there).
     """
     price = np.asarray(price_eur_per_mwh, float)
     rating = portfolio.grid_connection_mw[:, None]
@@ -193,6 +212,8 @@ def import_limits(
         allowed = (price <= options.import_price_threshold_eur_per_mwh) & options.grid_import
     else:
         raise ValueError(f"unknown import policy {options.import_policy!r}")
+    if import_allowed is not None:
+        allowed = allowed & np.asarray(import_allowed, bool)
     return rating * allowed[None, :]
 
 
@@ -291,7 +312,7 @@ class _Models:
 def _window_data(
     portfolio: Portfolio, options: RollingOptions, price: np.ndarray, wind: np.ndarray,
     pv: np.ndarray, demand: np.ndarray, value_price: np.ndarray,
-    reserve_price: np.ndarray | None = None,
+    reserve_price: np.ndarray | None = None, import_allowed: np.ndarray | None = None,
 ) -> WindowData:
     battery_value, hydrogen_value = storage_values(portfolio, value_price, options.storage_value)
     blocks = (
@@ -303,10 +324,11 @@ def _window_data(
         wind_cf=wind,
         pv_cf=pv,
         hydrogen_demand_mw=demand,
-        import_limit_mw=import_limits(portfolio, price, options),
+        import_limit_mw=import_limits(portfolio, price, options, import_allowed),
         battery_value_eur_per_mwh=battery_value,
         hydrogen_value_eur_per_mwh=hydrogen_value,
         reserve_price_eur_per_mw=blocks,
+        grid_open=None if import_allowed is None else np.asarray(import_allowed, bool),
     )
 
 
@@ -370,8 +392,10 @@ def _solve_window(
     reserve = (
         None if inputs.reserve_price_eur_per_mw is None else inputs.reserve_price_eur_per_mw[:, sl]
     )
+    allowed = None if inputs.import_allowed is None else inputs.import_allowed[sl]
     f_price, f_wind, f_pv = perturb(rng, price, wind, pv, options.forecast_error_std_fraction)
-    forecast = _window_data(portfolio, options, f_price, f_wind, f_pv, demand, f_price, reserve)
+    forecast = _window_data(portfolio, options, f_price, f_wind, f_pv, demand, f_price, reserve,
+                            allowed)
     solver = models.get(stop - start)
     set_window(solver.model, portfolio, forecast, state)
     first = _solve(solver, portfolio, forecast)
@@ -391,6 +415,7 @@ def _solve_window(
         demand,
         f_price,
         reserve,
+        allowed,
     )
     fix_commitment(solver.model, planned["electrolysis_on"], planned["gas_on"], c)
     set_window(solver.model, portfolio, mixed, state)
@@ -458,6 +483,10 @@ def run_rolling(
                 f"{options.commit_h}, first hour {inputs.time[0]})"
             )
     n_total, ns = len(inputs), portfolio.n_sites
+    for name in ("grid_co2_g_per_kwh", "import_allowed"):
+        values = getattr(inputs, name)
+        if values is not None and np.shape(values) != (n_total,):
+            raise ValueError(f"{name} of shape {np.shape(values)} for {n_total} hours")
     out = _empty_schedule(ns, n_total, spec)
     fallback_mask = np.zeros(n_total, bool)
     models = _Models(portfolio, options)

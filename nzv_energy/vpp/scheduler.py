@@ -21,6 +21,7 @@ import xarray as xr
 
 from nzv_energy.dispatch import dispatch_parameter_vector, simulate
 from nzv_energy.dispatch.parameters import DISPATCH_INDEX
+from nzv_energy.dispatch.simulate import grid_co2_array
 from nzv_energy.errors import ScenarioError
 from nzv_energy.system import SiteCapacities, SystemInputs, fixed_capacities
 from nzv_energy.vpp.dataset import rfnbo_hydrogen, state_attr, to_dataset
@@ -106,10 +107,31 @@ def early_stops(windows: pd.DataFrame) -> list[dict[str, object]]:
     return out
 
 
+def import_allowed(inputs: SystemInputs) -> np.ndarray | None:
+    """Hours grid power may be bought at all under the import carbon threshold, or None.
+
+    The sizing LPs' definition (:func:`nzv_energy.sizing.network.import_allowed_hours`):
+    None without grid import or without ``operation.import_carbon_threshold_g_per_kwh``.
+    """
+    op = inputs.scenario.operation
+    if op.import_carbon_threshold_g_per_kwh is None or not op.grid_import:
+        return None  # the sizing modules (and PyPSA) are loaded only when needed
+    from nzv_energy.sizing.network import import_allowed_hours
+
+    return import_allowed_hours(inputs.scenario, inputs)
+
+
 def hourly(
     inputs: SystemInputs, sl: slice, reserve_prices: ReservePrices | None = None
 ) -> HourlyInputs:
-    """Hourly inputs of one slice of the period (with its reserve prices, if any)."""
+    """Hourly inputs of one slice of the period (reserve prices, grid intensity, import hours).
+
+    Raises
+    ------
+    ScenarioError
+        An import carbon threshold with hours that have no grid intensity.
+    """
+    allowed = import_allowed(inputs)
     return HourlyInputs(
         time=inputs.time[sl],
         price_eur_per_mwh=np.asarray(inputs.price_eur_per_mwh[sl], float),
@@ -119,6 +141,8 @@ def hourly(
         reserve_price_eur_per_mw=(
             None if reserve_prices is None else reserve_prices.capacity_eur_per_mw[:, sl]
         ),
+        grid_co2_g_per_kwh=grid_co2_array(inputs)[sl],
+        import_allowed=None if allowed is None else allowed[sl],
     )
 
 
