@@ -83,7 +83,8 @@ P_PRICE_SCALE = 24
 P_DEMAND_SCALE = 25
 P_BATTERY_TO_ELECTROLYSIS = 26
 P_ROUTE_BY_STORAGE_ROOM = 27
-N_PAR = 28
+P_FIRM_MW = 28
+N_PAR = 29
 
 # --- state columns ---------------------------------------------------------------------------
 S_BATTERY_SOC_MWH = 0
@@ -120,7 +121,9 @@ N_OUT = 21
 Y_HYDROGEN_DEMAND_MW = 0
 Y_HYDROGEN_DELIVERED_MW = 1
 Y_UNSERVED_HYDROGEN_MW = 2
-N_SYS_OUT = 3
+Y_FIRM_DELIVERY_MW = 3
+Y_FIRM_SHORTFALL_MW = 4
+N_SYS_OUT = 5
 
 # --- per-site totals (columns of ``sums``) ---------------------------------------------------
 K_WIND_MWH = 0
@@ -158,7 +161,10 @@ N_SUM = 29
 Z_HYDROGEN_DEMAND_MWH = 0
 Z_HYDROGEN_DELIVERED_MWH = 1
 Z_UNSERVED_HYDROGEN_MWH = 2
-N_SYS_SUM = 3
+Z_FIRM_DELIVERY_MWH = 3
+Z_FIRM_SHORTFALL_MWH = 4
+Z_FIRM_HOURS_SHORT = 5
+N_SYS_SUM = 6
 
 # --- monthly RFNBO accumulators (last axis of ``month_acc``) -----------------------------------
 M_EXPORT_MWH = 0
@@ -253,6 +259,116 @@ def initial_state(cap: np.ndarray, par: np.ndarray, state: np.ndarray) -> None:
 
 
 @njit(cache=True, nogil=True)
+def firm_top_up(
+    gap: float,
+    p: float,
+    cap: np.ndarray,
+    par: np.ndarray,
+    state: np.ndarray,
+    f_charge: np.ndarray,
+    f_discharge: np.ndarray,
+    f_export: np.ndarray,
+    f_import: np.ndarray,
+    f_gas: np.ndarray,
+    f_h2_charge: np.ndarray,
+    h2_discharge: np.ndarray,
+    sums: np.ndarray,
+    out: np.ndarray,
+    t: int,
+    write: bool,
+) -> float:
+    """Rule 8: raise the sites' export by ``gap`` MW; return what is still missing.
+
+    Three passes, each over the sites in scenario order, each site within its grid
+    connection: (a) renewable surplus the battery took this hour is exported instead,
+    (b) battery discharge down to the minimum state of charge, within its power,
+    (c) gas backup within its rating (hydrogen-fired: fuel from the hour's production
+    that went to the store, then the store).  A site that imports in the hour adds
+    nothing.  The site's flows, its state, its totals and (``write``) its hourly
+    outputs are updated in place.
+    """
+    n_s = cap.shape[0]
+    eta_ch = par[P_BATTERY_CHARGE_EFFICIENCY]
+    eta_dis = par[P_BATTERY_DISCHARGE_EFFICIENCY]
+    min_soc_fraction = par[P_BATTERY_MIN_SOC_FRACTION]
+    gas_eff = par[P_GAS_BACKUP_EFFICIENCY]
+    gas_h2 = par[P_GAS_BACKUP_HYDROGEN_FUEL] > 0.5
+    for step in range(3):
+        for s in range(n_s):
+            if gap <= 0.0:
+                return 0.0
+            room = cap[s, C_GRID_CONNECTION_MW] - f_export[s]
+            if f_import[s] > 0.0 or room <= 0.0:
+                continue
+            soc = state[s, S_BATTERY_SOC_MWH]
+            soc_min = min_soc_fraction * cap[s, C_BATTERY_MWH]
+            x = 0.0
+            if step == 0:
+                # (a) the battery's charge this hour goes to the grid instead
+                x = min(f_charge[s], room, gap)
+                if x <= 0.0:
+                    continue
+                f_charge[s] -= x
+                soc -= x * eta_ch
+                if soc < soc_min:
+                    soc = soc_min
+                sums[s, K_BATTERY_CHARGE_MWH] -= x
+            elif step == 1:
+                # (b) battery discharge, never in an hour it still charges
+                if f_charge[s] > 0.0:
+                    continue
+                x = min((soc - soc_min) * eta_dis, cap[s, C_BATTERY_MW] - f_discharge[s], room,
+                        gap)
+                if x <= 0.0:
+                    continue
+                f_discharge[s] += x
+                soc -= x / eta_dis
+                if soc < soc_min:
+                    soc = soc_min
+                sums[s, K_BATTERY_DISCHARGE_MWH] += x
+            else:
+                # (c) gas backup
+                level = state[s, S_HYDROGEN_STORAGE_MWH]
+                gas_room = cap[s, C_GAS_BACKUP_MW] - f_gas[s]
+                if gas_h2 and level * gas_eff < gas_room:
+                    gas_room = level * gas_eff
+                x = min(gas_room, room, gap)
+                if x <= 0.0:
+                    continue
+                fuel = x / gas_eff
+                f_gas[s] += x
+                sums[s, K_GAS_BACKUP_MWH] += x
+                sums[s, K_GAS_BACKUP_FUEL_MWH] += fuel
+                if gas_h2:
+                    from_charge = fuel if fuel < f_h2_charge[s] else f_h2_charge[s]
+                    f_h2_charge[s] -= from_charge
+                    h2_discharge[s] += fuel - from_charge
+                    level -= fuel
+                    if level < 0.0:
+                        level = 0.0
+                    state[s, S_HYDROGEN_STORAGE_MWH] = level
+                    sums[s, K_GAS_BACKUP_HYDROGEN_FUEL_MWH] += fuel
+                    sums[s, K_HYDROGEN_STORAGE_CHARGE_MWH] -= from_charge
+            state[s, S_BATTERY_SOC_MWH] = soc
+            f_export[s] += x
+            gap -= x
+            sums[s, K_GRID_EXPORT_MWH] += x
+            sums[s, K_GRID_EXPORT_REVENUE_EUR] += x * p
+            if write:
+                out[O_BATTERY_CHARGE_MW, t, s] = f_charge[s]
+                out[O_BATTERY_DISCHARGE_MW, t, s] = f_discharge[s]
+                out[O_BATTERY_SOC_MWH, t, s] = soc
+                out[O_GRID_EXPORT_MW, t, s] = f_export[s]
+                out[O_GAS_BACKUP_MW, t, s] = f_gas[s]
+                out[O_GAS_BACKUP_FUEL_MW, t, s] = f_gas[s] / gas_eff
+                out[O_GAS_BACKUP_HYDROGEN_FUEL_MW, t, s] = (
+                    f_gas[s] / gas_eff if gas_h2 else 0.0
+                )
+                out[O_HYDROGEN_STORAGE_CHARGE_MW, t, s] = f_h2_charge[s]
+    return gap if gap > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
 def dispatch_pass(
     wind_cf: np.ndarray,
     pv_cf: np.ndarray,
@@ -316,11 +432,21 @@ def dispatch_pass(
     by_room = par[P_ROUTE_BY_STORAGE_ROOM] > 0.5
     room_tol = room_tie_tolerance(cap)
     keep_unmatched = write and monthly
+    firm = par[P_FIRM_MW]
+    firm_on = firm > 0.0
 
     flow = np.zeros(n_s)
     h2_discharge = np.zeros(n_s)
     order = np.zeros(n_s, dtype=np.uint64)  # unsigned: no negative-index wraparound checks
     store_room = np.zeros(n_s)
+    # the hour's flows of each site that the firm rule (rule 8) may change
+    n_firm = n_s if firm_on else 0
+    f_charge = np.zeros(n_firm)
+    f_discharge = np.zeros(n_firm)
+    f_export = np.zeros(n_firm)
+    f_import = np.zeros(n_firm)
+    f_gas = np.zeros(n_firm)
+    f_h2_charge = np.zeros(n_firm)
 
     for t in range(n_h):
         p = price[t] * price_scale
@@ -538,6 +664,13 @@ def dispatch_pass(
             state[s, S_HYDROGEN_STORAGE_MWH] = level
             state[s, S_ELECTROLYSIS_ON] = 1.0 if on else 0.0
             state[s, S_STACK_HOURS] = hours
+            if firm_on:
+                f_charge[s] = charge
+                f_discharge[s] = discharge
+                f_export[s] = export
+                f_import[s] = imp
+                f_gas[s] = gas
+                f_h2_charge[s] = h2_charge
 
             ely_in = p_el + standby_served
             sums[s, K_WIND_MWH] += wind
@@ -608,6 +741,30 @@ def dispatch_pass(
                     d_rem -= take
                     if d_rem <= 0.0:
                         break
+
+        # ---- rule 8: the firm commitment tops the net export of all sites up to firm_mw ------
+        shortfall = 0.0
+        if firm_on:
+            net = 0.0
+            for s in range(n_s):
+                net += f_export[s] - f_import[s]
+            gap = firm - net
+            if gap > 0.0:
+                gap = firm_top_up(
+                    gap, p, cap, par, state, f_charge, f_discharge, f_export, f_import, f_gas,
+                    f_h2_charge, h2_discharge, sums, out, t, write,
+                )
+                # smaller: rounding of the sum over sites; at most the commitment (a portfolio
+                # that imports delivers nothing, as in the LP bound)
+                if gap > UNSERVED_ROUNDING * firm:
+                    shortfall = gap if gap < firm else firm
+            sys_sums[Z_FIRM_DELIVERY_MWH] += firm - shortfall
+            sys_sums[Z_FIRM_SHORTFALL_MWH] += shortfall
+            if shortfall > 0.0:
+                sys_sums[Z_FIRM_HOURS_SHORT] += 1.0
+        if write:
+            sys_out[Y_FIRM_DELIVERY_MW, t] = firm - shortfall
+            sys_out[Y_FIRM_SHORTFALL_MW, t] = shortfall
         delivered = 0.0
         for s in range(n_s):
             delivered += flow[s]

@@ -133,6 +133,7 @@ PARAMETERS: tuple[Entry, ...] = (
     Entry("demand_scale", "derived: member demand / base demand", "factor", 0.0, INF),
     _flag("battery_to_electrolysis", "operation.battery_to_electrolysis"),
     _flag("route_by_storage_room", "operation.hydrogen_routing == 'storage_room'"),
+    Entry("firm_mw", "security.firm_mw", "MW", 0.0, INF),
 )
 
 #: State columns ``S_*`` (carried from hour to hour and between runs).
@@ -177,6 +178,8 @@ SYSTEM_OUTPUTS: tuple[Entry, ...] = (
     Entry("hydrogen_demand_mw", "hydrogen_demand_mw", "MW_H2"),
     Entry("hydrogen_delivered_mw", "hydrogen_delivered_mw", "MW_H2"),
     Entry("unserved_hydrogen_mw", "unserved_hydrogen_mw", "MW_H2"),
+    Entry("firm_delivery_mw", "firm_delivery_mw", "MW"),
+    Entry("firm_shortfall_mw", "firm_shortfall_mw", "MW"),
 )
 
 #: Per-site totals ``K_*`` (columns of ``sums``); the source is the hourly variable
@@ -222,6 +225,9 @@ SYSTEM_SUMS: tuple[Entry, ...] = (
     Entry("hydrogen_demand_mwh", "hydrogen_demand_mw", "MWh_H2"),
     Entry("hydrogen_delivered_mwh", "hydrogen_delivered_mw", "MWh_H2"),
     Entry("unserved_hydrogen_mwh", "unserved_hydrogen_mw", "MWh_H2"),
+    Entry("firm_delivery_mwh", "firm_delivery_mw", "MWh"),
+    Entry("firm_shortfall_mwh", "firm_shortfall_mw", "MWh"),
+    Entry("firm_hours_short", "derived: hours with firm_shortfall_mw > 0", "h"),
 )
 
 #: Each table with the prefix of its index constants and the name of its count.

@@ -64,14 +64,31 @@ SITE_VARIABLES: dict[str, Variable] = {
     ),
 }
 
+#: Variables of a firm commitment (``security.firm_mw > 0``, docs/security_of_supply.md):
+#: in a dataset only when given to :func:`make_dataset` (never filled with zeros).
+FIRM_VARIABLES: dict[str, Variable] = {
+    "firm_delivery_mw": Variable(
+        ("time",), "MW", "firm commitment delivered (net export of all sites, at most firm_mw)"
+    ),
+    "firm_shortfall_mw": Variable(("time",), "MW", "firm commitment not delivered"),
+}
+#: Variables a dataset carries only when given.
+OPTIONAL_VARIABLES: dict[str, Variable] = {**FIRM_VARIABLES}
+
+#: System variables, the optional ones included.
 SYSTEM_VARIABLES: dict[str, Variable] = {
     "hydrogen_demand_mw": Variable(("time",), "MW_H2", "hydrogen demand at the off-taker"),
     "hydrogen_delivered_mw": Variable(("time",), "MW_H2", "hydrogen delivered to the off-taker"),
     "unserved_hydrogen_mw": Variable(("time",), "MW_H2", "hydrogen demand not served"),
     "price_eur_per_mwh": Variable(("time",), "EUR/MWh", "day-ahead electricity price"),
+    **FIRM_VARIABLES,
 }
 
-VARIABLES: dict[str, Variable] = {**SITE_VARIABLES, **SYSTEM_VARIABLES}
+#: Variables every results dataset carries.
+VARIABLES: dict[str, Variable] = {
+    name: var for name, var in {**SITE_VARIABLES, **SYSTEM_VARIABLES}.items()
+    if name not in OPTIONAL_VARIABLES
+}
 
 
 def make_dataset(
@@ -90,17 +107,19 @@ def make_dataset(
         Site names.
     data
         Variable name -> array; site variables shaped ``(n_time, n_site)``, system
-        variables ``(n_time,)``.  Every name must be in :data:`VARIABLES`; missing
-        variables are filled with zeros.
+        variables ``(n_time,)``.  Every name must be in :data:`VARIABLES` or
+        :data:`OPTIONAL_VARIABLES`; missing variables of :data:`VARIABLES`
+        are filled with zeros.
     attrs
         Dataset attributes (model, scenario name, provenance...).
     """
-    unknown = set(data) - set(VARIABLES)
+    unknown = set(data) - set(VARIABLES) - set(OPTIONAL_VARIABLES)
     if unknown:
         raise KeyError(f"not in the results schema: {sorted(unknown)}")
     n_t, n_s = len(time), len(sites)
     out = {}
-    for name, var in VARIABLES.items():
+    given = {name: var for name, var in OPTIONAL_VARIABLES.items() if name in data}
+    for name, var in {**VARIABLES, **given}.items():
         shape = (n_t, n_s) if var.dims == ("time", "site") else (n_t,)
         values = np.asarray(data.get(name, np.zeros(shape)), dtype=np.float64)
         if values.shape != shape:

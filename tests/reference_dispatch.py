@@ -67,6 +67,8 @@ class ReferenceResult:
     hydrogen_delivered_mw: list[float]
     unserved_hydrogen_mw: list[float]
     counters: list[Counters]
+    firm_delivery_mw: list[float] = field(default_factory=list)
+    firm_shortfall_mw: list[float] = field(default_factory=list)
     start_state: list[SiteState] = field(default_factory=list)
 
     def array(self, name: str) -> np.ndarray:
@@ -374,6 +376,7 @@ def run_pass(
                 res.site["hydrogen_storage_discharge_mw"][t][s] += take
                 st.hydrogen_mwh -= take
                 demand_left -= take
+        firm_commitment(t, caps, p, states, res)
         delivered = sum(res.site["pipeline_flow_mw"][t])
         for s in range(n_s):
             res.site["hydrogen_storage_mwh"][t][s] = states[s].hydrogen_mwh
@@ -385,6 +388,85 @@ def run_pass(
     if p["rfnbo_monthly"] > 0.5:
         _monthly_matching(res, pd.DataFrame(monthly_rows))
     return res
+
+
+def firm_commitment(
+    t: int,
+    caps: Sequence[Mapping[str, float]],
+    p: Mapping[str, float],
+    states: list[SiteState],
+    res: ReferenceResult,
+) -> None:
+    """Rule 8: top the net export of all sites up to ``firm_mw`` after the hydrogen rules.
+
+    First every site's battery charge of the hour goes to the grid instead, then the
+    batteries discharge, then the gas backups run, each step over the sites in
+    scenario order and within each site's grid connection; a site buying grid
+    power in the hour adds nothing.
+    """
+    firm = p["firm_mw"]
+    if firm <= 0:
+        res.firm_delivery_mw.append(0.0)
+        res.firm_shortfall_mw.append(0.0)
+        return
+    out = res.site
+    n_s = len(caps)
+    missing = firm - sum(out["grid_export_mw"][t][s] - out["grid_import_mw"][t][s]
+                         for s in range(n_s))
+    hydrogen_fuel = p["gas_backup_hydrogen_fuel"] > 0.5
+    eff = p["gas_backup_efficiency"]
+    for step in ("surplus", "battery", "gas"):
+        for s in range(n_s):
+            if missing <= 0:
+                break
+            cap, st = caps[s], states[s]
+            room = cap["grid_connection_mw"] - out["grid_export_mw"][t][s]
+            if out["grid_import_mw"][t][s] > 0 or room <= 0:
+                continue
+            soc_min = p["battery_min_soc_fraction"] * cap["battery_mwh"]
+            if step == "surplus":
+                extra = min(out["battery_charge_mw"][t][s], room, missing)
+                if extra <= 0:
+                    continue
+                out["battery_charge_mw"][t][s] -= extra
+                st.soc_mwh = max(st.soc_mwh - extra * p["battery_charge_efficiency"], soc_min)
+            elif step == "battery":
+                if out["battery_charge_mw"][t][s] > 0:
+                    continue
+                extra = min(
+                    (st.soc_mwh - soc_min) * p["battery_discharge_efficiency"],
+                    cap["battery_mw"] - out["battery_discharge_mw"][t][s],
+                    room,
+                    missing,
+                )
+                if extra <= 0:
+                    continue
+                out["battery_discharge_mw"][t][s] += extra
+                st.soc_mwh = max(st.soc_mwh - extra / p["battery_discharge_efficiency"], soc_min)
+            else:
+                can = cap["gas_backup_mw"] - out["gas_backup_mw"][t][s]
+                if hydrogen_fuel:
+                    can = min(can, st.hydrogen_mwh * eff)
+                extra = min(can, room, missing)
+                if extra <= 0:
+                    continue
+                fuel = extra / eff
+                out["gas_backup_mw"][t][s] += extra
+                out["gas_backup_fuel_mw"][t][s] = out["gas_backup_mw"][t][s] / eff
+                if hydrogen_fuel:
+                    # fuel from the hour's production that went to the store, then the store
+                    from_production = min(fuel, out["hydrogen_storage_charge_mw"][t][s])
+                    out["hydrogen_storage_charge_mw"][t][s] -= from_production
+                    out["hydrogen_storage_discharge_mw"][t][s] += fuel - from_production
+                    out["gas_backup_hydrogen_fuel_mw"][t][s] = out["gas_backup_fuel_mw"][t][s]
+                    st.hydrogen_mwh = max(st.hydrogen_mwh - fuel, 0.0)
+            out["grid_export_mw"][t][s] += extra
+            out["battery_soc_mwh"][t][s] = st.soc_mwh
+            missing -= extra
+    # at most the commitment: a portfolio that imports delivers nothing
+    short = min(missing, firm) if missing > 1e-12 * firm else 0.0
+    res.firm_delivery_mw.append(firm - short)
+    res.firm_shortfall_mw.append(short)
 
 
 def _monthly_matching(res: ReferenceResult, rows: pd.DataFrame) -> None:

@@ -39,6 +39,7 @@ HAND = {
     "demand_scale": 1.0,
     "battery_to_electrolysis": 0.0,
     "route_by_storage_room": 0.0,
+    "firm_mw": 0.0,
 }
 
 

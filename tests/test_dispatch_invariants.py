@@ -59,6 +59,7 @@ def cases(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
         st.one_of(st.just(np.inf), st.floats(0.0, 800.0))
     )
     par[DISPATCH_INDEX["low_carbon_grid_threshold_g_per_kwh"]] = draw(st.floats(0.0, 800.0))
+    par[DISPATCH_INDEX["firm_mw"]] = draw(st.one_of(st.just(0.0), st.floats(0.5, 3000.0)))
     return wind, pv, price, demand, grid_co2, cap, par
 
 
@@ -101,6 +102,10 @@ def test_kernel_totals_equal_sums_of_hourly_outputs(case: tuple[np.ndarray, ...]
     use = ely + ds["local_demand_mw"].values
     share = np.divide(ely, use, out=np.zeros_like(ely), where=use > 0)
     gas = ds["gas_backup_fuel_mw"].values - ds["gas_backup_hydrogen_fuel_mw"].values
+    # gas power sent to the grid for a firm commitment serves no consumer of the site
+    gas_mw = ds["gas_backup_mw"].values
+    to_grid = np.minimum(gas_mw, ds["grid_export_mw"].values)
+    gas = gas * np.divide(gas_mw - to_grid, gas_mw, out=np.zeros_like(gas_mw), where=gas_mw > 0)
     on = ds["electrolysis_on"].values > 0.5
     low = on & (ci < par[DISPATCH_INDEX["low_carbon_grid_threshold_g_per_kwh"]])
     for col, expected in (

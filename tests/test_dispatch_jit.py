@@ -54,9 +54,11 @@ def run_all() -> dict[str, np.ndarray]:
     wind, pv, price, demand, grid_co2, month, cap, par = small_case()
     n_s = cap.shape[0]
     results: dict[str, np.ndarray] = {}
-    for cyclic in (0.0, 1.0):
+    # (cyclic, firm commitment MW): the commitment's rule 8 runs in the last two
+    for cyclic, firm in ((0.0, 0.0), (1.0, 0.0), (0.0, 5.0), (1.0, 20.0)):
         p = par.copy()
         p[kd.P_CYCLIC] = cyclic
+        p[kd.P_FIRM_MW] = firm
         out = np.zeros((kd.N_OUT, N_HOURS, n_s))
         sys_out = np.zeros((kd.N_SYS_OUT, N_HOURS))
         sums = np.zeros((n_s, kd.N_SUM))
@@ -67,13 +69,14 @@ def run_all() -> dict[str, np.ndarray]:
                          sys_sums, start, end, True)
         for name, arr in (("out", out), ("sys_out", sys_out), ("sums", sums),
                           ("sys_sums", sys_sums), ("start", start), ("end", end)):
-            results[f"{name}_{int(cyclic)}"] = arr
+            results[f"{name}_{int(cyclic)}_{int(firm)}"] = arr
     m = 3
     year_start = np.array([0, N_HOURS // 2, N_HOURS], dtype=np.int64)
     year_index = np.array([0, 1, 0], dtype=np.int64)
     caps = np.stack([cap, cap * 0.5, cap * 1.5])
     pars = np.stack([par, par, par])
     pars[1, kd.P_GRID_IMPORT] = 0.0
+    pars[1, kd.P_FIRM_MW] = 10.0
     pars[2, kd.P_GAS_BACKUP_HYDROGEN_FUEL] = 0.0  # natural gas: its emissions are shared too
     for name, kernel in (("serial", ke.run_members_serial), ("parallel", ke.run_members_parallel)):
         sums = np.zeros((m, n_s, kd.N_SUM))
@@ -103,7 +106,7 @@ def test_compiled_and_python_kernels_agree_exactly(tmp_path: Path) -> None:
     python = dict(np.load(target))
     assert sorted(python) == sorted(compiled)
     # the case must exercise the rules whose code paths differ most
-    sums = compiled["sums_0"]
+    sums = compiled["sums_0_0"]
     assert sums[:, kd.K_GRID_IMPORT_MWH].sum() > 0
     assert sums[:, kd.K_GAS_BACKUP_HYDROGEN_FUEL_MWH].sum() > 0
     assert sums[:, kd.K_STACK_REPLACEMENTS].sum() > 0
@@ -111,7 +114,14 @@ def test_compiled_and_python_kernels_agree_exactly(tmp_path: Path) -> None:
     assert sums[:, kd.K_GRID_IMPORT_CO2_T].sum() > 0
     assert sums[:, kd.K_LOW_CARBON_OPERATING_HOURS].sum() > 0
     assert compiled["ensemble_serial_sums"][2, :, kd.K_ELECTROLYSIS_NATURAL_GAS_MWH].sum() > 0
-    assert compiled["sys_sums_0"][kd.Z_UNSERVED_HYDROGEN_MWH] > 0
+    assert compiled["sys_sums_0_0"][kd.Z_UNSERVED_HYDROGEN_MWH] > 0
+    # the commitment is met in some hours and missed in others, and rule 8 burns hydrogen
+    for key in ("sys_sums_0_5", "sys_sums_1_20"):
+        assert 0 < compiled[key][kd.Z_FIRM_HOURS_SHORT] < N_HOURS
+        assert compiled[key][kd.Z_FIRM_DELIVERY_MWH] > 0
+    assert (compiled["sums_1_20"][:, kd.K_GAS_BACKUP_HYDROGEN_FUEL_MWH].sum()
+            > compiled["sums_1_0"][:, kd.K_GAS_BACKUP_HYDROGEN_FUEL_MWH].sum())
+    assert compiled["ensemble_serial_sys_sums"][1, kd.Z_FIRM_DELIVERY_MWH] > 0
     for key, value in compiled.items():
         np.testing.assert_array_equal(python[key], value, err_msg=key)
     # the ensemble members equal single runs of the same inputs

@@ -57,7 +57,9 @@ def compare_with_reference(
         np.testing.assert_allclose(
             ds[name].values, ref.array(name), rtol=1e-9, atol=1e-9 * scale, err_msg=name
         )
-    for name in ("hydrogen_demand_mw", "hydrogen_delivered_mw", "unserved_hydrogen_mw"):
+    firm = ("firm_delivery_mw", "firm_shortfall_mw") if par[kd.P_FIRM_MW] > 0 else ()
+    assert all(name in ds for name in firm)
+    for name in ("hydrogen_demand_mw", "hydrogen_delivered_mw", "unserved_hydrogen_mw", *firm):
         np.testing.assert_allclose(
             ds[name].values, getattr(ref, name), rtol=1e-9, atol=1e-9 * scale, err_msg=name
         )
@@ -143,6 +145,44 @@ def test_kernel_matches_reference_on_real_inputs(
         par,
         time=time,
         grid_co2=grid_co2,
+    )
+
+
+@pytest.mark.parametrize(
+    ("grid_import", "fuel", "battery_feed", "firm_mw"),
+    [(g, f, b, c) for g, f, b in itertools.product([False, True], ["natural_gas", "hydrogen"],
+                                                 [False, True]) for c in (120.0, 700.0)],
+)
+def test_kernel_matches_reference_with_a_firm_commitment(
+    lausitz: SystemInputs, grid_import: bool, fuel: str, battery_feed: bool, firm_mw: float
+) -> None:
+    # the slice of the grid above with a commitment the portfolio meets in some hours
+    # (120 MW) or rarely (700 MW): every step of rule 8 runs, batteries and stores drain
+    sl = slice(24 * 130, 24 * 152)
+    scenario = lausitz.scenario.model_copy(
+        update={
+            "operation": lausitz.scenario.operation.model_copy(
+                update={"grid_import": grid_import, "gas_backup_fuel": fuel,
+                        "battery_to_electrolysis": battery_feed, "cyclic": True,
+                        "import_price_threshold_eur_per_mwh": 60.0}
+            )
+        }
+    )
+    par = dispatch_parameter_vector(scenario)
+    par[DISPATCH_INDEX["demand_scale"]] = 2.5
+    par[DISPATCH_INDEX["firm_mw"]] = firm_mw
+    cap = capacity_array(fixed_capacities(lausitz.scenario), lausitz.site_names)
+    cap[:, kd.C_LOCAL_DEMAND_MW] = [60.0, 10.0, 25.0]
+    cap[:, kd.C_GAS_BACKUP_MW] = [50.0, 0.0, 15.0]
+    cap[:, kd.C_GRID_CONNECTION_MW] = [900.0, 300.0, 150.0]
+    cap[:, kd.C_WIND_MW] *= 0.15
+    cap[:, kd.C_PV_MW] *= 0.4
+    assert lausitz.grid_carbon_g_per_kwh is not None
+    compare_with_reference(
+        np.ascontiguousarray(lausitz.wind_cf[:, sl].T),
+        np.ascontiguousarray(lausitz.pv_cf[:, sl].T),
+        lausitz.price_eur_per_mwh[sl], lausitz.hydrogen_demand_mw[sl], cap, par,
+        time=lausitz.time[sl], grid_co2=lausitz.grid_carbon_g_per_kwh.to_numpy()[sl],
     )
 
 

@@ -131,7 +131,10 @@ def test_a_commitment_beyond_the_grid_connection_is_infeasible(base, engine):
     with pytest.raises(ModelInfeasibleError) as err:
         optimise(sc, inputs, mode="exact", engine=engine)
     assert err.value.exit_code == EXIT_INFEASIBLE
-    assert "single_site_sizing" in str(err.value)
+    message = str(err.value)
+    assert "single_site_sizing" in message
+    # the conflict is named in scenario words: the commitment and its field
+    assert "firm delivery of 600 MW" in message and "security.firm_mw" in message
 
 
 def test_default_has_no_firm_rows(base):

@@ -8,8 +8,9 @@ atomically:
 * ``kpis_by_site.csv`` - energy KPIs per weather year and site;
 * ``capacities.csv`` - the capacities simulated, one row per site;
 * with ``security.firm_mw > 0`` or ``security.report_firm_capacity``:
-  ``firm_capacity.csv`` (firm capacity, LP bound, per weather year and the hours and
-  energy short of the commitment), ``firm_capacity_curve.csv`` (capacity-credit curve)
+  ``firm_capacity.csv`` (firm capacity per weather year, dispatch rules and LP bound, and
+  the hours and energy short of the commitment under both), ``firm_capacity_curve.csv``
+  (capacity-credit curve, LP bound with the rules' shortfall beside it)
   and ``summary.md`` (docs/security_of_supply.md).
 """
 
@@ -28,8 +29,15 @@ from nzv_energy.dispatch.kpis import compute_kpis, site_kpis
 from nzv_energy.dispatch.simulate import simulate
 from nzv_energy.results_io import atomic_directory, provenance, write_netcdf
 from nzv_energy.scenario_file import load_scenario, scenario_text_and_hash
-from nzv_energy.security import capacity_credit_curve, firm_capacity_bound, firm_table
+from nzv_energy.security import (
+    capacity_credit_curve,
+    firm_capacity_bound,
+    firm_table,
+    rules_firm_capacity,
+    rules_shortfall,
+)
 from nzv_energy.security import summary_lines as firm_summary_lines
+from nzv_energy.security.rules import curve_with_rules
 from nzv_energy.system import build_inputs, fixed_capacities
 
 log = logging.getLogger(__name__)
@@ -82,10 +90,14 @@ def command(args: argparse.Namespace) -> int:
         time.perf_counter() - loaded,
     )
     security = scenario.security
-    firm = curve = None
+    firm = curve = rules_firm = rules_short = None
     if security.firm_mw > 0 or security.report_firm_capacity:
         firm = firm_capacity_bound(inputs, security.firm_mw if security.firm_mw > 0 else None)
-        curve = capacity_credit_curve(inputs, firm)
+        # the rules' view beside the LP bound (docs/security_of_supply.md)
+        rules_firm = rules_firm_capacity(inputs, capacities)
+        if security.firm_mw > 0:
+            rules_short = rules_shortfall(inputs, security.firm_mw, capacities)
+        curve = curve_with_rules(capacity_credit_curve(inputs, firm), inputs, capacities)
     text, _ = scenario_text_and_hash(path)
     ds.attrs.update(provenance(text, inputs.input_hashes, command=" ".join(sys.argv)))
     caps = pd.DataFrame(
@@ -98,9 +110,10 @@ def command(args: argparse.Namespace) -> int:
         caps.to_csv(tmp / "capacities.csv", float_format="%.10g")
         lines = _summary(kpis)
         if firm is not None and curve is not None:
-            firm_table(firm).to_csv(tmp / "firm_capacity.csv", float_format="%.10g")
+            firm_table(firm, rules_firm, rules_short).to_csv(
+                tmp / "firm_capacity.csv", float_format="%.10g")
             curve.to_csv(tmp / "firm_capacity_curve.csv", float_format="%.10g")
-            lines += firm_summary_lines(firm, security.hours_short_max)
+            lines += firm_summary_lines(firm, security.hours_short_max, rules_firm, rules_short)
             (tmp / "summary.md").write_text(
                 f"# {scenario.name}: simulate\n\n" + "".join(f"- {x}\n" for x in lines),
                 encoding="utf-8")

@@ -42,7 +42,7 @@ from nzv_energy.dispatch.simulate import (
 from nzv_energy.errors import ScenarioError
 from nzv_energy.kernels import dispatch as kd
 from nzv_energy.kernels import ensemble as ke
-from nzv_energy.schema import make_dataset
+from nzv_energy.schema import FIRM_VARIABLES, make_dataset
 from nzv_energy.system import SystemInputs
 
 log = logging.getLogger(__name__)
@@ -280,7 +280,9 @@ def run_ensemble(
             a, b = int(arrays.year_start[yidx[i]]), int(arrays.year_start[yidx[i] + 1])
             n_h = b - a
             data = {name: out[i, row, :n_h] for row, name in SITE_OUTPUTS.items()}
-            data.update({name: sys_out[i, row, :n_h] for row, name in SYSTEM_OUTPUTS.items()})
+            firm = par[i, kd.P_FIRM_MW] > 0.0
+            data.update({name: sys_out[i, row, :n_h] for row, name in SYSTEM_OUTPUTS.items()
+                         if firm or name not in FIRM_VARIABLES})
             data["price_eur_per_mwh"] = arrays.price_eur_per_mwh[a:b] * par[i, kd.P_PRICE_SCALE]
             hourly.append(
                 make_dataset(

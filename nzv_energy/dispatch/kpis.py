@@ -405,6 +405,11 @@ def carbon_totals(
     # MWh x g/kWh = kg; hours without imports count 0 even where the intensity is unknown
     imp_t = np.where(imp > 0.0, imp * ci, 0.0) / 1000.0
     gas_t = (v("gas_backup_fuel_mw") - v("gas_backup_hydrogen_fuel_mw")) * natural_gas_co2_t_per_mwh
+    if "firm_delivery_mw" in ds:
+        # under a firm commitment the gas power sent to the grid serves no site consumer
+        gas = v("gas_backup_mw")
+        on_site = gas - np.minimum(gas, v("grid_export_mw"))
+        gas_t = gas_t * np.divide(on_site, gas, out=np.zeros_like(gas), where=gas > 0.0)
     ely = v("electrolysis_input_mw")
     use = ely + v("local_demand_mw")
     share = np.divide(ely, use, out=np.zeros_like(ely), where=use > 0.0)
@@ -483,6 +488,11 @@ def sums_from_dataset(
     sys_sums[kd.Z_HYDROGEN_DEMAND_MWH] = float(ds["hydrogen_demand_mw"].sum())
     sys_sums[kd.Z_HYDROGEN_DELIVERED_MWH] = float(ds["hydrogen_delivered_mw"].sum())
     sys_sums[kd.Z_UNSERVED_HYDROGEN_MWH] = float(ds["unserved_hydrogen_mw"].sum())
+    if "firm_shortfall_mw" in ds:  # a firm commitment (schema.FIRM_VARIABLES)
+        short = ds["firm_shortfall_mw"].values
+        sys_sums[kd.Z_FIRM_DELIVERY_MWH] = float(ds["firm_delivery_mw"].sum())
+        sys_sums[kd.Z_FIRM_SHORTFALL_MWH] = float(short.sum())
+        sys_sums[kd.Z_FIRM_HOURS_SHORT] = float((short > 0.0).sum())
     return sums, sys_sums
 
 

@@ -27,7 +27,7 @@ from nzv_energy.dispatch.parameters import (
 from nzv_energy.errors import InputDataError, ScenarioError
 from nzv_energy.kernels import dispatch as kd
 from nzv_energy.kernels import layout
-from nzv_energy.schema import make_dataset
+from nzv_energy.schema import FIRM_VARIABLES, make_dataset
 from nzv_energy.system import SiteCapacities, SystemInputs, fixed_capacities
 
 log = logging.getLogger(__name__)
@@ -456,7 +456,10 @@ def dataset_from_runs(
     out = np.concatenate([r.out for r in runs], axis=1)
     sys_out = np.concatenate([r.sys_out for r in runs], axis=1)
     data = {name: out[row] for row, name in SITE_OUTPUTS.items()}
-    data.update({name: sys_out[row] for row, name in SYSTEM_OUTPUTS.items()})
+    # the firm commitment's variables only under a commitment (schema.FIRM_VARIABLES)
+    firm = par[kd.P_FIRM_MW] > 0.0
+    data.update({name: sys_out[row] for row, name in SYSTEM_OUTPUTS.items()
+                 if firm or name not in FIRM_VARIABLES})
     data["price_eur_per_mwh"] = arrays.price_eur_per_mwh * par[kd.P_PRICE_SCALE]
     all_attrs = {
         "model": MODEL_NAME,

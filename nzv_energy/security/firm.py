@@ -30,6 +30,7 @@ import pandas as pd
 
 from nzv_energy.errors import ModelInfeasibleError, NzvError
 from nzv_energy.highs_banner import silence_banner
+from nzv_energy.security.rules import RulesShortfall
 from nzv_energy.sizing.lp import DirectModel, FirmRequirement, build_direct_model
 from nzv_energy.sizing.network import SizingNetwork, plan_network
 from nzv_energy.system import SystemInputs
@@ -280,8 +281,22 @@ def p90_firm(values: np.ndarray) -> float:
     return float(np.percentile(np.asarray(values, dtype=np.float64), 10))
 
 
-def firm_table(bound: FirmBound) -> pd.DataFrame:
-    """One row per weather year: ``firm_capacity.csv`` of ``simulate``."""
+def firm_table(
+    bound: FirmBound,
+    rules_firm_mw: np.ndarray | None = None,
+    rules_short: RulesShortfall | None = None,
+) -> pd.DataFrame:
+    """One row per weather year: ``firm_capacity.csv`` of ``simulate``.
+
+    Parameters
+    ----------
+    bound
+        The LP bound (perfect foresight).
+    rules_firm_mw
+        The rules' firm capacity per year (:func:`~nzv_energy.security.rules.rules_firm_capacity`).
+    rules_short
+        Hours and energy short of the commitment under the rules.
+    """
     df = pd.DataFrame({
         "firm_capacity_lp_bound_mw": bound.firm_mw,
         "installed_power_mw": bound.installed_mw,
@@ -293,11 +308,26 @@ def firm_table(bound: FirmBound) -> pd.DataFrame:
         df["commitment_mw"] = bound.commitment_mw
         df["energy_short_lp_bound_mwh"] = bound.energy_short_mwh
         df["hours_short_lp_h"] = bound.hours_short_h
+    if rules_firm_mw is not None:
+        df.insert(0, "firm_capacity_rules_mw", rules_firm_mw)
+        df["capacity_credit_rules"] = (rules_firm_mw / bound.installed_mw
+                                       if bound.installed_mw else 0.0)
+    if rules_short is not None:
+        df["energy_short_rules_mwh"] = rules_short.energy_short_mwh
+        df["hours_short_rules_h"] = rules_short.hours_short_h
     return df
 
 
-def summary_lines(bound: FirmBound, hours_short_max: int = 0) -> list[str]:
-    """Lines for ``summary.md`` / the log: firm capacity and shortfall of the commitment."""
+def summary_lines(
+    bound: FirmBound,
+    hours_short_max: int = 0,
+    rules_firm_mw: np.ndarray | None = None,
+    rules_short: RulesShortfall | None = None,
+) -> list[str]:
+    """Lines for ``summary.md`` / the log: firm capacity and shortfall of the commitment.
+
+    The LP bound (perfect foresight) and, when given, the dispatch rules (operation).
+    """
     lines = [
         f"{year}: firm capacity (LP bound, perfect foresight) {f:,.0f} MW "
         f"({f / bound.installed_mw:.1%} of {bound.installed_mw:,.0f} MW installed)"
@@ -314,5 +344,24 @@ def summary_lines(bound: FirmBound, hours_short_max: int = 0) -> list[str]:
             f"commitment {bound.commitment_mw:,.0f} MW (LP bound): hours short P90 {lole:,.0f} "
             f"h/a, energy short P90 {eens:,.0f} MWh/a; at most {hours_short_max} h/a allowed: "
             f"{verdict}"
+        )
+    if rules_firm_mw is not None:
+        lines += [
+            f"{year}: firm capacity (dispatch rules, operation) {f:,.0f} MW"
+            for year, f in zip(bound.years, rules_firm_mw, strict=True)
+        ]
+        lines.append(f"firm capacity P90 over weather years (dispatch rules): "
+                     f"{p90_firm(rules_firm_mw):,.0f} MW")
+    if rules_short is not None:
+        for year, h, e in zip(bound.years, rules_short.hours_short_h,
+                              rules_short.energy_short_mwh, strict=True):
+            lines.append(f"{year}: commitment {rules_short.commitment_mw:,.0f} MW (dispatch "
+                         f"rules): {h:,.0f} h short, {e:,.0f} MWh short")
+        lole = p90_short(rules_short.hours_short_h)
+        verdict = "met" if lole <= hours_short_max else "NOT met"
+        lines.append(
+            f"commitment {rules_short.commitment_mw:,.0f} MW (dispatch rules): hours short P90 "
+            f"{lole:,.0f} h/a, energy short P90 {p90_short(rules_short.energy_short_mwh):,.0f} "
+            f"MWh/a; at most {hours_short_max} h/a allowed: {verdict}"
         )
     return lines

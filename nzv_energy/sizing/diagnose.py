@@ -27,8 +27,9 @@ from nzv_energy.technology import HYDROGEN_LHV_KWH_PER_KG
 logger = logging.getLogger(__name__)
 
 #: Constraints the scenario's optimisation options add (listed first in a diagnosis).
-_SCENARIO_CONSTRAINTS = ("co2_cap", "hydrogen_carbon_limit", "grid_import_cap", "storage_share",
-                         "rfnbo", "demand_balance")
+_SCENARIO_CONSTRAINTS = ("co2_cap", "hydrogen_carbon_limit", "firm_delivery", "firm_gas",
+                         "firm_connection", "grid_import_cap", "storage_share", "rfnbo",
+                         "demand_balance")
 
 #: What an infeasible sizing asks of the user when no conflict is named.
 _HINT = (
@@ -36,6 +37,17 @@ _HINT = (
     "scenario's constraints; widen the ranges (max electrolysis, wind, PV, hydrogen "
     "storage, pipelines) or relax optimisation.* constraints"
 )
+
+#: The same with a firm commitment (security.firm_mw) in the model.
+_FIRM_HINT = (
+    "the capacity ranges cannot deliver the firm commitment on top of the hydrogen demand "
+    "every hour; widen the ranges of what can deliver in calm, dark hours (gas backup, "
+    "batteries) or lower security.firm_mw"
+)
+
+
+def _hint(sn: SizingNetwork) -> str:
+    return _FIRM_HINT if sn.scenario.security.firm_mw > 0 else _HINT
 
 #: Largest model (rows) for which an IIS is computed.
 MAX_IIS_ROWS = 150_000
@@ -81,9 +93,27 @@ def _component_owner(sn: SizingNetwork) -> dict[str, tuple[str, str]]:
     return out
 
 
+def firm_text(sn: SizingNetwork, kind: str, site: str = "") -> str | None:
+    """Words for the rows of a firm commitment (``security.firm_mw``); None for other rows."""
+    firm = sn.scenario.security.firm_mw
+    if kind == "firm_delivery":
+        return (f"firm delivery of {firm:g} MW to the grid every hour on top of the hydrogen "
+                "supply (security.firm_mw)")
+    if kind == "firm_gas":
+        return (f"gas-fired power to the grid at most the firm commitment {firm:g} MW "
+                "(security.firm_mw)")
+    if kind == "firm_connection":
+        where = f" at {site}" if site else ""
+        return f"grid connection{where} carrying the firm delivery (sites.*.grid_connection_mw)"
+    return None
+
+
 def _describe(sn: SizingNetwork, con: str, component: str | None) -> str:
     """Words for one constraint of the model."""
     owner = _component_owner(sn)
+    firm = firm_text(sn, con.split(" ")[0], con.partition(" ")[2] or (component or ""))
+    if firm is not None:
+        return firm
     if con == "Bus-nodal_balance" and component is not None:
         if component == sn.demand_bus:
             return f"hydrogen demand served every hour at {component.split(' ')[0]}"
@@ -121,7 +151,7 @@ def explain_infeasibility(sn: SizingNetwork, m: linopy.Model, status: SolveStatu
     A conflict analysis is sought only for a model proven ``infeasible`` (not for
     ``unbounded`` or ``infeasible_or_unbounded``).
     """
-    hint = _HINT
+    hint = _hint(sn)
     if status is not SolveStatus.INFEASIBLE:
         return hint
     n_rows = int(m.constraints.ncons)
@@ -196,6 +226,9 @@ def describe_direct_row_group(sn: SizingNetwork, group: str) -> str:
     """Words for a row group of the direct LP (e.g. ``"electrolysis_limit boxberg"``)."""
     opt = sn.scenario.optimisation
     kind, _, site = group.partition(" ")
+    firm = firm_text(sn, kind, site)
+    if firm is not None:
+        return firm
     if kind == "co2_cap":
         return f"CO2 cap {opt.co2_cap_t_per_year:g} t/a (optimisation.co2_cap_t_per_year)"
     if kind == "hydrogen_carbon_limit":
@@ -220,7 +253,7 @@ def describe_direct_row_group(sn: SizingNetwork, group: str) -> str:
 
 def explain_direct_infeasibility(sn: SizingNetwork, dm: DirectModel, h: highspy.Highs) -> str:
     """Scenario-level explanation of an infeasible direct LP from HiGHS's IIS."""
-    hint = _HINT
+    hint = _hint(sn)
     groups = dm.row_groups
     n_rows = sum(len(v) for v in groups.values())
     if n_rows > MAX_IIS_ROWS:
