@@ -143,6 +143,43 @@ def hydrogen_carbon_lines(kpis: pd.DataFrame) -> list[str]:
     ]
 
 
+def firm_commitment_lines(c: ReportContent) -> list[str]:
+    """The firm commitment of a sizing (``security.firm_mw``): cost, sources, hours short.
+
+    Empty without a commitment or without an optimiser run (docs/security_of_supply.md).
+    """
+    lp = c.lp_summary.get("lp_kpis", {})
+    firm = c.scenario.security.firm_mw
+    if firm <= 0 or "firm_marginal_cost_eur_per_mw_year" not in lp:
+        return []
+    export = lp.get("firm_lp_grid_export_mwh_per_year", float("nan"))
+    gas = lp.get("firm_lp_gas_to_grid_mwh_per_year", float("nan"))
+    imp = lp.get("firm_lp_grid_import_mwh_per_year", float("nan"))
+    prefix = "firm_hours_short_rules_h_"
+    years = [f"{k.removeprefix(prefix)}: {v:,.0f} h ("
+             f"{lp.get('firm_energy_short_rules_mwh_' + k.removeprefix(prefix), 0.0):,.0f} MWh)"
+             for k, v in lp.items() if k.startswith(prefix)]
+    return [
+        "## Firm commitment",
+        "",
+        f"The portfolio commits {firm:,.0f} MW to the grid in every hour on top of the hydrogen "
+        "supply (`security.firm_mw`). One more MW of commitment adds "
+        f"{lp['firm_marginal_cost_eur_per_mw_year']:,.0f} EUR/a to the annual cost at the "
+        f"optimum ({lp.get('firm_marginal_cost_eur_per_kg_per_mw', float('nan')):.4f} EUR/kg "
+        "H2 per MW; the dual of the commitment, exact for small changes only).",
+        "",
+        "What delivers it in the LP (mean per year): "
+        f"{export:,.0f} MWh to the grid, of which {gas:,.0f} MWh from the gas backup and "
+        f"{export - gas:,.0f} MWh from renewables and batteries; {imp:,.0f} MWh bought from "
+        "the grid.",
+        "",
+        "Hours short in the rule-based re-simulation (allowed "
+        f"{c.scenario.security.hours_short_max} h per year, `security.hours_short_max`): "
+        + ("; ".join(years) if years else "not available") + ".",
+        "",
+    ]
+
+
 def render_markdown(c: ReportContent) -> str:
     """The report as Markdown; figures referenced relative to the results folder."""
     s = c.scenario
@@ -211,6 +248,7 @@ def render_markdown(c: ReportContent) -> str:
         if c.sizing_steps is not None and len(c.sizing_steps):
             parts += _sizing_steps_section(c)
         parts += economics_section(lp, c.kpis)
+        parts += firm_commitment_lines(c)
     kpi_cols = [k for k in KPI_LABELS if k in c.kpis]
     kpi_view = format_frame(c.kpis)[kpi_cols].rename(columns=KPI_LABELS).T
     kpi_view.index.name = "KPI (rule-based re-simulation)"

@@ -36,12 +36,16 @@ RESIM_COLUMNS = (
     "hydrogen_carbon_intensity_kg_per_kg",
     "hydrogen_carbon_intensity_g_per_mj",
 )
+#: Columns of a firm commitment (``security.firm_mw > 0``), from the hourly
+#: ``firm_shortfall_mw`` of the re-simulation: energy and hours the rules fall short.
+FIRM_COLUMNS = ("firm_energy_short_mwh", "firm_hours_short_h")
 #: Columns where less is better: their ``P90`` row is the level *not* exceeded in
 #: 90 % of the weather years (the 90th percentile).
 LOWER_IS_BETTER = (
     "grid_import_co2_t",
     "hydrogen_carbon_intensity_kg_per_kg",
     "hydrogen_carbon_intensity_g_per_mj",
+    *FIRM_COLUMNS,
 )
 
 
@@ -73,7 +77,8 @@ def resimulate(
     Returns
     -------
     table
-        One row per weather year with :data:`RESIM_COLUMNS`, then a row ``P90``
+        One row per weather year with :data:`RESIM_COLUMNS` (and :data:`FIRM_COLUMNS`
+        under a firm commitment), then a row ``P90``
         (10th percentile over years; 90th for :data:`LOWER_IS_BETTER`) and a row
         ``mean``.
     dataset
@@ -88,10 +93,16 @@ def resimulate(
     kpis = compute_kpis(ds, sized_inputs, capacities)
     table = kpis[list(RESIM_COLUMNS)].copy()
     table.index = table.index.astype(str)
+    if "firm_shortfall_mw" in ds:  # a firm commitment: what the rules miss of it
+        short = ds["firm_shortfall_mw"].to_series()
+        year = pd.DatetimeIndex(short.index).year.astype(str)
+        table["firm_energy_short_mwh"] = short.groupby(year).sum().reindex(table.index)
+        table["firm_hours_short_h"] = (short > 0.0).astype(float).groupby(year).sum().reindex(
+            table.index)
     summary = pd.DataFrame(
         [
-            {c: p90(table[c].to_numpy(), c in LOWER_IS_BETTER) for c in RESIM_COLUMNS},
-            {c: float(table[c].mean()) for c in RESIM_COLUMNS},
+            {c: p90(table[c].to_numpy(), c in LOWER_IS_BETTER) for c in table.columns},
+            {c: float(table[c].mean()) for c in table.columns},
         ],
         index=["P90", "mean"],
     )

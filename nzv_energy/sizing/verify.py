@@ -26,6 +26,15 @@ so they can import in dirtier hours.  A year above the limit ends the run with
 years, the intensity reached, the months and hours whose imports drive it, the
 intensity of the hours the LP bought in, and the operation settings to change
 (:func:`check_carbon_limit`).
+
+With ``security.firm_mw`` the accepted sizing must also hold the firm commitment
+when the rules operate it: a weather year whose re-simulation misses it in more
+than ``security.hours_short_max`` hours ends the run with
+:class:`~nzv_energy.errors.ModelInfeasibleError` (exit status 3), naming the
+year, the hours and energy short, the worst hours and what would help
+(:func:`check_firm_commitment`).  The LP holds the commitment every hour with
+perfect foresight; the rules (rule 8 of ``docs/dispatch.md``) only top the
+export up from the battery and the gas backup after the hydrogen rules of the hour.
 """
 
 from __future__ import annotations
@@ -60,6 +69,8 @@ SHORTFALL_GAIN = 2.0
 CARBON_TOL = 1e-6
 #: Months and hours named per year in the message of a failed carbon check.
 CARBON_NAMED = 3
+#: Worst hours named per year in the message of a failed firm-commitment check.
+FIRM_NAMED = 3
 
 
 @dataclass(frozen=True)
@@ -221,8 +232,10 @@ def size_and_verify(
         margin = next_margin(margin, worst, target)
     result, table, dispatch = accepted
     check_carbon_limit(result, inputs, table, dispatch)
+    check_firm_commitment(result, table, dispatch)
     kpis = {
         **result.kpis,
+        **firm_kpis(result, table),
         "design_margin_fraction": steps[-1].margin_fraction,
         "sizings": float(len(steps)),
     }
@@ -371,4 +384,134 @@ def check_carbon_limit(
         "optimisation.max_hydrogen_carbon_intensity_kg_per_kg in the LP but not when the "
         f"rule-based dispatch operates it in {int(over.sum())} of {len(years)} weather "
         "year(s): " + "; ".join(parts) + ". " + advice
+    )
+
+
+def _lp_gas_to_grid_mwh(result: SizingResult) -> float:
+    """Mean annual gas-fired power the LP sent to the grid, MWh/a (its "gas to grid" links)."""
+    n = result.network
+    cols = [c for c in n.links.index if str(c).endswith(" gas to grid")]
+    if not cols:
+        return 0.0
+    p0 = n.links_t.p0.reindex(columns=cols, fill_value=0.0).sum(axis=1)
+    weights = n.snapshot_weightings["generators"].reindex(p0.index)
+    return float((p0 * weights).sum()) / max(len(result.input_scenario.weather.years), 1)
+
+
+def firm_kpis(result: SizingResult, table: pd.DataFrame) -> dict[str, float]:
+    """What delivers a firm commitment in the LP, and the rules' hours short per year.
+
+    Empty without a commitment.  LP figures are means per year of the hourly LP
+    dispatch: ``firm_lp_gas_to_grid_mwh_per_year`` (gas backup output sent to the
+    grid), ``firm_lp_grid_export_mwh_per_year`` (all energy to the grid, the gas
+    included) and ``firm_lp_grid_import_mwh_per_year``; the rest of the export comes
+    from the renewables and the batteries.  ``firm_hours_short_rules_h_<year>`` and
+    ``firm_energy_short_rules_mwh_<year>`` are the re-simulation's (the rules').
+    """
+    security = result.input_scenario.security
+    if security.firm_mw <= 0:
+        return {}
+    ds = result.dataset
+    n_years = max(len(result.input_scenario.weather.years), 1)
+    out = {
+        "firm_lp_grid_export_mwh_per_year": float(ds["grid_export_mw"].sum()) / n_years,
+        "firm_lp_grid_import_mwh_per_year": float(ds["grid_import_mw"].sum()) / n_years,
+        "firm_lp_gas_to_grid_mwh_per_year": _lp_gas_to_grid_mwh(result),
+        "firm_hours_short_max_h": float(security.hours_short_max),
+    }
+    if "firm_hours_short_h" in table:
+        for year, row in table.drop(index=["P90", "mean"]).iterrows():
+            out[f"firm_hours_short_rules_h_{year}"] = float(row["firm_hours_short_h"])
+            out[f"firm_energy_short_rules_mwh_{year}"] = float(row["firm_energy_short_mwh"])
+    return out
+
+
+def _firm_year_text(
+    year: str, short_mw: np.ndarray, times: pd.DatetimeIndex, lp_gas_mw: float | None
+) -> str:
+    """One weather year that misses the commitment: hours, energy and the worst hours."""
+    hours = int((short_mw > 0.0).sum())
+    worst = np.argsort(-short_mw, kind="stable")[:FIRM_NAMED]
+    named = [f"{times[i]:%Y-%m-%d %H:%M} ({short_mw[i]:,.1f} MW short)"
+             for i in worst if short_mw[i] > 0.0]
+    text = (f"weather year {year}: {hours:,} hours short ({_fmt_g(float(short_mw.sum()))} MWh "
+            "short); the worst hours " + ", ".join(named))
+    if lp_gas_mw is not None:
+        text += f" (in these hours the LP ran the gas backup at {lp_gas_mw:,.1f} MW on average)"
+    return text
+
+
+def check_firm_commitment(
+    result: SizingResult, table: pd.DataFrame, dispatch: xr.Dataset
+) -> None:
+    """Check the re-simulation of every weather year against the firm commitment.
+
+    Logs one line per weather year (hours short against ``security.hours_short_max``).
+
+    Parameters
+    ----------
+    result
+        The accepted LP sizing (its input scenario carries ``security``).
+    table
+        Re-simulation per weather year (:func:`nzv_energy.sizing.resimulate.resimulate`),
+        with ``firm_hours_short_h`` under a commitment.
+    dispatch
+        Hourly dataset of the re-simulation (``firm_shortfall_mw``).
+
+    Raises
+    ------
+    ModelInfeasibleError
+        A weather year where the rule-based dispatch misses ``security.firm_mw`` in
+        more than ``security.hours_short_max`` hours; the message names every such
+        year, its hours and energy short, its worst hours and what would help.
+    """
+    scenario = result.input_scenario
+    security = scenario.security
+    if security.firm_mw <= 0 or "firm_shortfall_mw" not in dispatch:
+        return
+    allowed = security.hours_short_max
+    years = table.drop(index=["P90", "mean"])
+    for year, row in years.iterrows():
+        logger.info("re-simulation %s: firm commitment of %g MW missed in %d hours (%.0f MWh); "
+                    "allowed %d hours", year, security.firm_mw, int(row["firm_hours_short_h"]),
+                    float(row["firm_energy_short_mwh"]), allowed)
+    over = years[years["firm_hours_short_h"] > allowed]
+    if over.empty:
+        return
+    times = pd.DatetimeIndex(dispatch["time"].values)
+    short_all = np.asarray(dispatch["firm_shortfall_mw"].values, dtype=np.float64)
+    lp = result.dataset
+    lp_times = pd.DatetimeIndex(lp["time"].values)
+    gas_lp = lp["gas_backup_mw"].sum("site").to_series() if "gas_backup_mw" in lp else None
+    parts = []
+    for year in over.index:
+        sel = np.flatnonzero(times.year == int(str(year)))
+        short = short_all[sel]
+        share = None
+        if gas_lp is not None and lp_times.equals(times):
+            worst = sel[np.argsort(-short, kind="stable")[:FIRM_NAMED]]
+            worst = worst[short_all[worst] > 0.0]
+            share = float(gas_lp.to_numpy()[worst].mean()) if worst.size else None
+        parts.append(_firm_year_text(str(year), short, times[sel], share))
+    local_mw = sum(site.local_demand_mw for site in scenario.sites.values())
+    gas_knob = (
+        "a gas backup that alone covers the commitment: the sum of sites.*.gas_backup_mw "
+        f"(or of their minimum, where sized: the LP sizes gas only as far as foresight needs "
+        f"it) at least security.firm_mw plus the local demand, {security.firm_mw + local_mw:g} "
+        "MW"
+    )
+    # fast mode holds the commitment in each segment (hours averaged), exact mode in each hour
+    step = "hour" if result.mode == "exact" else "segment of hours (fast mode)"
+    raise ModelInfeasibleError(
+        f"scenario {scenario.name!r}: the sized system holds the firm commitment of "
+        f"{security.firm_mw:g} MW (security.firm_mw) in the LP but not when the rule-based "
+        f"dispatch operates it: more than security.hours_short_max = {allowed} hours short in "
+        f"{len(over)} of {len(years)} weather year(s): " + "; ".join(parts) + ". The LP holds "
+        f"the commitment in every {step} with perfect foresight (it can turn the electrolysers "
+        "down and save battery energy for the calm hours ahead); the rules serve the hydrogen first and "
+        "then top the export up only from the battery (down to its minimum charge, drained "
+        "earlier) and the gas backup within its rating, and a site buying grid power adds "
+        "nothing. What would help: " + gas_knob + ", a larger grid connection "
+        "(sites.*.grid_connection_mw) where the export is at its limit, a lower "
+        "security.firm_mw, or more allowed hours (security.hours_short_max)."
     )
