@@ -172,7 +172,7 @@ def test_tables_and_lines(base):
     assert table["energy_short_lp_bound_mwh"].iloc[0] == pytest.approx(
         deficit.sum(), abs=lp_tol(firm, HOURS))
     installed = 300 + 200 + GAS  # wind + PV + gas backup, no battery
-    assert table["capacity_credit"].iloc[0] == pytest.approx(firm / installed, rel=1e-6)
+    assert table["capacity_credit_lp_bound"].iloc[0] == pytest.approx(firm / installed, rel=1e-6)
     lines = summary_lines(bound, hours_short_max=0)
     assert "NOT met" in lines[-1]
     assert "met" in summary_lines(bound, hours_short_max=HOURS)[-1]
@@ -215,7 +215,7 @@ def test_simulate_writes_firm_capacity_and_its_lines(write_scenario, tmp_path):
     table = pd.read_csv(out / "firm_capacity.csv", index_col="weather_year")
     assert table.loc[2019, "firm_capacity_lp_bound_mw"] == pytest.approx(
         avail.min(), abs=lp_tol(CONN, 3))
-    assert table.loc[2019, "hours_short_lp_h"] == np.count_nonzero(300 - avail > 1e-3)
+    assert table.loc[2019, "hours_short_lp_bound_h"] == np.count_nonzero(300 - avail > 1e-3)
     text = (out / "summary.md").read_text(encoding="utf-8")
     assert "firm capacity (LP bound" in text and "commitment 300 MW" in text
     curve = pd.read_csv(out / "firm_capacity_curve.csv")

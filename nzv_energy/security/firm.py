@@ -300,14 +300,15 @@ def firm_table(
     df = pd.DataFrame({
         "firm_capacity_lp_bound_mw": bound.firm_mw,
         "installed_power_mw": bound.installed_mw,
-        "capacity_credit": bound.firm_mw / bound.installed_mw if bound.installed_mw else 0.0,
+        "capacity_credit_lp_bound": (bound.firm_mw / bound.installed_mw
+                                     if bound.installed_mw else 0.0),
         "unserved_hydrogen_lp_bound_mwh": bound.unserved_hydrogen_mwh,
     }, index=pd.Index(bound.years, name="weather_year"))
     if bound.commitment_mw is not None:
         assert bound.energy_short_mwh is not None and bound.hours_short_h is not None
         df["commitment_mw"] = bound.commitment_mw
         df["energy_short_lp_bound_mwh"] = bound.energy_short_mwh
-        df["hours_short_lp_h"] = bound.hours_short_h
+        df["hours_short_lp_bound_h"] = bound.hours_short_h
     if rules_firm_mw is not None:
         df.insert(0, "firm_capacity_rules_mw", rules_firm_mw)
         df["capacity_credit_rules"] = (rules_firm_mw / bound.installed_mw
