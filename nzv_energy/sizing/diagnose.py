@@ -93,9 +93,24 @@ def _component_owner(sn: SizingNetwork) -> dict[str, tuple[str, str]]:
     return out
 
 
-def firm_text(sn: SizingNetwork, kind: str, site: str = "") -> str | None:
-    """Words for the rows of a firm commitment (``security.firm_mw``); None for other rows."""
+def scenario_rule_text(sn: SizingNetwork, kind: str, site: str = "") -> str | None:
+    """Words for a constraint the scenario's options add (both engines name them alike).
+
+    ``kind`` is the constraint's name up to the first space (``co2_cap``,
+    ``firm_delivery``, ...); None for the model's own rows.
+    """
+    opt = sn.scenario.optimisation
     firm = sn.scenario.security.firm_mw
+    if kind == "co2_cap":
+        return f"CO2 cap {opt.co2_cap_t_per_year:g} t/a (optimisation.co2_cap_t_per_year)"
+    if kind == "hydrogen_carbon_limit":
+        return carbon_limit_text(sn)
+    if kind == "grid_import_cap":
+        return (f"grid import cap {opt.max_grid_import_mwh_per_year:g} MWh/a "
+                "(optimisation.max_grid_import_mwh_per_year)")
+    if kind == "storage_share":
+        return (f"storage-backed share {opt.min_storage_share:g} of the annual demand "
+                "(optimisation.min_storage_share)")
     if kind == "firm_delivery":
         return (f"firm delivery of {firm:g} MW to the grid every hour on top of the hydrogen "
                 "supply (security.firm_mw)")
@@ -111,9 +126,9 @@ def firm_text(sn: SizingNetwork, kind: str, site: str = "") -> str | None:
 def _describe(sn: SizingNetwork, con: str, component: str | None) -> str:
     """Words for one constraint of the model."""
     owner = _component_owner(sn)
-    firm = firm_text(sn, con.split(" ")[0], con.partition(" ")[2] or (component or ""))
-    if firm is not None:
-        return firm
+    rule = scenario_rule_text(sn, con.split(" ")[0], con.partition(" ")[2] or (component or ""))
+    if rule is not None:
+        return rule
     if con == "Bus-nodal_balance" and component is not None:
         if component == sn.demand_bus:
             return f"hydrogen demand served every hour at {component.split(' ')[0]}"
@@ -121,17 +136,6 @@ def _describe(sn: SizingNetwork, con: str, component: str | None) -> str:
     if con.startswith(("rfnbo_hourly", "rfnbo_monthly")):
         kind = "hourly" if con.startswith("rfnbo_hourly") else "monthly"
         return f"RFNBO {kind} matching at {con.split(' ', 1)[1]} (optimisation.rfnbo)"
-    if con == "co2_cap":
-        cap_t = sn.scenario.optimisation.co2_cap_t_per_year
-        return f"CO2 cap {cap_t:g} t/a (optimisation.co2_cap_t_per_year)"
-    if con == "hydrogen_carbon_limit":
-        return carbon_limit_text(sn)
-    if con == "grid_import_cap":
-        cap = sn.scenario.optimisation.max_grid_import_mwh_per_year
-        return f"grid import cap {cap:g} MWh/a (optimisation.max_grid_import_mwh_per_year)"
-    if con == "storage_share":
-        return (f"storage-backed share {sn.scenario.optimisation.min_storage_share:g} "
-                "(optimisation.min_storage_share)")
     if component is not None and component in owner:
         site, role = owner[component]
         fld = _COMPONENT_FIELD.get(role)
@@ -226,19 +230,9 @@ def describe_direct_row_group(sn: SizingNetwork, group: str) -> str:
     """Words for a row group of the direct LP (e.g. ``"electrolysis_limit boxberg"``)."""
     opt = sn.scenario.optimisation
     kind, _, site = group.partition(" ")
-    firm = firm_text(sn, kind, site)
-    if firm is not None:
-        return firm
-    if kind == "co2_cap":
-        return f"CO2 cap {opt.co2_cap_t_per_year:g} t/a (optimisation.co2_cap_t_per_year)"
-    if kind == "hydrogen_carbon_limit":
-        return carbon_limit_text(sn)
-    if kind == "grid_import_cap":
-        return (f"grid import cap {opt.max_grid_import_mwh_per_year:g} MWh/a "
-                "(optimisation.max_grid_import_mwh_per_year)")
-    if kind == "storage_share":
-        return (f"storage-backed share {opt.min_storage_share:g} of the annual demand "
-                "(optimisation.min_storage_share)")
+    rule = scenario_rule_text(sn, kind, site)
+    if rule is not None:
+        return rule
     template = _DIRECT_WORDS.get(kind)
     if template is None:
         return group
