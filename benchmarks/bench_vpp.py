@@ -6,7 +6,7 @@ of ``--scenario FILE``, e.g. the sized default scenario::
 
     python run.py optimise scenarios/lausitz_2030.yaml --out /tmp/sized
     python benchmarks/bench_vpp.py --scenario /tmp/sized/scenario_sized.yaml \
-        --skip-relaxed-year --compare-days 0
+        --skip-relaxed-year --compare-days 0   # --highs-defaults: HiGHS's own options
 
 * the full year (or ``--days N``): wall time, seconds per simulated day, solve-time
   percentiles per window, windows stopped early or handed to the fallback; then the
@@ -66,7 +66,8 @@ class _FreshModels:
     def get(self, n_hours: int) -> WindowSolver:
         integer = self.options.commit_h if self.options.relax_lookahead else None
         model = build_model(self.portfolio, n_hours, integer_hours=integer)
-        return WindowSolver(model, self.options.mip_gap, self.options.time_limit_s)
+        return WindowSolver(model, self.options.mip_gap, self.options.time_limit_s,
+                            highs_options=self.options.highs_options)
 
 
 def _load() -> str:
@@ -95,6 +96,9 @@ def main() -> None:
                         help="start each MIP from the rounded LP relaxation (RollingOptions)")
     parser.add_argument("--skip-relaxed-year", action="store_true",
                         help="do not repeat the full run with the look-ahead relaxed")
+    parser.add_argument("--highs-defaults", action="store_true",
+                        help="HiGHS's own MIP options (RINS, RENS, restart on) instead of "
+                             "WINDOW_HIGHS_OPTIONS, for a before/after comparison")
     args = parser.parse_args()
 
     scenario = load_scenario(args.scenario)
@@ -107,6 +111,8 @@ def main() -> None:
                               bar=sys.stderr.isatty())
     options_full = replace(RollingOptions.from_scenario(scenario),
                            mip_start=args.mip_start)
+    if args.highs_defaults:
+        options_full = replace(options_full, highs_options=())
     cpu = time.process_time()
     run = schedule(inputs, capacities, days=args.days, options=options_full, progress=progress)
     cpu = time.process_time() - cpu
@@ -119,7 +125,8 @@ def main() -> None:
           f"({scenario.vpp.commit_h} h committed)")
     print(f"  wall {run.wall_seconds:.1f} s = {run.wall_seconds / days:.3f} s per simulated day "
           f"(target: 365 days < 120 s on the idle machine); CPU time {cpu:.1f} s (all threads); "
-          f"MIP start {'on' if args.mip_start else 'off'}")
+          f"MIP start {'on' if args.mip_start else 'off'}; HiGHS options "
+          f"{dict(options_full.highs_options) or 'HiGHS defaults'}")
     print(f"  solve time per window: median {q[0]:.3f} s, p90 {q[1]:.3f} s, "
           f"p99 {q[2]:.3f} s, max {q[3]:.3f} s; total {seconds.sum():.1f} s")
     print(f"  statuses: {w['status'].value_counts().to_dict()}, fallback windows "
@@ -138,8 +145,7 @@ def main() -> None:
     print(f"  ({_load()})")
     if not args.skip_relaxed_year:
         relaxed = schedule(inputs, capacities, days=args.days,
-                           options=replace(RollingOptions.from_scenario(scenario),
-                                           relax_lookahead=True))
+                           options=replace(options_full, relax_lookahead=True))
         rt = comparison_table(relaxed.dataset, reference, relaxed.inputs, relaxed.portfolio)
         print(f"  same with the look-ahead relaxed: wall {relaxed.wall_seconds:.1f} s "
               f"({run.wall_seconds / relaxed.wall_seconds:.2f}x faster); operating profit "

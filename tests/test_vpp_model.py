@@ -17,7 +17,13 @@ from nzv_energy.vpp.model import (
     read_schedule,
     set_window,
 )
-from nzv_energy.vpp.solve import PYOMO_TERMINATION, SolveStatus, WindowSolver, map_status
+from nzv_energy.vpp.solve import (
+    PYOMO_TERMINATION,
+    WINDOW_HIGHS_OPTIONS,
+    SolveStatus,
+    WindowSolver,
+    map_status,
+)
 from tests.conftest import lp_tol
 
 SITE_FIELDS = (
@@ -71,7 +77,7 @@ def make_window(
     portfolio: Portfolio,
     price: list[float] | np.ndarray,
     *,
-    wind_cf: float | np.ndarray = 0.0,
+    wind_cf: float | list[float] | np.ndarray = 0.0,
     demand: float | np.ndarray = 0.0,
     market: bool = True,
     hydrogen_value: float = 0.0,
@@ -101,6 +107,7 @@ def solve_window(
     set_window(model, portfolio, data, state)
     result = WindowSolver(model, mip_gap=gap).solve()
     assert result.status is SolveStatus.OPTIMAL, result
+    assert result.objective_eur is not None
     return read_schedule(model, portfolio, data), float(result.objective_eur)
 
 
@@ -240,6 +247,49 @@ def test_gas_unit_commitment_min_load_and_start_cost() -> None:
         assert sched["gas_on"][0].tolist() == on
         assert objective == pytest.approx(profit, rel=1e-9)
         assert sched["gas_backup_fuel_mw"][0] == pytest.approx(sched["gas_backup_mw"][0] / 0.5)
+
+
+def test_a_solve_without_parameter_push_still_sees_new_bounds() -> None:
+    # The gas case above with S = 5 (restart in hour 2, profit 7000).  Forcing the unit on
+    # in hour 2 through its bounds (what the polish does) and solving without a parameter
+    # push must give the forced schedule: one start, hour 2 at its 50 MW minimum,
+    # 2 x 4000 - 50 x 20 - 100 x 5 = 6500.  A new window (prices 100, 100, 100, pushed by
+    # the default solve, bounds released) runs all three hours: 3 x 4000 - 500 = 11500.
+    p = make_portfolio(gas_backup_mw=100, gas_min_load_fraction=0.5,
+                       gas_start_cost_eur_per_mw=5.0, grid_connection_mw=200)
+    model = build_model(p, 3)
+    state = SiteState.initial(p, 0.0, 0.0)
+    set_window(model, p, make_window(p, [100.0, 40.0, 100.0]), state)
+    solver = WindowSolver(model, mip_gap=1e-9)
+    assert solver.solve().objective_eur == pytest.approx(7000.0, rel=1e-9)
+    model.gas_on[0, 1].setlb(1.0)
+    forced = solver.solve(parameters_changed=False)
+    assert forced.objective_eur == pytest.approx(6500.0, rel=1e-9)
+    assert [model.gas_on[0, t].value for t in range(3)] == pytest.approx([1, 1, 1])
+    model.gas_on[0, 1].setlb(0.0)
+    set_window(model, p, make_window(p, [100.0, 100.0, 100.0]), state)
+    assert solver.solve().objective_eur == pytest.approx(11500.0, rel=1e-9)
+
+
+def test_window_solves_use_the_deterministic_highs_options() -> None:
+    # RINS, RENS and the root restart are off in every window solve (WINDOW_HIGHS_OPTIONS);
+    # highs_options=() leaves HiGHS's own defaults (all three on).
+    p = make_portfolio(gas_backup_mw=100, grid_connection_mw=200)
+    data = make_window(p, [100.0, 40.0])
+    seen = []
+    for options in (WINDOW_HIGHS_OPTIONS, ()):
+        model = build_model(p, 2)
+        set_window(model, p, data, SiteState.initial(p, 0.0, 0.0))
+        solver = WindowSolver(model, mip_gap=1e-9, highs_options=options)
+        solver.solve()
+        h = solver._highs()
+        seen.append({name: h.getOptionValue(name)[1] for name, _ in WINDOW_HIGHS_OPTIONS})
+    assert dict(WINDOW_HIGHS_OPTIONS) == {
+        "mip_heuristic_run_rins": False,
+        "mip_heuristic_run_rens": False,
+        "mip_allow_restart": False,
+    }
+    assert seen == [dict(WINDOW_HIGHS_OPTIONS), {name: True for name, _ in WINDOW_HIGHS_OPTIONS}]
 
 
 def test_unserved_hydrogen_penalty_vs_hard_obligation() -> None:

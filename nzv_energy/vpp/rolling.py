@@ -56,7 +56,7 @@ from nzv_energy.vpp.model import (
     set_window,
 )
 from nzv_energy.vpp.reserves import UNITS, ReserveSpec, block_prices
-from nzv_energy.vpp.solve import SolveResult, WindowSolver
+from nzv_energy.vpp.solve import WINDOW_HIGHS_OPTIONS, SolveResult, WindowSolver
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,10 @@ class RollingOptions:
     ``mip_max_nodes`` is the deterministic work limit per window solve
     (:data:`MIP_MAX_NODES`); ``time_limit_s`` the wall-clock safety net; ``mip_start``
     begins each MIP from the rounded LP relaxation (:class:`WindowSolver`; off by
-    default: no faster over a year, and not shown to be load-independent).
+    default: no faster over a year, and not shown to be load-independent);
+    ``highs_options`` are further HiGHS options of every solve
+    (:data:`~nzv_energy.vpp.solve.WINDOW_HIGHS_OPTIONS`; ``()`` = HiGHS's defaults).
+    The last three are not scenario keys.
     """
 
     horizon_h: int = 48
@@ -96,6 +99,7 @@ class RollingOptions:
     time_limit_s: float | None = 30.0
     mip_max_nodes: int | None = MIP_MAX_NODES
     mip_start: bool = False
+    highs_options: tuple[tuple[str, bool | int | float], ...] = WINDOW_HIGHS_OPTIONS
     forecast_error_std_fraction: float = 0.0
     seed: int = 0
     storage_value: str = "window_median_price"
@@ -305,6 +309,7 @@ class _Models:
             self._cache[n_hours] = WindowSolver(
                 model, self.options.mip_gap, self.options.time_limit_s,
                 mip_max_nodes=self.options.mip_max_nodes, mip_start=self.options.mip_start,
+                highs_options=self.options.highs_options,
             )
         return self._cache[n_hours]
 
@@ -354,7 +359,7 @@ def _solve(solver: WindowSolver, portfolio: Portfolio, data: WindowData) -> Solv
         )
         if not forbid_simultaneous_battery_use(solver.model, both):
             break
-        result = solver.solve()
+        result = solver.solve(parameters_changed=False)  # only battery modes changed
         total += result.solve_time_s
         nodes += result.mip_nodes
         iterations += result.simplex_iterations
@@ -362,7 +367,8 @@ def _solve(solver: WindowSolver, portfolio: Portfolio, data: WindowData) -> Solv
         return replace(result, solve_time_s=total, mip_nodes=nodes, simplex_iterations=iterations)
     fixed = fix_binaries(solver.model)
     try:
-        polished = solver.solve(start=False)  # every binary fixed: nothing to start from
+        # every binary fixed: nothing to start from; only bounds changed since the MIP
+        polished = solver.solve(start=False, parameters_changed=False)
     finally:
         release(fixed)
     total += polished.solve_time_s
@@ -370,7 +376,7 @@ def _solve(solver: WindowSolver, portfolio: Portfolio, data: WindowData) -> Solv
     iterations += polished.simplex_iterations
     if not polished.status.has_solution:  # the time limit can stop even this LP
         log.warning("polishing LP failed (%s); solving the MIP again", polished.termination)
-        result = solver.solve()
+        result = solver.solve(parameters_changed=False)
         return replace(
             result, solve_time_s=total + result.solve_time_s,
             mip_nodes=nodes + result.mip_nodes,

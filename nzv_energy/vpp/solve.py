@@ -42,6 +42,19 @@ SOLVER_NAME = "highs"
 #: An on/off variable above this in the LP relaxation is on in the start schedule.
 START_ON = 1e-6
 
+#: HiGHS options of every window solve beside the gap and the limits.  The sub-MIP
+#: heuristics RINS and RENS and the restart after the root node are off: in the hard
+#: windows of the sized default scenario they took most of the time (95 sub-MIPs and
+#: 21.6 of 25.5 s in one window) without closing the gap faster; without them the 12
+#: hardest windows took a third of the CPU time (30.7 vs 95.1 s), with schedules within
+#: ``mip_gap`` of the previous ones (``docs/PERFORMANCE.md``).  All three are
+#: deterministic choices.
+WINDOW_HIGHS_OPTIONS: tuple[tuple[str, bool | int | float], ...] = (
+    ("mip_heuristic_run_rins", False),
+    ("mip_heuristic_run_rens", False),
+    ("mip_allow_restart", False),
+)
+
 
 #: Pyomo's termination conditions in linopy's terms (every member of Pyomo's enum).
 PYOMO_TERMINATION: dict[TerminationCondition, Termination] = {
@@ -165,6 +178,9 @@ class WindowSolver:
     mip_start
         Hand HiGHS a start schedule for each MIP (:meth:`solve`); False (default) =
         HiGHS alone.
+    highs_options
+        Further HiGHS options as ``(name, value)`` pairs (default
+        :data:`WINDOW_HIGHS_OPTIONS`; ``()`` = HiGHS's defaults).
     """
 
     def __init__(
@@ -174,6 +190,7 @@ class WindowSolver:
         time_limit_s: float | None = None,
         mip_max_nodes: int | None = None,
         mip_start: bool = False,
+        highs_options: tuple[tuple[str, bool | int | float], ...] = WINDOW_HIGHS_OPTIONS,
     ) -> None:
         self.model = model
         self.mip_max_nodes = mip_max_nodes
@@ -192,6 +209,8 @@ class WindowSolver:
         cfg.solver_options["mip_feasibility_tolerance"] = 1e-9
         if mip_max_nodes is not None:
             cfg.solver_options["mip_max_nodes"] = int(mip_max_nodes)
+        for name, value in highs_options:
+            cfg.solver_options[name] = value
         # the model's structure never changes: only parameters and bounds are pushed.  The
         # objective checks stay at their defaults: per solve they compare two object
         # identities (pyomo.contrib.solver.common.persistent), nothing is rebuilt
@@ -204,7 +223,7 @@ class WindowSolver:
         auto.update_vars = True
         auto.update_parameters = True
 
-    def solve(self, start: bool = True) -> SolveResult:
+    def solve(self, start: bool = True, parameters_changed: bool = True) -> SolveResult:
         """Solve the model as its parameters stand; load the schedule when there is one.
 
         Parameters
@@ -212,6 +231,10 @@ class WindowSolver:
         start
             With :attr:`mip_start`, begin the MIP from a rounded schedule
             (:meth:`_start_schedule`); False = HiGHS alone (e.g. every binary fixed).
+        parameters_changed
+            False when no parameter changed since the last solve (only variable bounds
+            or domains did, e.g. the polish): Pyomo then skips re-evaluating every
+            parameter-dependent coefficient and bound (about 40 ms per solve).
 
         Raises
         ------
@@ -219,6 +242,8 @@ class WindowSolver:
             The solve was interrupted (Ctrl-C, or HiGHS reports an interrupt).
         """
         tick = time.perf_counter()
+        auto = self._solver.config.auto_updates
+        auto.update_parameters = parameters_changed
         try:
             if start and self.mip_start:
                 results = self._solve_from_start()
@@ -230,6 +255,8 @@ class WindowSolver:
             log.warning("HiGHS failed: %s", exc)
             return SolveResult(SolveStatus.ERROR, type(exc).__name__, None, None,
                                time.perf_counter() - tick)
+        finally:
+            auto.update_parameters = True
         status = map_status(results.termination_condition, results.solution_status)
         if status is SolveStatus.INTERRUPTED:
             # a cancelled window ends the run as Ctrl-C does (exit status 130, nothing written)
