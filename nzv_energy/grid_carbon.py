@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,10 @@ from nzv_energy.economics import HYDROGEN_LHV_KWH_PER_KG
 from nzv_energy.errors import InputDataError, ScenarioError
 from nzv_energy.profiles import read_hourly_csv
 from nzv_energy.technology import INPUTS_DIR
+
+if TYPE_CHECKING:
+    from nzv_energy.scenario import Scenario
+    from nzv_energy.system import SystemInputs
 
 __all__ = [
     "EMISSION_FACTORS_FILE",
@@ -297,3 +302,30 @@ def import_co2_t(
         return float("nan")
     ci = series.reindex(pd.DatetimeIndex(time)).to_numpy(np.float64)
     return float(np.sum(np.where(imp > 0, imp * ci, 0.0)) / 1000.0)
+
+
+#: Relative rounding a segment mean of hourly intensities may carry (fast mode).
+IMPORT_CARBON_ROUNDING = 1e-12
+
+
+def import_allowed_hours(scenario: Scenario, inputs: SystemInputs) -> np.ndarray | None:
+    """Boolean per snapshot: grid import allowed by the import carbon threshold.
+
+    The threshold is ``operation.import_carbon_threshold_g_per_kwh``; ``None``
+    without grid import or without a threshold (no hour is blocked).  A
+    snapshot whose grid intensity is above the threshold gets an import bound of
+    zero, as in the dispatch rules.  Fast mode's segments never mix hours on both
+    sides of the threshold (:mod:`nzv_energy.sizing.aggregation`), so a segment's
+    mean is on the side of each of its hours (up to the rounding of the mean).
+
+    Raises
+    ------
+    ScenarioError
+        An hour without a grid intensity.
+    """
+    threshold = scenario.operation.import_carbon_threshold_g_per_kwh
+    if threshold is None or not scenario.operation.grid_import:
+        return None
+    ci = intensity_on(inputs.grid_carbon_g_per_kwh, inputs.time,
+                      "operation.import_carbon_threshold_g_per_kwh")
+    return np.asarray(ci <= threshold * (1.0 + IMPORT_CARBON_ROUNDING))

@@ -33,13 +33,13 @@ import numpy as np
 import pandas as pd
 
 from nzv_energy.economics import HYDROGEN_LHV_KWH_PER_KG
+from nzv_energy.grid_carbon import import_allowed_hours
 from nzv_energy.sizing.extra import previous_snapshot
 from nzv_energy.sizing.network import (
     Bounds,
     SizingNetwork,
     cheap_hours,
     grid_carbon_t_per_mwh,
-    import_allowed_hours,
     storage_share_requirement_mwh,
 )
 

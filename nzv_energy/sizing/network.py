@@ -56,7 +56,7 @@ import pandas as pd
 import pypsa
 
 from nzv_energy.carriers import carrier_table
-from nzv_energy.grid_carbon import intensity_on
+from nzv_energy.grid_carbon import import_allowed_hours, intensity_on
 from nzv_energy.rfnbo import rfnbo_eligible_hours
 from nzv_energy.scenario import Capacity, CapacityRange, Scenario
 from nzv_energy.sizing.costs import TechnologyCosts, technology_costs
@@ -387,33 +387,6 @@ def grid_carbon_t_per_mwh(scenario: Scenario, inputs: SystemInputs) -> np.ndarra
     ):
         return None
     return intensity_on(inputs.grid_carbon_g_per_kwh, inputs.time, field) / 1000.0
-
-
-#: Relative rounding a segment mean of hourly intensities may carry (fast mode).
-IMPORT_CARBON_ROUNDING = 1e-12
-
-
-def import_allowed_hours(scenario: Scenario, inputs: SystemInputs) -> np.ndarray | None:
-    """Boolean per snapshot: grid import allowed by the import carbon threshold.
-
-    The threshold is ``operation.import_carbon_threshold_g_per_kwh``; ``None``
-    without grid import or without a threshold (no hour is blocked).  A
-    snapshot whose grid intensity is above the threshold gets an import bound of
-    zero, as in the dispatch rules.  Fast mode's segments never mix hours on both
-    sides of the threshold (:mod:`nzv_energy.sizing.aggregation`), so a segment's
-    mean is on the side of each of its hours (up to the rounding of the mean).
-
-    Raises
-    ------
-    ScenarioError
-        An hour without a grid intensity.
-    """
-    threshold = scenario.operation.import_carbon_threshold_g_per_kwh
-    if threshold is None or not scenario.operation.grid_import:
-        return None
-    ci = intensity_on(inputs.grid_carbon_g_per_kwh, inputs.time,
-                      "operation.import_carbon_threshold_g_per_kwh")
-    return np.asarray(ci <= threshold * (1.0 + IMPORT_CARBON_ROUNDING))
 
 
 def _grid_carbon_rule(plan: SizingNetwork) -> list[float] | None:

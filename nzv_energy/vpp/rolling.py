@@ -14,7 +14,7 @@ committed schedule balances on the real data.
 With ``operation.import_carbon_threshold_g_per_kwh`` set (and grid import on) no
 power at all is bought in hours whose grid intensity is above it
 (:attr:`HourlyInputs.import_allowed`, from
-:func:`nzv_energy.sizing.network.import_allowed_hours`, the sizing LPs' rule), as in
+:func:`nzv_energy.grid_carbon.import_allowed_hours`, the sizing LPs' rule), as in
 the rule-based dispatch.  The intensity is known, not forecast.
 
 A window that cannot be solved (infeasible, time limit without a schedule,

@@ -23,6 +23,7 @@ from nzv_energy.dispatch import dispatch_parameter_vector, simulate
 from nzv_energy.dispatch.parameters import DISPATCH_INDEX
 from nzv_energy.dispatch.simulate import grid_co2_array
 from nzv_energy.errors import ScenarioError
+from nzv_energy.grid_carbon import import_allowed_hours
 from nzv_energy.system import SiteCapacities, SystemInputs, fixed_capacities
 from nzv_energy.vpp.dataset import rfnbo_hydrogen, state_attr, to_dataset
 from nzv_energy.vpp.fallback import KernelFallback
@@ -110,14 +111,9 @@ def early_stops(windows: pd.DataFrame) -> list[dict[str, object]]:
 def import_allowed(inputs: SystemInputs) -> np.ndarray | None:
     """Hours grid power may be bought at all under the import carbon threshold, or None.
 
-    The sizing LPs' definition (:func:`nzv_energy.sizing.network.import_allowed_hours`):
+    The rules' and sizing LPs' definition (:func:`nzv_energy.grid_carbon.import_allowed_hours`):
     None without grid import or without ``operation.import_carbon_threshold_g_per_kwh``.
     """
-    op = inputs.scenario.operation
-    if op.import_carbon_threshold_g_per_kwh is None or not op.grid_import:
-        return None  # the sizing modules (and PyPSA) are loaded only when needed
-    from nzv_energy.sizing.network import import_allowed_hours
-
     return import_allowed_hours(inputs.scenario, inputs)
 
 
