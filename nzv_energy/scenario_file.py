@@ -80,6 +80,22 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _extends_target(path: Path, parent: str) -> Path | None:
+    """The file an ``extends:`` value names: a path relative to ``path``, else a shipped name.
+
+    A file next to the scenario wins over a shipped scenario of the same name, as for the
+    command line (:func:`resolve_scenario`).
+    """
+    candidate = (path.parent / parent).resolve()
+    if candidate.is_file():
+        return candidate
+    if "/" not in parent and "\\" not in parent and not parent.endswith((".yaml", ".yml")):
+        shipped = shipped_scenarios().get(parent.strip())
+        if shipped is not None:
+            return shipped.resolve()
+    return None
+
+
 def resolve_extends(
     path: Path, depth: int = 0, _chain: tuple[Path, ...] = ()
 ) -> dict[str, Any]:
@@ -93,10 +109,12 @@ def resolve_extends(
     if depth >= MAX_EXTENDS_DEPTH:
         raise ScenarioError(path, "extends", parent, f"at most {MAX_EXTENDS_DEPTH} levels")
     chain = (*_chain, Path(path).resolve())
-    parent_path = (path.parent / parent).resolve()
-    if not parent_path.is_file():
+    parent_path = _extends_target(path, parent)
+    if parent_path is None:
         raise ScenarioError(
-            path, "extends", parent, "a path (relative to this file) to an existing scenario file"
+            path, "extends", parent,
+            "a path (relative to this file) to an existing scenario file, or the name of a "
+            f"shipped scenario ({', '.join(shipped_scenarios())})",
         )
     if parent_path in chain:
         loop = " -> ".join(p.name for p in (*chain, parent_path))

@@ -35,8 +35,9 @@ SCENARIO_TEMPLATE = """\
 # 'nzv simulate' (fixed capacities only), 'nzv run' or 'nzv vpp'.
 name: __NAME__                     # letters, digits, _ . -; names the results folder
 description: One site with fixed capacities supplying hydrogen by pipeline.
-# extends: scenarios/lausitz_2030.yaml   # or start from another file (path relative to
-#                                        # this one) and override only the keys given here
+# extends: lausitz_2030                 # or start from a shipped scenario (by name) or another
+#                                        # file (path relative to this one) and override only
+#                                        # the keys given here
 
 weather:
   source: entsoe_de                # ENTSO-E capacity factors 2017-2020; dwd_try2010; or a CSV

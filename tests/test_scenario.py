@@ -55,6 +55,33 @@ def test_fixed_variant_extends_default_and_overrides_few_keys() -> None:
     assert fixed.sites["boxberg"].wind_mw == 1000
 
 
+def test_extends_takes_a_shipped_scenario_by_name(tmp_path) -> None:
+    # the command line takes shipped scenarios by name; so does extends: (docs/scenarios.md)
+    path = tmp_path / "mine.yaml"
+    path.write_text("extends: lausitz_2030\nname: mine\nsites: {boxberg: {wind_mw: 123}}\n")
+    mine = load_scenario(path)
+    base = load_scenario(SCENARIOS / "lausitz_2030.yaml")
+    assert mine.sites["boxberg"].wind_mw == 123
+    assert mine.sites["jaenschwalde"] == base.sites["jaenschwalde"]
+    assert mine.economics == base.economics
+
+
+def test_extends_prefers_a_file_next_to_the_scenario_over_a_shipped_name(tmp_path) -> None:
+    (tmp_path / "lausitz_2030").write_text(
+        (SCENARIOS / "single_site_quick.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    path = tmp_path / "mine.yaml"
+    path.write_text("extends: lausitz_2030\nname: mine\n")
+    assert list(load_scenario(path).sites) == ["boxberg"]
+
+
+def test_extends_with_an_unknown_name_lists_the_shipped_ones(tmp_path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("extends: lausitz_2031\nname: mine\n")
+    with pytest.raises(ScenarioError, match=r"extends.*lausitz_2031.*lausitz_2030"):
+        load_scenario(path)
+
+
 def test_cost_year_selects_cost_table_rows() -> None:
     s30 = load_scenario(SCENARIOS / "lausitz_2030.yaml")
     s40 = load_scenario(SCENARIOS / "lausitz_2040.yaml")
