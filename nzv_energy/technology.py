@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from nzv_energy.economics import HYDROGEN_LHV_KWH_PER_KG as HYDROGEN_LHV_KWH_PER_KG
 from nzv_energy.economics import annuity_factor as annuity_factor
 from nzv_energy.errors import InputDataError
+from nzv_energy.heat.costs import HEAT_TECHNOLOGIES
 
 INPUTS_DIR = Path(__file__).resolve().parent.parent / "inputs"
 COST_TABLE = INPUTS_DIR / "costs.csv"
@@ -239,7 +240,7 @@ def default_technology(cost_year: int, path: Path = COST_TABLE) -> dict[str, dic
         "pv": {"full_load_hours": DEFAULT_FULL_LOAD_HOURS["pv"]},
     }
     for tech, param, value, year, _src in _read_cost_table(path):
-        if year != cost_year:
+        if year != cost_year or tech in HEAT_TECHNOLOGIES:  # heat rows: nzv_energy.heat.costs
             continue
         key = (tech, param)
         if key not in _MAPPING:
