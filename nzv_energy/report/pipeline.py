@@ -15,6 +15,7 @@ import xarray as xr
 
 from nzv_energy.dispatch.kpis import LCOH_COMPONENTS, compute_kpis, site_kpis
 from nzv_energy.dispatch.simulate import simulate
+from nzv_energy.heat.kpis import has_heat, heat_run_outputs
 from nzv_energy.hydrogen_carbon import HourlyCarbon
 from nzv_energy.report.economics import lp_kpi_columns
 from nzv_energy.report.figures import draw_all
@@ -249,6 +250,11 @@ def run_scenario(
         _step(5, total, "drawing figures and writing the report")
         figures = draw_all(dispatch, kpis, caps, breakdown, tmp / "figures",
                            carbon=carbon_for_figures(sized_inputs, dispatch))
+        heat_section: list[str] = []
+        if has_heat(dispatch) and getattr(sized, "heat", None):
+            # district heat: heat_kpis.csv, heat figures, the report's heat section
+            heat_section = heat_run_outputs(dispatch, sized, kpis, tmp,
+                                            sized_inputs.grid_carbon_g_per_kwh)
         content = ReportContent(
             scenario=scenario,
             scenario_file=str(scenario_path),
@@ -263,6 +269,7 @@ def run_scenario(
             sizing_steps=verified.steps_frame() if verified is not None else None,
             created_utc=prov.get("created_utc", ""),
             package_versions=json.loads(prov["package_versions"]),
+            heat_section=heat_section,
         )
         markdown = render_markdown(content)
         (tmp / "report.md").write_text(markdown, encoding="utf-8")

@@ -43,6 +43,9 @@ class ReportContent:
     sizing_steps: pd.DataFrame | None = None
     created_utc: str = ""
     package_versions: dict[str, str] = field(default_factory=dict)
+    #: Markdown lines of the district-heat section (nzv_energy.heat.kpis.heat_report_section);
+    #: empty for a run without heat.
+    heat_section: list[str] = field(default_factory=list)
 
 
 def _sizing_steps_section(c: ReportContent) -> list[str]:
@@ -290,6 +293,7 @@ def render_markdown(c: ReportContent) -> str:
             markdown_table(lb, "{:,.2f}"),
             "",
         ]
+    parts += c.heat_section
     parts += ["## Figures", ""]
     for fig in c.figures:
         if fig.suffix == ".png":
