@@ -6,6 +6,8 @@ Prints, from one run on the shipped inputs of ``scenarios/lausitz_2030_fixed.yam
 * compile time: a cold compile in a fresh process with an empty numba cache, and the
   first call of this process (loads the ``cache=True`` machine code);
 * ns per site-hour of the full rule set with every hourly output written (one pass);
+* the same with the district heat rule on (every site with a heat network and heat
+  assets, ``heat_scenario``), side by side with the run without heat;
 * system-years per second of a 1,000-member ensemble (4 weather years x 250 capacity
   variants) on all cores, and on one core;
 * the ratio against the plain-Python reference of the same rules on the same inputs.
@@ -35,8 +37,11 @@ from nzv_energy.dispatch import (  # noqa: E402
     dispatch_parameter_vector,
     run_ensemble,
 )
+from nzv_energy.dispatch.heat import heat_arrays  # noqa: E402
 from nzv_energy.dispatch.simulate import hourly_arrays, simulate  # noqa: E402
+from nzv_energy.heat.assets import SiteHeat  # noqa: E402
 from nzv_energy.kernels import dispatch as kd  # noqa: E402
+from nzv_energy.kernels import heat as hk  # noqa: E402
 from nzv_energy.scenario_file import load_scenario  # noqa: E402
 from nzv_energy.system import build_inputs, fixed_capacities  # noqa: E402
 from tests.reference_dispatch import reference_simulate_year  # noqa: E402
@@ -66,6 +71,36 @@ ke.run_members_parallel(*args)
 t4 = time.perf_counter()
 print(f"{t2 - t1:.2f} {t3 - t2:.2f} {t4 - t3:.2f}")
 """
+
+
+#: District heat of the three plant sites for the heat case: the networks each site feeds
+#: (inputs/district_heat_networks.csv) and every kind of heat asset, fixed sizes.
+HEAT = {
+    "jaenschwalde": {
+        "networks": ["cottbus", "peitz"],
+        "chp": {"electric_mw": 60, "fuel": "hydrogen", "operation": "power_led"},
+        "waste_heat_recovery": {"mode": "booster_heat_pump", "booster_heat_pump_mw_th": 20},
+        "heat_pump": {"heat_mw_th": 35}, "electric_boiler": {"heat_mw_th": 30},
+        "thermal_storage": {"energy_mwh": 1000, "power_mw": 50},
+        "peak_gas_boiler": {"heat_mw_th": 120},
+    },
+    "schwarze_pumpe": {
+        "networks": ["spremberg", "hoyerswerda"],
+        "chp": {"electric_mw": 20},
+        "waste_heat_recovery": {"mode": "direct"},
+        "heat_pump": {"heat_mw_th": 20}, "electric_boiler": {"heat_mw_th": 10},
+        "thermal_storage": {"energy_mwh": 300, "power_mw": 20},
+        "peak_gas_boiler": {"heat_mw_th": 45},
+    },
+    "boxberg": {
+        "networks": ["weisswasser"],
+        "chp": {"electric_mw": 2.5},
+        "waste_heat_recovery": {"mode": "booster_heat_pump", "booster_heat_pump_mw_th": 8},
+        "heat_pump": {"heat_mw_th": 5}, "electric_boiler": {"heat_mw_th": 10},
+        "thermal_storage": {"energy_mwh": 300, "power_mw": 15},
+        "peak_gas_boiler": {"heat_mw_th": 25},
+    },
+}
 
 
 def best_of(fn, repeats: int) -> float:
@@ -129,6 +164,36 @@ def main() -> None:
     kernel_s = best_of(kernel, 30)
     print(f"full rule set, hourly outputs written: {kernel_s * 1e9 / site_hours:.1f} ns per "
           f"site-hour ({n_s} sites x {n_h} h = {kernel_s * 1e3:.2f} ms per system-year, one pass)")
+    # district heat on, side by side with the same pass without it (interleaved repeats)
+    # validated block by block: the network table spells the site "janschwalde", the
+    # scenarios "jaenschwalde" (the site check of heat_config_from_mapping would refuse)
+    blocks = {site: SiteHeat.model_validate(block) for site, block in HEAT.items()}
+    heated = scenario.model_copy(update={"heat": blocks})
+    heat = heat_arrays(heated, inputs.time, inputs.site_names)
+    assert heat is not None
+    heat_in = np.ascontiguousarray(heat.heat_in[a:b])
+    h_state = np.zeros((n_s, kd.N_HEAT_STATE))
+    h_out = np.zeros((hk.N_HEAT_OUT, n_h, n_s))
+    h_sums = np.zeros((n_s, hk.N_HEAT_OUT))
+    h_tot = np.zeros((n_s, kd.N_HEAT_TOT))
+
+    def kernel_heat() -> None:
+        kd.simulate_year_heat(*hourly, cap, par, out, sys_out, sums, sys_sums, st0, st1, True,
+                              heat_in, heat.cap, heat.par, heat.site, h_state, h_out, h_sums,
+                              h_tot)
+
+    kernel_heat()
+    plain, with_heat = [], []
+    for _ in range(15):
+        plain.append(best_of(kernel, 2))
+        with_heat.append(best_of(kernel_heat, 2))
+    plain_ns = min(plain) * 1e9 / site_hours
+    heat_ns = min(with_heat) * 1e9 / site_hours
+    print(f"district heat: without {plain_ns:.1f} ns, with {heat_ns:.1f} ns per site-hour "
+          f"(+{heat_ns - plain_ns:.1f} ns, x{heat_ns / plain_ns:.2f}; heat served "
+          f"{h_sums[:, hk.HO_HEAT_DEMAND_MW].sum() - h_sums[:, hk.HO_UNSERVED_HEAT_MW].sum():,.0f}"
+          f" of {h_sums[:, hk.HO_HEAT_DEMAND_MW].sum():,.0f} MWh_th)")
+
     one_year = inputs.select_year(2019)
     wrapper_s = best_of(lambda: simulate(one_year, caps, dispatch_params=par), 5)
     print(f"simulate() incl. checks and xarray dataset: {wrapper_s * 1e3:.1f} ms per system-year")

@@ -32,6 +32,26 @@ sums : (n_s, N_SUM)
     Per-site totals over the pass, columns ``K_*`` (MWh, EUR, counts).
 sys_sums : (N_SYS_SUM,)
     System totals, entries ``Z_*``.
+
+District heat (optional; ``n_hs`` = ``n_s`` with heat, 0 without: then the heat rule
+is one untaken branch per site-hour and these arrays are empty)
+----------------------------------------------------------------------------------
+heat_in : (n_h, N_HEAT_IN, n_hs)
+    Hourly heat demand and heat-pump COPs of each site, entries ``HI_*``.
+heat_cap : (n_hs, N_HEAT_CAP); heat_par : (n_hs, N_HEAT_PAR)
+    Heat capacities ``HC_*`` and rule parameters ``HP_*`` of :mod:`.heat` per site.
+heat_site : (n_hs, N_HEAT_SITE)
+    Per-site heat settings the dispatch needs, entries ``HS_*``.
+heat_state : (n_hs, N_HEAT_STATE)
+    Thermal store level (carried from hour to hour) and its value at the start of the
+    reported pass, entries ``HL_*``.
+heat_out : (N_HEAT_OUT, n_h, n_hs) or (N_HEAT_OUT, 0, n_hs)
+    Hourly heat results, rows ``HO_*`` of :mod:`.heat` (written only when ``write``).
+heat_sums : (n_hs, N_HEAT_OUT)
+    Sum over the pass of each ``HO_*`` row (MWh); column ``HO_STORAGE_MWH`` holds
+    the store level at the end of the pass instead.
+heat_tot : (n_hs, N_HEAT_TOT)
+    Heat totals an hourly sum does not give directly, entries ``HT_*``.
 """
 
 from __future__ import annotations
@@ -39,6 +59,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .heat import HC_STORAGE_MWH as _HC_STORAGE_MWH
+from .heat import HO_BOOSTER_ELECTRICITY_MW as _HO_BOOSTER_EL_MW
+from .heat import HO_CHP_ELECTRIC_MW as _HO_CHP_ELECTRIC_MW
+from .heat import HO_CHP_FUEL_MW as _HO_CHP_FUEL_MW
+from .heat import HO_ELECTRIC_BOILER_ELECTRICITY_MW as _HO_EB_EL_MW
+from .heat import HO_ELECTRICITY_FROM_SURPLUS_MW as _HO_FROM_SURPLUS_MW
+from .heat import HO_ELECTRICITY_IMPORT_MW as _HO_IMPORT_MW
+from .heat import HO_GAS_BOILER_FUEL_MW as _HO_GAS_BOILER_FUEL_MW
+from .heat import HO_HEAT_PUMP_ELECTRICITY_MW as _HO_HP_EL_MW
+from .heat import HO_STORAGE_MWH as _HO_STORAGE_MWH
+from .heat import N_HEAT_OUT, heat_step
 from .layout import check_indices
 
 # --- capacity columns (order of nzv_energy.system.SiteCapacities) ---------------------------
@@ -172,6 +203,29 @@ M_UNMATCHED_ELECTRICITY_MWH = 1
 M_UNMATCHED_HYDROGEN_MWH = 2
 N_MONTH_ACC = 3
 N_MONTHS = 12
+
+# --- district heat: hourly inputs (middle axis of ``heat_in``) ---------------------------------
+HI_HEAT_DEMAND_MW = 0
+HI_COP_HEAT_PUMP = 1
+HI_COP_WASTE_HEAT = 2
+N_HEAT_IN = 3
+
+# --- district heat: per-site settings (columns of ``heat_site``) -------------------------------
+HS_CHP_HYDROGEN_FUEL = 0
+HS_INITIAL_STORAGE_FRACTION = 1
+N_HEAT_SITE = 2
+
+# --- district heat: thermal store state (columns of ``heat_state``) ----------------------------
+HL_LEVEL_MWH = 0
+HL_START_MWH = 1
+N_HEAT_STATE = 2
+
+# --- district heat: totals (columns of ``heat_tot``) -------------------------------------------
+HT_NATURAL_GAS_MWH = 0
+HT_HYDROGEN_FUEL_MWH = 1
+HT_GRID_IMPORT_CO2_T = 2
+HT_ELECTRICITY_MWH = 3
+N_HEAT_TOT = 4
 
 # every index above is checked against the layout tables (names, units, bounds) at import
 check_indices(globals())
@@ -369,6 +423,108 @@ def firm_top_up(
 
 
 @njit(cache=True, nogil=True)
+def heat_rule(
+    s: int,
+    t: int,
+    p: float,
+    grid_ok: bool,
+    grid_mw: float,
+    electrolysis_mw: float,
+    export: float,
+    curtail: float,
+    imp: float,
+    grid_ely: float,
+    unserved: float,
+    h2_charge: float,
+    level: float,
+    heat_in: np.ndarray,
+    heat_cap: np.ndarray,
+    heat_par: np.ndarray,
+    heat_site: np.ndarray,
+    heat_state: np.ndarray,
+    heat_out: np.ndarray,
+    heat_sums: np.ndarray,
+    heat_tot: np.ndarray,
+    hrow: np.ndarray,
+    write: bool,
+) -> tuple[float, float, float, float, float, float, float, float]:
+    """Rule 9: site ``s``'s district heat in hour ``t``, after its electricity and hydrogen.
+
+    Runs :func:`~nzv_energy.kernels.heat.heat_step` on the site's surplus
+    (``export + curtail``), import room (``grid_ok``: policy and carbon rule of the
+    hour) and CHP outlet (unserved load, imports other than the electrolyser's, then
+    the export room unless the electrolyser imports), and settles the electricity:
+    power for heat comes out of curtailment, then export; heat imports add to the
+    imports; CHP power serves the unserved load, then those imports, then export. A
+    hydrogen CHP burns this hour's store charge, then the store.  Updates the heat
+    state, totals and (``write``) hourly rows.
+
+    Returns
+    -------
+    tuple
+        ``export, curtail, imp, unserved, h2_charge, level`` after the rule, the
+        electricity the heat used (MW) and the hydrogen taken out of the store (MW_H2).
+    """
+    h2_chp = heat_site[s, HS_CHP_HYDROGEN_FUEL] > 0.5
+    imp_room = grid_mw - imp if grid_ok else 0.0
+    if imp_room < 0.0:
+        imp_room = 0.0
+    outlet = unserved + (imp - grid_ely)
+    if grid_ely <= 0.0 and grid_mw > export:
+        outlet += grid_mw - export
+    heat_state[s, HL_LEVEL_MWH] = heat_step(
+        heat_in[t, HI_HEAT_DEMAND_MW, s], electrolysis_mw, export + curtail, grid_ok, imp_room,
+        p, heat_in[t, HI_COP_HEAT_PUMP, s], heat_in[t, HI_COP_WASTE_HEAT, s],
+        level if h2_chp else np.inf, outlet, heat_state[s, HL_LEVEL_MWH], heat_cap[s],
+        heat_par[s], hrow,
+    )
+    x = hrow[_HO_FROM_SURPLUS_MW]
+    if x > 0.0:
+        y = x if x < curtail else curtail
+        curtail -= y
+        export -= x - y
+        if export < 0.0:
+            export = 0.0
+    imp += hrow[_HO_IMPORT_MW]
+    x = hrow[_HO_CHP_ELECTRIC_MW]
+    if x > 0.0:
+        y = x if x < unserved else unserved
+        unserved -= y
+        x -= y
+        y = imp - grid_ely
+        if y > x:
+            y = x
+        if y > 0.0:
+            imp -= y
+            x -= y
+        if x > 0.0:
+            export += x
+    x = hrow[_HO_CHP_FUEL_MW]
+    from_store = 0.0
+    if h2_chp:
+        if x > 0.0:
+            y = x if x < h2_charge else h2_charge
+            h2_charge -= y
+            from_store = x - y
+            level -= x
+            if level < 0.0:
+                level = 0.0
+        heat_tot[s, HT_HYDROGEN_FUEL_MWH] += x
+        heat_tot[s, HT_NATURAL_GAS_MWH] += hrow[_HO_GAS_BOILER_FUEL_MW]
+    else:
+        heat_tot[s, HT_NATURAL_GAS_MWH] += x + hrow[_HO_GAS_BOILER_FUEL_MW]
+    heat_el = hrow[_HO_BOOSTER_EL_MW] + hrow[_HO_HP_EL_MW] + hrow[_HO_EB_EL_MW]
+    heat_tot[s, HT_ELECTRICITY_MWH] += heat_el
+    for k in range(N_HEAT_OUT):
+        heat_sums[s, k] += hrow[k]
+    heat_sums[s, _HO_STORAGE_MWH] = heat_state[s, HL_LEVEL_MWH]
+    if write:
+        for k in range(N_HEAT_OUT):
+            heat_out[k, t, s] = hrow[k]
+    return export, curtail, imp, unserved, h2_charge, level, heat_el, from_store
+
+
+@njit(cache=True, nogil=True)
 def dispatch_pass(
     wind_cf: np.ndarray,
     pv_cf: np.ndarray,
@@ -386,13 +542,22 @@ def dispatch_pass(
     month_acc: np.ndarray,
     unmatched: np.ndarray,
     write: bool,
+    heat_in: np.ndarray,
+    heat_cap: np.ndarray,
+    heat_par: np.ndarray,
+    heat_site: np.ndarray,
+    heat_state: np.ndarray,
+    heat_out: np.ndarray,
+    heat_sums: np.ndarray,
+    heat_tot: np.ndarray,
 ) -> None:
     """Run the dispatch rules over all hours once, starting from ``state``.
 
-    ``sums``, ``sys_sums`` and ``month_acc`` are added to (the caller zeroes them).
-    ``unmatched`` (n_h, n_s) receives each hour's hydrogen not matched hourly
-    when ``write`` is true and monthly matching is on; otherwise it may have
-    zero rows.
+    ``sums``, ``sys_sums``, ``month_acc``, ``heat_sums`` and ``heat_tot`` are added
+    to (the caller zeroes them).  ``unmatched`` (n_h, n_s) receives each hour's
+    hydrogen not matched hourly when ``write`` is true and monthly matching is on;
+    otherwise it may have zero rows.  The district heat rule runs when ``heat_cap``
+    has rows (one per site), after each site's electricity and hydrogen rules.
     """
     n_h = wind_cf.shape[0]
     n_s = wind_cf.shape[1]
@@ -447,6 +612,9 @@ def dispatch_pass(
     f_import = np.zeros(n_firm)
     f_gas = np.zeros(n_firm)
     f_h2_charge = np.zeros(n_firm)
+    heat_on = heat_cap.shape[0] > 0
+    heat_write = write and heat_on
+    hrow = np.zeros(N_HEAT_OUT if heat_on else 0)
 
     for t in range(n_h):
         p = price[t] * price_scale
@@ -636,6 +804,20 @@ def dispatch_pass(
             flow[s] = f
             h2_discharge[s] = fuel_store
 
+            # rule 9: district heat of the site (docs/dispatch.md, docs/district_heat.md)
+            heat_el = 0.0
+            if heat_on:
+                (export, curtail, imp, unserved, h2_charge, level, heat_el,
+                 from_store) = heat_rule(
+                    s, t, p, grid_ok, grid_mw, p_el if on else 0.0, export, curtail, imp,
+                    grid_ely, unserved, h2_charge, level, heat_in, heat_cap, heat_par,
+                    heat_site, heat_state, heat_out, heat_sums, heat_tot, hrow, heat_write,
+                )
+                h2_discharge[s] += from_store
+                standby_short = unserved if unserved < standby else standby
+                standby_served = standby - standby_short
+                load_served = load - (unserved - standby_short)
+
             # RFNBO (Delegated Regulation (EU) 2023/1184): renewable share of electrolyser input
             rfnbo_h2 = 0.0
             if on:
@@ -698,8 +880,10 @@ def dispatch_pass(
             natural_gas = fuel - h2_fuel
             if imp > 0.0 or natural_gas > 0.0:
                 imp_co2 = imp * ci * 0.001 if imp > 0.0 else 0.0
-                use = ely_in + load_served
+                use = ely_in + load_served + heat_el
                 share = ely_in / use if use > 0.0 else 0.0
+                if heat_on and heat_el > 0.0:
+                    heat_tot[s, HT_GRID_IMPORT_CO2_T] += imp_co2 * heat_el / use
                 sums[s, K_GRID_IMPORT_CO2_T] += imp_co2
                 sums[s, K_ELECTROLYSIS_GRID_IMPORT_CO2_T] += imp_co2 * share
                 sums[s, K_ELECTROLYSIS_NATURAL_GAS_MWH] += natural_gas * share
@@ -822,12 +1006,49 @@ def simulate_year(
     end_state: np.ndarray,
     write: bool,
 ) -> None:
+    """:func:`simulate_year_heat` without district heat (empty heat arrays)."""
+    no_heat = np.zeros((0, 0))
+    simulate_year_heat(
+        wind_cf, pv_cf, price, demand, grid_co2, month, cap, par, out, sys_out, sums,
+        sys_sums, start_state, end_state, write, np.zeros((0, N_HEAT_IN, 0)), no_heat,
+        no_heat, no_heat, no_heat, np.zeros((N_HEAT_OUT, 0, 0)), no_heat, no_heat,
+    )
+
+
+@njit(cache=True, nogil=True)
+def simulate_year_heat(
+    wind_cf: np.ndarray,
+    pv_cf: np.ndarray,
+    price: np.ndarray,
+    demand: np.ndarray,
+    grid_co2: np.ndarray,
+    month: np.ndarray,
+    cap: np.ndarray,
+    par: np.ndarray,
+    out: np.ndarray,
+    sys_out: np.ndarray,
+    sums: np.ndarray,
+    sys_sums: np.ndarray,
+    start_state: np.ndarray,
+    end_state: np.ndarray,
+    write: bool,
+    heat_in: np.ndarray,
+    heat_cap: np.ndarray,
+    heat_par: np.ndarray,
+    heat_site: np.ndarray,
+    heat_state: np.ndarray,
+    heat_out: np.ndarray,
+    heat_sums: np.ndarray,
+    heat_tot: np.ndarray,
+) -> None:
     """One weather year from the scenario's initial state, or cyclic (two passes).
 
     With ``par[P_CYCLIC]`` the year runs once without output to reach its end
     state, then again from that state; only the second pass is reported.
     ``start_state`` receives the state the reported pass starts from,
-    ``end_state`` the state after it.  ``sums`` and ``sys_sums`` are overwritten.
+    ``end_state`` the state after it.  ``sums`` and ``sys_sums`` are overwritten,
+    and so are the heat arrays (empty without heat): ``heat_state`` ends with the
+    store level after the reported pass and the level it started from.
     """
     n_h = wind_cf.shape[0]
     n_s = wind_cf.shape[1]
@@ -836,12 +1057,18 @@ def simulate_year(
     monthly = par[P_RFNBO_MONTHLY] > 0.5
     unmatched = np.empty((n_h if (write and monthly) else 0, n_s))
     month_acc = np.zeros((n_s, N_MONTHS, N_MONTH_ACC))
+    n_hs = heat_cap.shape[0]
+    for s in range(n_hs):
+        heat_state[s, HL_LEVEL_MWH] = (
+            heat_site[s, HS_INITIAL_STORAGE_FRACTION] * heat_cap[s, _HC_STORAGE_MWH]
+        )
     if par[P_CYCLIC] > 0.5:
         dispatch_pass(
             wind_cf, pv_cf, price, demand, grid_co2, month, cap, par, state, out, sys_out,
             # ``write and False``: a plain bool, so that numba compiles one dispatch_pass
             # (a literal False would compile a second specialisation)
-            sums, sys_sums, month_acc, unmatched, write and False,
+            sums, sys_sums, month_acc, unmatched, write and False, heat_in, heat_cap, heat_par,
+            heat_site, heat_state, heat_out, heat_sums, heat_tot,
         )
         for s in range(n_s):
             state[s, S_STACK_HOURS] = par[P_INITIAL_STACK_HOURS]
@@ -855,9 +1082,16 @@ def simulate_year(
             start_state[s, k] = state[s, k]
     for k in range(N_SYS_SUM):
         sys_sums[k] = 0.0
+    for s in range(n_hs):
+        heat_state[s, HL_START_MWH] = heat_state[s, HL_LEVEL_MWH]
+        for k in range(N_HEAT_OUT):
+            heat_sums[s, k] = 0.0
+        for k in range(N_HEAT_TOT):
+            heat_tot[s, k] = 0.0
     dispatch_pass(
         wind_cf, pv_cf, price, demand, grid_co2, month, cap, par, state, out, sys_out,
-        sums, sys_sums, month_acc, unmatched, write,
+        sums, sys_sums, month_acc, unmatched, write, heat_in, heat_cap, heat_par, heat_site,
+        heat_state, heat_out, heat_sums, heat_tot,
     )
     for s in range(n_s):
         for k in range(N_STATE):

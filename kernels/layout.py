@@ -6,7 +6,9 @@ inputs, the values the kernels can run with - in the spirit of PyPSA's
 ``component_attrs`` tables.  Everything else is generated from these tables:
 
 * the index constants ``C_*``, ``P_*``, ``S_*``, ``O_*``, ``Y_*``, ``K_*``, ``Z_*``
-  of :mod:`nzv_energy.kernels.dispatch` are checked against them when it is
+  and the district-heat ``HI_*``, ``HS_*``, ``HL_*``, ``HT_*`` (the heat step's own
+  ``HC_*``, ``HP_*``, ``HO_*`` are in :mod:`nzv_energy.kernels.heat`) of
+  :mod:`nzv_energy.kernels.dispatch` are checked against them when it is
   imported (:func:`check_indices`): position ``i`` of a table is the constant
   ``<prefix>_<NAME>`` and the count is ``N_<...>``;
 * the name tuples, the parameter and capacity vector builders and the checks
@@ -230,6 +232,36 @@ SYSTEM_SUMS: tuple[Entry, ...] = (
     Entry("firm_hours_short", "derived: hours with firm_shortfall_mw > 0", "h"),
 )
 
+#: District heat, hourly inputs ``HI_*`` (middle axis of ``heat_in``), per site and hour.
+HEAT_INPUTS: tuple[Entry, ...] = (
+    Entry("heat_demand_mw", "derived: heat.<site>.networks (nzv_energy.heat.inputs)", "MW_th",
+          0.0, INF),
+    Entry("cop_heat_pump", "derived: heat.<site>.heat_pump (nzv_energy.heat.cop)", "1", 1.0, INF),
+    Entry("cop_waste_heat", "derived: heat.<site>.waste_heat_recovery (nzv_energy.heat.cop)",
+          "1", 1.0, INF, True),
+)
+
+#: District heat, per-site settings ``HS_*`` (columns of ``heat_site``).
+HEAT_SITE: tuple[Entry, ...] = (
+    _flag("chp_hydrogen_fuel", "heat.<site>.chp.fuel == 'hydrogen'"),
+    _fraction("initial_storage_fraction", "heat.<site>.thermal_storage.initial_fraction"),
+)
+
+#: District heat, thermal store state ``HL_*`` (columns of ``heat_state``).
+HEAT_STATE: tuple[Entry, ...] = (
+    Entry("level_mwh", "thermal_storage_mwh", "MWh_th", 0.0, INF),
+    Entry("start_mwh", "derived: level at the start of the reported pass", "MWh_th", 0.0, INF),
+)
+
+#: District heat, per-site totals ``HT_*`` (columns of ``heat_tot``).
+HEAT_TOTALS: tuple[Entry, ...] = (
+    Entry("natural_gas_mwh", "derived: CHP fuel (natural gas) + peak gas boiler fuel", "MWh_th"),
+    Entry("hydrogen_fuel_mwh", "derived: CHP fuel (hydrogen)", "MWh_H2"),
+    Entry("grid_import_co2_t",
+          "derived: grid import emissions x heat's share of the site's use", "t CO2e"),
+    Entry("electricity_mwh", "derived: booster, heat pump and electric boiler power", "MWh"),
+)
+
 #: Each table with the prefix of its index constants and the name of its count.
 TABLES: dict[str, tuple[tuple[Entry, ...], str]] = {
     "C": (CAPACITIES, "N_CAP"),
@@ -239,6 +271,10 @@ TABLES: dict[str, tuple[tuple[Entry, ...], str]] = {
     "Y": (SYSTEM_OUTPUTS, "N_SYS_OUT"),
     "K": (SITE_SUMS, "N_SUM"),
     "Z": (SYSTEM_SUMS, "N_SYS_SUM"),
+    "HI": (HEAT_INPUTS, "N_HEAT_IN"),
+    "HS": (HEAT_SITE, "N_HEAT_SITE"),
+    "HL": (HEAT_STATE, "N_HEAT_STATE"),
+    "HT": (HEAT_TOTALS, "N_HEAT_TOT"),
 }
 
 

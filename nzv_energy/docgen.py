@@ -12,6 +12,15 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from nzv_energy.heat.assets import (
+    Chp,
+    ElectricBoiler,
+    HeatPump,
+    PeakGasBoiler,
+    SiteHeat,
+    ThermalStorage,
+    WasteHeatRecovery,
+)
 from nzv_energy.scenario import (
     Economics,
     ElectricityPrice,
@@ -50,6 +59,13 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("vpp", Vpp),
     ("vpp.reserves", VppReserves),
     ("security", Security),
+    ("heat.<site> (optional; validate and simulate only so far)", SiteHeat),
+    ("heat.<site>.chp", Chp),
+    ("heat.<site>.waste_heat_recovery", WasteHeatRecovery),
+    ("heat.<site>.heat_pump", HeatPump),
+    ("heat.<site>.electric_boiler", ElectricBoiler),
+    ("heat.<site>.thermal_storage", ThermalStorage),
+    ("heat.<site>.peak_gas_boiler", PeakGasBoiler),
 ]
 
 TECH_SECTIONS: list[tuple[str, type[BaseModel]]] = [
@@ -65,7 +81,8 @@ TECH_SECTIONS: list[tuple[str, type[BaseModel]]] = [
 
 def _type_name(ann: Any) -> str:
     text = getattr(ann, "__name__", None) or str(ann)
-    return text.replace("typing.", "").replace("nzv_energy.scenario.", "").replace("|", "or")
+    return (text.replace("typing.", "").replace("nzv_energy.scenario.", "")
+            .replace("nzv_energy.heat.assets.", "").replace("|", "or"))
 
 
 def _bounds(field: Any) -> str:
@@ -217,7 +234,9 @@ def render() -> str:
         "Top level: `name` (required; letters, digits, `_.-`), `description`, `weather`,",
         "`economics`, `sites` (required, one or more), `hydrogen` (required: `demand`,",
         "`storage_mwh` per site, `initial_storage_fraction`), `operation`, `optimisation`,",
-        "`vpp`, `technology`.",
+        "`vpp`, `technology`, `heat` (optional: district heat per plant site,",
+        "docs/district_heat.md; `validate` and `simulate` only so far, the other commands",
+        "refuse a scenario with it).",
         "",
     ]
     for title, model in SECTIONS:

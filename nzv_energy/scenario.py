@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import math
 import zoneinfo
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nzv_energy.technology import TechnologyParameters
+
+if TYPE_CHECKING:
+    from nzv_energy.heat.assets import SiteHeat
 
 #: Largest capacity accepted for one site and technology (a sanity bound), MW.
 MAX_POWER_MW = 50_000.0
@@ -592,6 +595,11 @@ class Scenario(_Frozen):
     vpp: Vpp = Vpp()
     security: Security = Security()
     technology: TechnologyParameters
+    heat: dict[str, SiteHeat] | None = Field(
+        default=None,
+        description="District heat per plant site (`heat: {<site>: {...}}`, "
+        "docs/district_heat.md); validate and simulate only so far",
+    )
 
     @property
     def site_names(self) -> tuple[str, ...]:
@@ -640,3 +648,8 @@ def pipeline_lengths_km(scenario: Scenario) -> dict[str, float]:
     return {
         name: route * distance_km(site.location, demand) for name, site in scenario.sites.items()
     }
+
+
+# The heat models use the capacity types above: nzv_energy.heat.assets defines SiteHeat and
+# completes Scenario (model_rebuild) when it is imported, whichever module comes first.
+import nzv_energy.heat.assets  # noqa: E402,F401

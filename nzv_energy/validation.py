@@ -65,8 +65,10 @@ def _parent_model(loc: tuple[Any, ...]) -> type[BaseModel] | None:
             return None
         ann = field.annotation
         origin = getattr(ann, "__origin__", None)
-        if origin is dict:
-            i += 1  # skip the dict key (e.g. site name)
+        if origin is dict or any(
+            getattr(a, "__origin__", None) is dict for a in getattr(ann, "__args__", ()) or ()
+        ):
+            i += 1  # skip the dict key (e.g. site name; also of an optional dict)
         current = _unwrap_model(ann)
         i += 1
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
@@ -267,6 +269,19 @@ def check_csv_weather_options(scenario: Scenario, file: str | Path | None) -> No
                 )
 
 
+def check_heat(scenario: Scenario, file: str | Path | None) -> None:
+    """The ``heat:`` block names sites of the scenario and networks fed from them."""
+    if scenario.heat is None:
+        return
+    from nzv_energy.heat.assets import heat_config_from_mapping
+
+    heat_config_from_mapping(
+        {site: block.model_dump(exclude_unset=True) for site, block in scenario.heat.items()},
+        file,
+        scenario.site_names,
+    )
+
+
 ALL_CHECKS = (
     check_site_names,
     check_hydrogen_sites,
@@ -275,6 +290,7 @@ ALL_CHECKS = (
     check_vpp,
     check_price_years,
     check_csv_weather_options,
+    check_heat,
 )
 
 

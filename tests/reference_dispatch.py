@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tests.reference_heat import Caps, Hour, Pars, Result, reference_step
+
 SITE_VARIABLES = (
     "wind_mw",
     "pv_mw",
@@ -50,6 +52,77 @@ class SiteState:
 
 
 @dataclass
+class SiteHeatRef:
+    """District heat of one site for the reference: assets, rules, hourly inputs.
+
+    ``demand``, ``cop`` and ``cop_waste`` are per hour; ``hydrogen_chp`` says the CHP
+    burns the site's hydrogen; ``initial_fraction`` is the store's start level.
+    """
+
+    caps: Caps
+    pars: Pars
+    demand: Sequence[float]
+    cop: Sequence[float]
+    cop_waste: Sequence[float]
+    hydrogen_chp: bool = False
+    initial_fraction: float = 0.0
+    level: float = 0.0
+
+
+def heat_hour(
+    heat: SiteHeatRef,
+    t: int,
+    power: float,
+    flows: dict[str, float],
+    grid_mw: float,
+    grid_clean: bool,
+    price: float,
+    stored_h2: float,
+) -> Result:
+    """Rule 9 for one site-hour: run the heat rules and settle their electricity.
+
+    ``flows`` (export, curtail, imported, grid_ely, unserved, stored, from_storage) is
+    updated: power for heat comes out of curtailment, then export; heat imports add to
+    the imports; CHP power serves the unserved load, then the imports that are not the
+    electrolyser's, then goes to export; a hydrogen CHP burns this hour's store charge,
+    then the store (``stored_h2`` is the store level after rule 6).
+    """
+    outlet = flows["unserved"] + flows["imported"] - flows["grid_ely"]
+    if flows["grid_ely"] <= 0 and grid_mw > flows["export"]:
+        outlet += grid_mw - flows["export"]
+    hour = Hour(
+        demand=heat.demand[t],
+        ely=power,
+        surplus=flows["export"] + flows["curtail"],
+        import_ok=grid_clean,
+        import_room=max(grid_mw - flows["imported"], 0.0) if grid_clean else 0.0,
+        price=price,
+        cop=heat.cop[t],
+        cop_waste=heat.cop_waste[t],
+        fuel_limit=stored_h2 if heat.hydrogen_chp else math.inf,
+        outlet=outlet,
+    )
+    r = reference_step(hour, heat.level, heat.caps, heat.pars)
+    heat.level = r.level
+    from_curtail = min(r.from_surplus, flows["curtail"])
+    flows["curtail"] -= from_curtail
+    flows["export"] = max(flows["export"] - (r.from_surplus - from_curtail), 0.0)
+    flows["imported"] += r.imported
+    chp = r.chp_el
+    to_load = min(chp, flows["unserved"])
+    flows["unserved"] -= to_load
+    chp -= to_load
+    to_imports = max(min(chp, flows["imported"] - flows["grid_ely"]), 0.0)
+    flows["imported"] -= to_imports
+    flows["export"] += chp - to_imports
+    if heat.hydrogen_chp:
+        from_charge = min(r.chp_fuel, flows["stored"])
+        flows["stored"] -= from_charge
+        flows["from_storage"] += r.chp_fuel - from_charge
+    return r
+
+
+@dataclass
 class Counters:
     """Per-site counts over a pass."""
 
@@ -70,6 +143,8 @@ class ReferenceResult:
     firm_delivery_mw: list[float] = field(default_factory=list)
     firm_shortfall_mw: list[float] = field(default_factory=list)
     start_state: list[SiteState] = field(default_factory=list)
+    #: District heat: each hour's heat result per site ([hour][site]), when heat is on.
+    heat: list[list[Result]] = field(default_factory=list)
 
     def array(self, name: str) -> np.ndarray:
         """One site variable as an array (hours, sites)."""
@@ -200,8 +275,12 @@ def run_pass(
     caps: Sequence[Mapping[str, float]],
     p: Mapping[str, float],
     states: list[SiteState],
+    heat: Sequence[SiteHeatRef] | None = None,
 ) -> ReferenceResult:
-    """All hours once from ``states`` (modified); ``grid_co2`` in g CO2e/kWh."""
+    """All hours once from ``states`` (modified); ``grid_co2`` in g CO2e/kWh.
+
+    ``heat`` (one entry per site, levels carried in it) switches rule 9 on.
+    """
     n_h, n_s = wind_cf.shape
     res = ReferenceResult(
         site={name: [[0.0] * n_s for _ in range(n_h)] for name in SITE_VARIABLES},
@@ -215,6 +294,8 @@ def run_pass(
     grid_allowed = p["grid_import"] > 0.5
     tie_tolerance = room_tie_tolerance(caps)
     for t in range(n_h):
+        if heat is not None:
+            res.heat.append([Result() for _ in range(n_s)])
         hour_price = float(price[t]) * p["price_scale"]
         hour_demand = float(demand[t]) * p["demand_scale"]
         demand_left = hour_demand
@@ -317,6 +398,22 @@ def run_pass(
             demand_left -= flow
             stored = left - flow
             st.hydrogen_mwh = max(st.hydrogen_mwh - from_storage + stored, 0.0)
+            if heat is not None:
+                # rule 9: district heat after the site's electricity and hydrogen rules
+                flows = {"export": export, "curtail": curtail, "imported": imported + ely["grid"],
+                         "grid_ely": ely["grid"], "unserved": unserved, "stored": stored,
+                         "from_storage": from_storage}
+                r = heat_hour(heat[s], t, power if on else 0.0, flows, cap["grid_connection_mw"],
+                              grid_clean, hour_price, st.hydrogen_mwh)
+                res.heat[t][s] = r
+                export, curtail = flows["export"], flows["curtail"]
+                imported = flows["imported"] - ely["grid"]
+                stored, from_storage = flows["stored"], flows["from_storage"]
+                if heat[s].hydrogen_chp:
+                    st.hydrogen_mwh = max(st.hydrogen_mwh - r.chp_fuel, 0.0)
+                unserved = flows["unserved"]
+                standby_served = standby - min(unserved, standby)
+                load_served = load - (unserved - min(unserved, standby))
             # RFNBO: the input matched in the same hour (own renewables, battery, cheap grid)
             matched = ely["renewable"] + ely["battery"] + (ely["grid"] if rfnbo_price else 0.0)
             rfnbo = hydrogen * matched / power if on else 0.0
@@ -489,8 +586,13 @@ def reference_simulate_year(
     month: np.ndarray,
     caps: Sequence[Mapping[str, float]],
     p: Mapping[str, float],
+    heat: Sequence[SiteHeatRef] | None = None,
 ) -> ReferenceResult:
-    """One year from the initial levels, or twice when cyclic (second pass reported)."""
+    """One year from the initial levels, or twice when cyclic (second pass reported).
+
+    ``heat`` (one entry per site) switches the district heat rule on; each entry's
+    ``level`` starts at ``initial_fraction`` of its store and ends at the final level.
+    """
 
     def initial() -> list[SiteState]:
         return [
@@ -505,12 +607,14 @@ def reference_simulate_year(
         ]
 
     states = initial()
+    for h in heat or ():
+        h.level = h.initial_fraction * h.caps.store_mwh
     if p["cyclic"] > 0.5:
-        run_pass(wind_cf, pv_cf, price, demand, grid_co2, month, caps, p, states)
+        run_pass(wind_cf, pv_cf, price, demand, grid_co2, month, caps, p, states, heat)
         for st in states:
             st.stack_hours = p["initial_stack_hours"]
     start = [SiteState(s.soc_mwh, s.hydrogen_mwh, s.on, s.stack_hours) for s in states]
-    res = run_pass(wind_cf, pv_cf, price, demand, grid_co2, month, caps, p, states)
+    res = run_pass(wind_cf, pv_cf, price, demand, grid_co2, month, caps, p, states, heat)
     res.start_state = start
     return res
 

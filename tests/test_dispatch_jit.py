@@ -12,6 +12,7 @@ import numpy as np
 from nzv_energy.dispatch.parameters import DISPATCH_INDEX, dispatch_parameter_vector
 from nzv_energy.kernels import dispatch as kd
 from nzv_energy.kernels import ensemble as ke
+from nzv_energy.kernels import heat as hk
 from nzv_energy.scenario_file import load_scenario
 from tests.conftest import ROOT, SCENARIOS
 
@@ -70,6 +71,46 @@ def run_all() -> dict[str, np.ndarray]:
         for name, arr in (("out", out), ("sys_out", sys_out), ("sums", sums),
                           ("sys_sums", sys_sums), ("start", start), ("end", end)):
             results[f"{name}_{int(cyclic)}_{int(firm)}"] = arr
+    # district heat (rule 9) on both sites: site 0 a hydrogen CHP (power-led, extraction),
+    # booster on waste heat, air heat pump, store; site 1 a heat-led natural-gas CHP,
+    # electric boiler and peak boiler
+    hours = np.arange(N_HOURS)
+    heat_in = np.empty((N_HOURS, kd.N_HEAT_IN, n_s))
+    heat_in[:, kd.HI_HEAT_DEMAND_MW, 0] = 25 + 15 * np.cos(hours / 30.0)
+    heat_in[:, kd.HI_HEAT_DEMAND_MW, 1] = 12 + 8 * np.sin(hours / 13.0)
+    heat_in[:, kd.HI_COP_HEAT_PUMP, :] = (2.5 + 0.5 * np.sin(hours / 24.0))[:, None]
+    heat_in[:, kd.HI_COP_WASTE_HEAT, :] = 5.5
+    heat_cap = np.array([[8.0, 6.0, 0.0, 20.0, 0.0, 150.0, 20.0],
+                         [0.0, 0.0, 10.0, 8.0, 15.0, 40.0, 10.0]])
+    heat_par = np.zeros((n_s, hk.N_HEAT_PAR))
+    heat_par[:, hk.HP_RECOVERY_SHARE] = (0.22, 0.0)
+    heat_par[:, hk.HP_RECOVERY_BOOSTER] = (1.0, 0.0)
+    heat_par[:, hk.HP_ELECTRIC_BOILER_EFFICIENCY] = 0.99
+    heat_par[:, hk.HP_CHP_ELECTRIC_EFFICIENCY] = (0.5, 0.45)
+    heat_par[:, hk.HP_CHP_C_B] = (1.0, 0.9)
+    heat_par[:, hk.HP_CHP_C_V] = (0.15, 0.1)
+    heat_par[:, hk.HP_CHP_POWER_LED] = (1.0, 0.0)
+    heat_par[:, hk.HP_CHP_MARGINAL_COST_EUR_PER_MWH_EL] = (70.0, 90.0)
+    heat_par[:, hk.HP_GAS_BOILER_EFFICIENCY] = 0.95
+    heat_par[:, hk.HP_STORAGE_LOSS_FRACTION_PER_HOUR] = 0.001
+    heat_par[:, hk.HP_ELECTRIC_HEAT_MAX_COST_EUR_PER_MWH_TH] = 60.0
+    heat_site = np.array([[1.0, 0.5], [0.0, 0.2]])
+    for cyclic in (0.0, 1.0):
+        p = par.copy()
+        p[kd.P_CYCLIC] = cyclic
+        arrays_ = {
+            "out": np.zeros((kd.N_OUT, N_HOURS, n_s)), "sys_out": np.zeros((kd.N_SYS_OUT, N_HOURS)),
+            "sums": np.zeros((n_s, kd.N_SUM)), "sys_sums": np.zeros(kd.N_SYS_SUM),
+            "start": np.zeros((n_s, kd.N_STATE)), "end": np.zeros((n_s, kd.N_STATE)),
+            "heat_state": np.zeros((n_s, kd.N_HEAT_STATE)),
+            "heat_out": np.zeros((hk.N_HEAT_OUT, N_HOURS, n_s)),
+            "heat_sums": np.zeros((n_s, hk.N_HEAT_OUT)), "heat_tot": np.zeros((n_s, kd.N_HEAT_TOT)),
+        }
+        kd.simulate_year_heat(wind, pv, price, demand, grid_co2, month, cap, p, *list(
+            arrays_.values())[:6], True, heat_in, heat_cap, heat_par, heat_site,
+            *list(arrays_.values())[6:])
+        for name, arr in arrays_.items():
+            results[f"heat_{name}_{int(cyclic)}"] = arr
     m = 3
     year_start = np.array([0, N_HOURS // 2, N_HOURS], dtype=np.int64)
     year_index = np.array([0, 1, 0], dtype=np.int64)
@@ -122,6 +163,14 @@ def test_compiled_and_python_kernels_agree_exactly(tmp_path: Path) -> None:
     assert (compiled["sums_1_20"][:, kd.K_GAS_BACKUP_HYDROGEN_FUEL_MWH].sum()
             > compiled["sums_1_0"][:, kd.K_GAS_BACKUP_HYDROGEN_FUEL_MWH].sum())
     assert compiled["ensemble_serial_sys_sums"][1, kd.Z_FIRM_DELIVERY_MWH] > 0
+    # the heat case runs every heat source, the hydrogen CHP and heat imports
+    heat_sums = compiled["heat_heat_sums_0"]
+    for row in (hk.HO_HEAT_FROM_WASTE_HEAT_MW, hk.HO_HEAT_PUMP_MW, hk.HO_ELECTRIC_BOILER_MW,
+                hk.HO_CHP_HEAT_MW, hk.HO_GAS_BOILER_MW, hk.HO_STORAGE_DISCHARGE_MW,
+                hk.HO_ELECTRICITY_IMPORT_MW):
+        assert heat_sums[:, row].sum() > 0, row
+    assert heat_sums[0, hk.HO_CHP_FUEL_MW] > 0  # site 0 burns hydrogen
+    assert compiled["heat_heat_tot_0"][0, kd.HT_HYDROGEN_FUEL_MWH] > 0
     for key, value in compiled.items():
         np.testing.assert_array_equal(python[key], value, err_msg=key)
     # the ensemble members equal single runs of the same inputs

@@ -9,7 +9,7 @@ raises when any exceeds a tolerance.  They work on any dataset of the
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import xarray as xr
@@ -25,10 +25,11 @@ def _v(ds: xr.Dataset, name: str) -> np.ndarray:
 
 
 def _previous(
-    ds: xr.Dataset, name: str, state_key: str, initial: np.ndarray
+    ds: xr.Dataset, name: str, state_key: str, initial: np.ndarray,
+    attr: str = "dispatch_start_state",
 ) -> np.ndarray | None:
     """Level at the end of the previous hour (first hour: the recorded start state)."""
-    raw = ds.attrs.get("dispatch_start_state")
+    raw = ds.attrs.get(attr)
     if not raw:
         return None
     start = json.loads(raw)
@@ -78,11 +79,24 @@ def invariant_violations(
         v["electrolysis_input_mw"] + v["battery_charge_mw"] + v["grid_export_mw"]
         + v["curtailment_mw"] + v["local_demand_mw"]
     )
+    heat = "heat_demand_mw" in v
+    h2_chp = np.zeros((1, cap.shape[0]))
+    if heat:
+        # district heat (rule 9): CHP power is a source, power for heat a sink; a hydrogen
+        # CHP burns the site's hydrogen
+        sources = sources + v["chp_electric_mw"]
+        sinks = sinks + (v["booster_electricity_mw"] + v["heat_pump_electricity_mw"]
+                         + v["electric_boiler_electricity_mw"])
+        flags = json.loads(str(ds.attrs.get("heat_chp_hydrogen", "{}")))
+        h2_chp = np.array([[float(flags.get(str(s), 0)) for s in ds["site"].values]])
     worst("electric_balance", np.abs(sources - sinks))
     h2_in = v["hydrogen_output_mw"] + v["hydrogen_storage_discharge_mw"]
     h2_out = (
         v["pipeline_flow_mw"] + v["hydrogen_storage_charge_mw"] + v["gas_backup_hydrogen_fuel_mw"]
     )
+    if heat:
+        h2_out = h2_out + h2_chp * v["chp_fuel_mw"]
+        _heat_invariants(ds, v, worst)
     worst("hydrogen_balance", np.abs(h2_in - h2_out))
     worst(
         "delivered_equals_pipeline_flows",
@@ -163,6 +177,31 @@ def invariant_violations(
             - v["battery_soc_mwh"]
         ))
     return out
+
+
+def _heat_invariants(
+    ds: xr.Dataset, v: Mapping[str, np.ndarray], add: Callable[[str, np.ndarray], None]
+) -> None:
+    """Heat balance, thermal store dynamics, no waste heat from a stopped electrolyser."""
+    supply = (v["heat_from_waste_heat_mw"] + v["heat_pump_heat_mw"] + v["electric_boiler_heat_mw"]
+              + v["chp_heat_mw"] + v["gas_boiler_heat_mw"] + v["thermal_storage_discharge_mw"]
+              + v["unserved_heat_mw"])
+    use = v["heat_demand_mw"] + v["thermal_storage_charge_mw"] + v["heat_dumped_mw"]
+    add("heat_balance", np.abs(supply - use))
+    add("heat_electricity_sources", np.abs(
+        v["booster_electricity_mw"] + v["heat_pump_electricity_mw"]
+        + v["electric_boiler_electricity_mw"] - v["heat_electricity_from_surplus_mw"]
+        - v["heat_electricity_import_mw"]))
+    add("no_waste_heat_when_off",
+        np.where(v["electrolysis_on"] > 0.5, 0.0, v["waste_heat_available_mw"]))
+    add("thermal_storage_not_charging_and_discharging",
+        np.minimum(v["thermal_storage_charge_mw"], v["thermal_storage_discharge_mw"]))
+    prev = _previous(ds, "thermal_storage_mwh", "thermal_storage_mwh",
+                     np.zeros(v["heat_demand_mw"].shape[1]), "heat_start_state")
+    if prev is not None:
+        add("thermal_storage_dynamics", np.abs(
+            prev - v["thermal_storage_loss_mw"] + v["thermal_storage_charge_mw"]
+            - v["thermal_storage_discharge_mw"] - v["thermal_storage_mwh"]))
 
 
 def assert_invariants(

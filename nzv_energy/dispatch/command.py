@@ -3,7 +3,8 @@
 Writes ``results/<scenario name>/simulate/`` (under the current folder; or ``--out``)
 atomically:
 
-* ``dispatch.nc`` - the hourly results dataset (schema variables, provenance attrs);
+* ``dispatch.nc`` - the hourly results dataset (schema variables, provenance attrs; with a
+  ``heat:`` block also the district heat variables per site, docs/dispatch.md rule 9);
 * ``kpis.csv`` - one row per weather year, KPI columns with units in their names;
 * ``kpis_by_site.csv`` - energy KPIs per weather year and site;
 * ``capacities.csv`` - the capacities simulated, one row per site;
@@ -25,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from nzv_energy.cli import default_results
+from nzv_energy.dispatch.heat import heat_input_hashes
 from nzv_energy.dispatch.kpis import compute_kpis, site_kpis
 from nzv_energy.dispatch.simulate import simulate
 from nzv_energy.results_io import atomic_directory, provenance, write_netcdf
@@ -99,7 +101,8 @@ def command(args: argparse.Namespace) -> int:
             rules_short = rules_shortfall(inputs, security.firm_mw, capacities)
         curve = curve_with_rules(capacity_credit_curve(inputs, firm), inputs, capacities)
     text, _ = scenario_text_and_hash(path)
-    ds.attrs.update(provenance(text, inputs.input_hashes, command=" ".join(sys.argv)))
+    hashes = {**inputs.input_hashes, **heat_input_hashes(scenario)}
+    ds.attrs.update(provenance(text, hashes, command=" ".join(sys.argv)))
     caps = pd.DataFrame(
         {name: vars(c) for name, c in capacities.items()}
     ).T.rename_axis("site")

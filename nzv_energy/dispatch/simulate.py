@@ -11,12 +11,18 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from nzv_energy.dispatch.heat import (
+    HeatArrays,
+    check_heat_arrays,
+    heat_arrays,
+    heat_dataset_variables,
+)
 from nzv_energy.dispatch.parameters import (
     DISPATCH_PARAMETER_NAMES,
     capacity_array,
@@ -26,6 +32,7 @@ from nzv_energy.dispatch.parameters import (
 )
 from nzv_energy.errors import InputDataError, ScenarioError
 from nzv_energy.kernels import dispatch as kd
+from nzv_energy.kernels import heat as hk
 from nzv_energy.kernels import layout
 from nzv_energy.schema import FIRM_VARIABLES, make_dataset
 from nzv_energy.system import SiteCapacities, SystemInputs, fixed_capacities
@@ -344,6 +351,10 @@ class YearRun:
         Per-site ``(n_s, N_SUM)`` and system ``(N_SYS_SUM,)`` totals.
     start_state, end_state
         ``(n_s, N_STATE)`` state at the start and end of the reported pass.
+    heat_out, heat_sums, heat_tot, heat_state
+        District heat: hourly rows ``(N_HEAT_OUT, n_h, n_s)``, per-site sums
+        ``(n_s, N_HEAT_OUT)``, totals ``(n_s, N_HEAT_TOT)`` and store levels
+        ``(n_s, N_HEAT_STATE)``; empty (no sites) without heat.
     """
 
     out: np.ndarray
@@ -352,14 +363,27 @@ class YearRun:
     sys_sums: np.ndarray
     start_state: np.ndarray
     end_state: np.ndarray
+    heat_out: np.ndarray = field(default_factory=lambda: np.zeros((hk.N_HEAT_OUT, 0, 0)))
+    heat_sums: np.ndarray = field(default_factory=lambda: np.zeros((0, hk.N_HEAT_OUT)))
+    heat_tot: np.ndarray = field(default_factory=lambda: np.zeros((0, kd.N_HEAT_TOT)))
+    heat_state: np.ndarray = field(default_factory=lambda: np.zeros((0, kd.N_HEAT_STATE)))
 
 
 def run_year(
-    arrays: HourlyArrays, year_position: int, cap: np.ndarray, par: np.ndarray
+    arrays: HourlyArrays,
+    year_position: int,
+    cap: np.ndarray,
+    par: np.ndarray,
+    heat: HeatArrays | None = None,
 ) -> YearRun:
-    """Run the compiled kernel on one weather year (arguments already checked)."""
+    """Run the compiled kernel on one weather year (arguments already checked).
+
+    ``heat`` (all weather years, :func:`nzv_energy.dispatch.heat.heat_arrays`) switches
+    the district heat rule on; ``None`` runs without it.
+    """
     a, b = int(arrays.year_start[year_position]), int(arrays.year_start[year_position + 1])
     n_h, n_s = b - a, cap.shape[0]
+    n_hs = n_s if heat is not None else 0
     run = YearRun(
         out=np.zeros((kd.N_OUT, n_h, n_s)),
         sys_out=np.zeros((kd.N_SYS_OUT, n_h)),
@@ -367,13 +391,24 @@ def run_year(
         sys_sums=np.zeros(kd.N_SYS_SUM),
         start_state=np.zeros((n_s, kd.N_STATE)),
         end_state=np.zeros((n_s, kd.N_STATE)),
+        heat_out=np.zeros((hk.N_HEAT_OUT, n_h if heat is not None else 0, n_hs)),
+        heat_sums=np.zeros((n_hs, hk.N_HEAT_OUT)),
+        heat_tot=np.zeros((n_hs, kd.N_HEAT_TOT)),
+        heat_state=np.zeros((n_hs, kd.N_HEAT_STATE)),
     )
-    kd.simulate_year(
+    hourly = (
         arrays.wind_cf[a:b], arrays.pv_cf[a:b], arrays.price_eur_per_mwh[a:b],
         arrays.hydrogen_demand_mw[a:b], arrays.grid_co2_g_per_kwh[a:b], arrays.month[a:b],
         np.ascontiguousarray(cap, dtype=np.float64), np.ascontiguousarray(par, dtype=np.float64),
         run.out, run.sys_out, run.sums, run.sys_sums, run.start_state, run.end_state, True,
     )
+    if heat is None:
+        kd.simulate_year(*hourly)
+    else:
+        kd.simulate_year_heat(
+            *hourly, np.ascontiguousarray(heat.heat_in[a:b]), heat.cap, heat.par, heat.site,
+            run.heat_state, run.heat_out, run.heat_sums, run.heat_tot,
+        )
     return run
 
 
@@ -435,13 +470,15 @@ def simulate(
     check_dispatch_parameters(par)
     arrays = hourly_arrays(inputs)
     check_grid_carbon(arrays, par)
-    runs = [run_year(arrays, y, cap, par) for y in range(len(arrays.years))]
+    heat = heat_arrays(scenario, inputs.time, sites)
+    runs = [run_year(arrays, y, cap, par, heat) for y in range(len(arrays.years))]
     for year, r in zip(arrays.years, runs, strict=True):
         log.debug(
             "dispatch %s: %.0f of %.0f MWh hydrogen delivered", year,
             r.sys_sums[kd.Z_HYDROGEN_DELIVERED_MWH], r.sys_sums[kd.Z_HYDROGEN_DEMAND_MWH],
         )
-    return dataset_from_runs(runs, arrays, inputs.time, sites, par, {"scenario": scenario.name})
+    return dataset_from_runs(runs, arrays, inputs.time, sites, par, {"scenario": scenario.name},
+                             heat)
 
 
 def dataset_from_runs(
@@ -451,8 +488,14 @@ def dataset_from_runs(
     sites: tuple[str, ...] | list[str],
     par: np.ndarray,
     attrs: Mapping[str, object] | None = None,
+    heat: HeatArrays | None = None,
 ) -> xr.Dataset:
-    """The results dataset of kernel runs (one per weather year, in order)."""
+    """The results dataset of kernel runs (one per weather year, in order).
+
+    With ``heat`` (the runs were made with it) the dataset also has the district heat
+    variables, the heat attributes and ``heat_chp_hydrogen`` (JSON: site -> 1 when its
+    CHP burns the site's hydrogen) and ``heat_start_state``.
+    """
     out = np.concatenate([r.out for r in runs], axis=1)
     sys_out = np.concatenate([r.sys_out for r in runs], axis=1)
     data = {name: out[row] for row, name in SITE_OUTPUTS.items()}
@@ -472,7 +515,21 @@ def dataset_from_runs(
             {n: float(v) for n, v in zip(DISPATCH_PARAMETER_NAMES, par, strict=True)}
         ),
     }
-    return make_dataset(time.to_numpy(), sites, data, all_attrs)
+    ds = make_dataset(time.to_numpy(), sites, data, all_attrs)
+    if heat is not None:
+        # district heat: the variables of nzv_energy.heat.simulate.HEAT_VARIABLES, per site
+        ds = ds.assign(heat_dataset_variables(
+            np.concatenate([r.heat_out for r in runs], axis=1)))
+        ds.attrs.update(heat.attrs)
+        ds.attrs["heat_chp_hydrogen"] = json.dumps(
+            {site: int(heat.site[s, kd.HS_CHP_HYDROGEN_FUEL] > 0.5)
+             for s, site in enumerate(sites)})
+        ds.attrs["heat_start_state"] = json.dumps({
+            str(year): {site: {"thermal_storage_mwh": float(r.heat_state[s, kd.HL_START_MWH])}
+                        for s, site in enumerate(sites)}
+            for year, r in zip(arrays.years, runs, strict=True)
+        })
+    return ds
 
 
 def simulate_arrays(
@@ -485,6 +542,7 @@ def simulate_arrays(
     time: pd.DatetimeIndex | None = None,
     sites: tuple[str, ...] | list[str] | None = None,
     grid_co2_g_per_kwh: np.ndarray | None = None,
+    heat: HeatArrays | None = None,
 ) -> tuple[xr.Dataset, YearRun]:
     """Dispatch of one period given as plain arrays (tests, benchmarks, studies).
 
@@ -506,6 +564,9 @@ def simulate_arrays(
     grid_co2_g_per_kwh
         ``(n_hours,)`` grid carbon intensity, g CO2e/kWh; ``None``: zero (imports
         count no emissions and the carbon threshold never blocks them).
+    heat
+        District heat arrays over the same hours (:class:`~nzv_energy.dispatch.heat.HeatArrays`,
+        checked by :func:`~nzv_energy.dispatch.heat.check_heat_arrays`); ``None``: no heat.
 
     Returns
     -------
@@ -538,8 +599,10 @@ def simulate_arrays(
         grid_co2_g_per_kwh=grid_co2,
     )
     check_grid_carbon(arrays, par)
-    run = run_year(arrays, 0, cap, par)
-    return dataset_from_runs([run], arrays, time, sites, par), run
+    if heat is not None:
+        check_heat_arrays(heat, n_h, n_s)
+    run = run_year(arrays, 0, cap, par, heat)
+    return dataset_from_runs([run], arrays, time, sites, par, heat=heat), run
 
 
 def dispatch_from_state(
@@ -624,6 +687,8 @@ def dispatch_from_state(
         np.zeros((n_s, kd.N_SUM)), np.zeros(kd.N_SYS_SUM),
         np.zeros((n_s, kd.N_MONTHS, kd.N_MONTH_ACC)),
         np.zeros((n_h if monthly else 0, n_s)), True,
+        np.zeros((0, kd.N_HEAT_IN, 0)), np.zeros((0, 0)), np.zeros((0, 0)), np.zeros((0, 0)),
+        np.zeros((0, 0)), np.zeros((hk.N_HEAT_OUT, 0, 0)), np.zeros((0, 0)), np.zeros((0, 0)),
     )
     schedule = {name: out[row].T.copy() for row, name in SITE_OUTPUTS.items()}
     schedule.update({name: sys_out[row].copy() for row, name in SYSTEM_OUTPUTS.items()})

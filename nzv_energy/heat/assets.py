@@ -7,8 +7,9 @@ or ``{min, max}`` (sized), as for the other assets of a scenario; efficiencies
 left out (``None``) take the cost table's figure for the scenario's cost year
 (``inputs/costs.csv``, :mod:`nzv_energy.heat.costs`).
 
-Not part of :class:`nzv_energy.scenario.Scenario` yet: the dispatch, sizing and
-VPP layers do not read heat keys. :func:`heat_config_from_mapping` validates a
+The scenario's optional ``heat:`` block is a ``dict[str, SiteHeat]``
+(:attr:`nzv_energy.scenario.Scenario.heat`); the dispatch rules read it, the
+sizing and VPP layers not yet. :func:`heat_config_from_mapping` validates a
 raw mapping and raises :class:`~nzv_energy.errors.ScenarioError` naming the
 field, the value and what is allowed.
 """
@@ -24,7 +25,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from nzv_energy.errors import MISSING, ScenarioError
 from nzv_energy.heat.cop import ELECTROLYSER_WASTE_HEAT_DEGC
-from nzv_energy.heat.networks import read_networks
 from nzv_energy.scenario import Capacity, CapacityRange, EnergyCapacity
 
 
@@ -345,6 +345,8 @@ def heat_config_from_mapping(
         config = HeatConfig.model_validate({"sites": dict(raw)})
     except ValidationError as err:
         raise _error(err, file) from None
+    from nzv_energy.heat.networks import read_networks  # pandas: only when heat is given
+
     table = read_networks() if networks_file is None else read_networks(networks_file)
     for site, block in config.sites.items():
         if site_names is not None and site not in site_names:
@@ -376,3 +378,13 @@ def heat_config_from_mapping(
                     f"a network fed from {site} ({name} is fed from {fed_from})",
                 )
     return config
+
+
+def _complete_scenario() -> None:
+    """Resolve ``Scenario.heat`` (``dict[str, SiteHeat]``) now that SiteHeat exists."""
+    from nzv_energy import scenario
+
+    scenario.Scenario.model_rebuild(_types_namespace={"SiteHeat": SiteHeat})
+
+
+_complete_scenario()
