@@ -39,7 +39,7 @@ from nzv_energy.dispatch import (  # noqa: E402
 )
 from nzv_energy.dispatch.heat import heat_arrays  # noqa: E402
 from nzv_energy.dispatch.simulate import hourly_arrays, simulate  # noqa: E402
-from nzv_energy.heat.assets import SiteHeat  # noqa: E402
+from nzv_energy.heat.assets import heat_config_from_mapping  # noqa: E402
 from nzv_energy.kernels import dispatch as kd  # noqa: E402
 from nzv_energy.kernels import heat as hk  # noqa: E402
 from nzv_energy.scenario_file import load_scenario  # noqa: E402
@@ -165,10 +165,8 @@ def main() -> None:
     print(f"full rule set, hourly outputs written: {kernel_s * 1e9 / site_hours:.1f} ns per "
           f"site-hour ({n_s} sites x {n_h} h = {kernel_s * 1e3:.2f} ms per system-year, one pass)")
     # district heat on, side by side with the same pass without it (interleaved repeats)
-    # validated block by block: the network table spells the site "janschwalde", the
-    # scenarios "jaenschwalde" (the site check of heat_config_from_mapping would refuse)
-    blocks = {site: SiteHeat.model_validate(block) for site, block in HEAT.items()}
-    heated = scenario.model_copy(update={"heat": blocks})
+    config = heat_config_from_mapping(HEAT, site_names=tuple(inputs.site_names))
+    heated = scenario.model_copy(update={"heat": config.sites})
     heat = heat_arrays(heated, inputs.time, inputs.site_names)
     assert heat is not None
     heat_in = np.ascontiguousarray(heat.heat_in[a:b])

@@ -11,7 +11,7 @@ from nzv_energy.heat.assets import CapacityRange, heat_config_from_mapping
 from nzv_energy.heat.costs import COST_TABLE, HEAT_PARAMETERS, heat_cost_rows, heat_cost_values
 from nzv_energy.technology import available_cost_years, default_technology
 
-JANSCHWALDE = {
+JAENSCHWALDE = {
     "networks": ["cottbus", "peitz"],
     "annual_demand_mwh": {"peitz": 8000},
     "chp": {"electric_mw": 100, "fuel": "hydrogen", "operation": "power_led"},
@@ -23,8 +23,8 @@ JANSCHWALDE = {
 
 
 def test_a_full_site_block_validates_with_fixed_numbers_and_ranges():
-    config = heat_config_from_mapping({"janschwalde": JANSCHWALDE}, site_names=("janschwalde",))
-    block = config.sites["janschwalde"]
+    config = heat_config_from_mapping({"jaenschwalde": JAENSCHWALDE}, site_names=("jaenschwalde",))
+    block = config.sites["jaenschwalde"]
     assert block.networks == ("cottbus", "peitz")
     assert block.chp is not None and block.chp.fuel == "hydrogen"
     assert block.chp.behaviour == "extraction"  # the default
@@ -36,29 +36,29 @@ def test_a_full_site_block_validates_with_fixed_numbers_and_ranges():
 @pytest.mark.parametrize(
     ("change", "field", "allowed"),
     [
-        ({"networks": ["cotbus"]}, "heat.janschwalde.networks[0]", "did you mean 'cottbus'"),
-        ({"networks": ["weisswasser"]}, "heat.janschwalde.networks[0]", "fed from boxberg"),
-        ({"chp": {"electric_mw": -5}}, "heat.janschwalde.chp.electric_mw", "greater than or equal"),
-        ({"chp": {"electric_mw": 5, "fuel": "coal"}}, "heat.janschwalde.chp.fuel", "natural_gas"),
-        ({"chp": {"electric_mw": 5, "technology": "fuel_cell"}}, "heat.janschwalde.chp",
+        ({"networks": ["cotbus"]}, "heat.jaenschwalde.networks[0]", "did you mean 'cottbus'"),
+        ({"networks": ["weisswasser"]}, "heat.jaenschwalde.networks[0]", "fed from boxberg"),
+        ({"chp": {"electric_mw": -5}}, "heat.jaenschwalde.chp.electric_mw", "greater than or equal"),
+        ({"chp": {"electric_mw": 5, "fuel": "coal"}}, "heat.jaenschwalde.chp.fuel", "natural_gas"),
+        ({"chp": {"electric_mw": 5, "technology": "fuel_cell"}}, "heat.jaenschwalde.chp",
          "burns hydrogen"),
-        ({"waste_heat_recovery": {}}, "heat.janschwalde.waste_heat_recovery",
+        ({"waste_heat_recovery": {}}, "heat.jaenschwalde.waste_heat_recovery",
          "booster_heat_pump_mw_th above 0"),
         ({"waste_heat_recovery": {"mode": "direct", "recoverable_share": 0.9}},
-         "heat.janschwalde.waste_heat_recovery.recoverable_share", "less than or equal to 0.5"),
-        ({"heat_pump": {"heat_mw_th": 10, "source": "electrolyser_heat"}}, "heat.janschwalde",
+         "heat.jaenschwalde.waste_heat_recovery.recoverable_share", "less than or equal to 0.5"),
+        ({"heat_pump": {"heat_mw_th": 10, "source": "electrolyser_heat"}}, "heat.jaenschwalde",
          "needs a waste_heat_recovery block"),
         ({"thermal_storage": {"energy_mwh": 10, "standing_los": 0.01}},
-         "heat.janschwalde.thermal_storage.standing_los", "did you mean 'standing_loss_fraction"),
-        ({"annual_demand_mwh": {"spremberg": 100}}, "heat.janschwalde", "not in networks"),
-        ({"supply_temperature_c": 70, "return_temperature_c": 75}, "heat.janschwalde",
+         "heat.jaenschwalde.thermal_storage.standing_los", "did you mean 'standing_loss_fraction"),
+        ({"annual_demand_mwh": {"spremberg": 100}}, "heat.jaenschwalde", "not in networks"),
+        ({"supply_temperature_c": 70, "return_temperature_c": 75}, "heat.jaenschwalde",
          "below supply_temperature_c"),
     ],
 )
 def test_bad_values_name_field_value_and_what_is_allowed(change, field, allowed):
     raw = {"networks": ["cottbus"], **change}
     with pytest.raises(ScenarioError) as err:
-        heat_config_from_mapping({"janschwalde": raw}, file="s.yaml")
+        heat_config_from_mapping({"jaenschwalde": raw}, file="s.yaml")
     assert err.value.field == field
     assert allowed in err.value.allowed
     assert err.value.exit_code == EXIT_BAD_INPUT

@@ -21,7 +21,7 @@ def test_each_plant_site_feeds_its_towns(networks):
     # Jänschwalde: Cottbus and Peitz; Schwarze Pumpe: Spremberg and Hoyerswerda;
     # Boxberg: Weißwasser (stadtwerke-weisswasser.de)
     by_site = networks.groupby("site").groups
-    assert set(by_site["janschwalde"]) == {"cottbus", "peitz"}
+    assert set(by_site["jaenschwalde"]) == {"cottbus", "peitz"}
     assert set(by_site["schwarze_pumpe"]) == {"spremberg", "hoyerswerda"}
     assert set(by_site["boxberg"]) == {"weisswasser"}
 

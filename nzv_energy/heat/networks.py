@@ -39,7 +39,7 @@ COLUMNS = (
 )
 """Columns of the table, in order."""
 
-SITES = ("janschwalde", "schwarze_pumpe", "boxberg")
+SITES = ("jaenschwalde", "schwarze_pumpe", "boxberg")
 """Plant sites a network may be fed from."""
 
 BASES = ("sourced", "derived", "assumed")
