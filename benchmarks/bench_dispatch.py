@@ -10,18 +10,24 @@ Prints, from one run on the shipped inputs of ``scenarios/lausitz_2030_fixed.yam
   assets, ``heat_scenario``), side by side with the run without heat;
 * system-years per second of a 1,000-member ensemble (4 weather years x 250 capacity
   variants) on all cores, and on one core;
-* the ratio against the plain-Python reference of the same rules on the same inputs.
+* the ratio against the plain-Python reference of the same rules on the same inputs;
+* with ``--baseline DIR`` (a copy of an earlier ``kernels/`` folder), that kernel and this
+  one side by side in this process: alternating pairs of the one-pass kernel with hourly
+  outputs and with totals only (CPU time of this thread, best of 3 each), and whether every
+  output, total and state is bit-identical.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -112,10 +118,74 @@ def best_of(fn, repeats: int) -> float:
     return min(times)
 
 
+def cpu_best_of(fn, repeats: int) -> float:
+    """Best CPU time of this thread (a shared machine's waits are not counted)."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.thread_time()
+        fn()
+        times.append(time.thread_time() - t0)
+    return min(times)
+
+
+def load_baseline(folder: Path) -> types.ModuleType:
+    """Import ``folder/dispatch.py`` (a copy of an earlier ``kernels/``) as a private package.
+
+    The package takes the folder's name (numba's cache of the copy records it), which must
+    not be the name of an imported module, e.g. ``/tmp/baseline/oldkernels``.
+    """
+    name = folder.name
+    if name in sys.modules:
+        raise SystemExit(f"--baseline {folder}: the folder name {name!r} is an imported module; "
+                         "copy the kernels to a folder of another name")
+    spec = importlib.util.spec_from_file_location(
+        name, folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
+    assert spec is not None and spec.loader is not None
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[name] = package
+    spec.loader.exec_module(package)
+    return importlib.import_module(f"{name}.dispatch")
+
+
+def side_by_side(
+    old: types.ModuleType, hourly: tuple, cap: np.ndarray, par: np.ndarray, pairs: int = 25
+) -> None:
+    """The baseline kernel against this one, alternating, on the same one-pass inputs."""
+    n_h, n_s = hourly[0].shape
+
+    def runner(k: types.ModuleType, write: bool) -> tuple:
+        h = n_h if write else 0
+        bufs = (np.zeros((k.N_OUT, h, n_s)), np.zeros((k.N_SYS_OUT, h)),
+                np.zeros((n_s, k.N_SUM)), np.zeros(k.N_SYS_SUM), np.zeros((n_s, k.N_STATE)),
+                np.zeros((n_s, k.N_STATE)))
+        return (lambda: k.simulate_year(*hourly, cap, par, *bufs, write)), bufs
+
+    for write, label in ((True, "hourly outputs written"), (False, "totals only")):
+        (f_old, b_old), (f_new, b_new) = runner(old, write), runner(kd, write)
+        f_old()
+        f_new()
+        same = all(np.array_equal(x, y) for x, y in zip(b_old, b_new, strict=True))
+        t_old, t_new = [], []
+        for i in range(pairs):
+            first, second = (f_old, f_new) if i % 2 == 0 else (f_new, f_old)
+            a, b = cpu_best_of(first, 3), cpu_best_of(second, 3)
+            t_old.append(a if i % 2 == 0 else b)
+            t_new.append(b if i % 2 == 0 else a)
+        ratio = statistics.median(n / o for n, o in zip(t_new, t_old, strict=True))
+        unit = 1e9 / (n_h * n_s)
+        print(f"baseline vs this kernel, {label}: {min(t_old) * unit:.1f} "
+              f"({statistics.median(t_old) * unit:.1f}) -> {min(t_new) * unit:.1f} "
+              f"({statistics.median(t_new) * unit:.1f}) ns per site-hour best (median), "
+              f"new/old median of {pairs} pairs {ratio:.3f}; bit-identical: {same}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--skip-cold-compile", action="store_true")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="a copy of an earlier kernels/ folder to measure against")
     args = parser.parse_args()
 
     threads = os.environ.get("NUMBA_NUM_THREADS", "default")
@@ -159,6 +229,8 @@ def main() -> None:
     kernel()
     first_call = time.perf_counter() - t0
     print(f"first call in this process (cached machine code): {first_call:.2f} s")
+    if args.baseline is not None:
+        side_by_side(load_baseline(args.baseline.resolve()), hourly, cap, par)
 
     site_hours = n_h * n_s
     kernel_s = best_of(kernel, 30)
@@ -233,6 +305,7 @@ def main() -> None:
         ref = reference_simulate_year(*hourly, ref_caps, ref_par)
         ref_times.append(time.perf_counter() - t0)
     ref_s = min(ref_times)
+    kernel()  # ``out`` holds the last run with district heat: the run without it again
     worst = max(
         float(np.max(np.abs(ref.array("hydrogen_output_mw") - out[kd.O_HYDROGEN_OUTPUT_MW]))),
         float(np.max(np.abs(ref.array("grid_export_mw") - out[kd.O_GRID_EXPORT_MW]))),

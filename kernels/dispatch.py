@@ -615,6 +615,13 @@ def dispatch_pass(
     heat_on = heat_cap.shape[0] > 0
     heat_write = write and heat_on
     hrow = np.zeros(N_HEAT_OUT if heat_on else 0)
+    # the per-site totals run in a private copy (no aliasing with the caller's arrays, so
+    # the compiler need not reload or store them around every other array write); the
+    # same additions in the same order, copied back after the pass
+    tot = np.empty((n_s, N_SUM))
+    for s in range(n_s):
+        for k in range(N_SUM):
+            tot[s, k] = sums[s, k]
 
     for t in range(n_h):
         p = price[t] * price_scale
@@ -836,12 +843,12 @@ def dispatch_pass(
             # stack hours, starts and replacements
             if on:
                 if not was_on:
-                    sums[s, K_STARTS] += 1.0
+                    tot[s, K_STARTS] += 1.0
                 hours += 1.0
-                sums[s, K_OPERATING_HOURS] += 1.0
+                tot[s, K_OPERATING_HOURS] += 1.0
                 if hours >= stack_life:
                     hours = 0.0
-                    sums[s, K_STACK_REPLACEMENTS] += 1.0
+                    tot[s, K_STACK_REPLACEMENTS] += 1.0
             state[s, S_BATTERY_SOC_MWH] = soc
             state[s, S_HYDROGEN_STORAGE_MWH] = level
             state[s, S_ELECTROLYSIS_ON] = 1.0 if on else 0.0
@@ -855,26 +862,35 @@ def dispatch_pass(
                 f_h2_charge[s] = h2_charge
 
             ely_in = p_el + standby_served
-            sums[s, K_WIND_MWH] += wind
-            sums[s, K_PV_MWH] += pv
-            sums[s, K_CURTAILMENT_MWH] += curtail
-            sums[s, K_LOCAL_DEMAND_MWH] += load_served
-            sums[s, K_ELECTROLYSIS_INPUT_MWH] += ely_in
-            sums[s, K_ELECTROLYSIS_STANDBY_MWH] += standby_served
-            sums[s, K_HYDROGEN_OUTPUT_MWH] += h2
-            sums[s, K_BATTERY_CHARGE_MWH] += charge
-            sums[s, K_BATTERY_DISCHARGE_MWH] += discharge
-            sums[s, K_GRID_IMPORT_MWH] += imp
-            sums[s, K_GRID_EXPORT_MWH] += export
-            sums[s, K_GRID_IMPORT_COST_EUR] += imp * p
-            sums[s, K_GRID_EXPORT_REVENUE_EUR] += export * p
-            sums[s, K_GAS_BACKUP_MWH] += gas
-            sums[s, K_GAS_BACKUP_FUEL_MWH] += fuel
-            sums[s, K_GAS_BACKUP_HYDROGEN_FUEL_MWH] += h2_fuel
-            sums[s, K_HYDROGEN_STORAGE_CHARGE_MWH] += h2_charge
-            sums[s, K_RFNBO_HYDROGEN_MWH] += rfnbo_h2
-            sums[s, K_UNSERVED_ELECTRICITY_MWH] += unserved
-            sums[s, K_ELECTROLYSIS_GRID_MWH] += grid_ely
+            tot[s, K_WIND_MWH] += wind
+            tot[s, K_PV_MWH] += pv
+            tot[s, K_CURTAILMENT_MWH] += curtail
+            tot[s, K_LOCAL_DEMAND_MWH] += load_served
+            tot[s, K_ELECTROLYSIS_INPUT_MWH] += ely_in
+            tot[s, K_BATTERY_CHARGE_MWH] += charge
+            tot[s, K_BATTERY_DISCHARGE_MWH] += discharge
+            tot[s, K_GRID_EXPORT_MWH] += export
+            tot[s, K_GRID_EXPORT_REVENUE_EUR] += export * p
+            tot[s, K_HYDROGEN_STORAGE_CHARGE_MWH] += h2_charge
+            # totals that are zero in most hours are added only when their value is not: a
+            # running sum from +0.0 keeps its bits when an exact zero is added, so skipping
+            # the zeros gives the same totals for fewer loads and stores
+            if on:  # off: no hydrogen; on: no standby
+                tot[s, K_HYDROGEN_OUTPUT_MWH] += h2
+                tot[s, K_RFNBO_HYDROGEN_MWH] += rfnbo_h2
+            elif standby_served != 0.0:
+                tot[s, K_ELECTROLYSIS_STANDBY_MWH] += standby_served
+            if imp != 0.0:
+                tot[s, K_GRID_IMPORT_MWH] += imp
+                tot[s, K_GRID_IMPORT_COST_EUR] += imp * p
+            if grid_ely != 0.0:
+                tot[s, K_ELECTROLYSIS_GRID_MWH] += grid_ely
+            if gas != 0.0:  # zero gas: zero fuel
+                tot[s, K_GAS_BACKUP_MWH] += gas
+                tot[s, K_GAS_BACKUP_FUEL_MWH] += fuel
+                tot[s, K_GAS_BACKUP_HYDROGEN_FUEL_MWH] += h2_fuel
+            if unserved != 0.0:
+                tot[s, K_UNSERVED_ELECTRICITY_MWH] += unserved
             # emissions: imports at the hour's grid intensity (MWh x g/kWh = kg), shared with
             # natural gas among the site's consumers in proportion to their use
             natural_gas = fuel - h2_fuel
@@ -884,11 +900,11 @@ def dispatch_pass(
                 share = ely_in / use if use > 0.0 else 0.0
                 if heat_on and heat_el > 0.0:
                     heat_tot[s, HT_GRID_IMPORT_CO2_T] += imp_co2 * heat_el / use
-                sums[s, K_GRID_IMPORT_CO2_T] += imp_co2
-                sums[s, K_ELECTROLYSIS_GRID_IMPORT_CO2_T] += imp_co2 * share
-                sums[s, K_ELECTROLYSIS_NATURAL_GAS_MWH] += natural_gas * share
+                tot[s, K_GRID_IMPORT_CO2_T] += imp_co2
+                tot[s, K_ELECTROLYSIS_GRID_IMPORT_CO2_T] += imp_co2 * share
+                tot[s, K_ELECTROLYSIS_NATURAL_GAS_MWH] += natural_gas * share
             if on and low_hour:
-                sums[s, K_LOW_CARBON_OPERATING_HOURS] += 1.0
+                tot[s, K_LOW_CARBON_OPERATING_HOURS] += 1.0
             if write:
                 out[O_WIND_MW, t, s] = wind
                 out[O_PV_MW, t, s] = pv
@@ -936,7 +952,7 @@ def dispatch_pass(
             if gap > 0.0:
                 gap = firm_top_up(
                     gap, p, cap, par, state, f_charge, f_discharge, f_export, f_import, f_gas,
-                    f_h2_charge, h2_discharge, sums, out, t, write,
+                    f_h2_charge, h2_discharge, tot, out, t, write,
                 )
                 # smaller: rounding of the sum over sites; at most the commitment (a portfolio
                 # that imports delivers nothing, as in the LP bound)
@@ -952,8 +968,8 @@ def dispatch_pass(
         delivered = 0.0
         for s in range(n_s):
             delivered += flow[s]
-            sums[s, K_PIPELINE_FLOW_MWH] += flow[s]
-            sums[s, K_HYDROGEN_STORAGE_DISCHARGE_MWH] += h2_discharge[s]
+            tot[s, K_PIPELINE_FLOW_MWH] += flow[s]
+            tot[s, K_HYDROGEN_STORAGE_DISCHARGE_MWH] += h2_discharge[s]
             if write:
                 out[O_PIPELINE_FLOW_MW, t, s] = flow[s]
                 out[O_HYDROGEN_STORAGE_DISCHARGE_MW, t, s] = h2_discharge[s]
@@ -978,7 +994,7 @@ def dispatch_pass(
                 if grid_el > 0.0:
                     r = month_acc[s, mm, M_EXPORT_MWH] / grid_el
                     ratio[s, mm] = r if r < 1.0 else 1.0
-                    sums[s, K_RFNBO_HYDROGEN_MWH] += (
+                    tot[s, K_RFNBO_HYDROGEN_MWH] += (
                         ratio[s, mm] * month_acc[s, mm, M_UNMATCHED_HYDROGEN_MWH]
                     )
         if write:
@@ -986,6 +1002,9 @@ def dispatch_pass(
                 mm = month[t]
                 for s in range(n_s):
                     out[O_RFNBO_HYDROGEN_MW, t, s] += unmatched[t, s] * ratio[s, mm]
+    for s in range(n_s):
+        for k in range(N_SUM):
+            sums[s, k] = tot[s, k]
 
 
 @njit(cache=True, nogil=True)
