@@ -367,3 +367,61 @@ def test_lookahead_relaxation_keeps_committed_hours_binary() -> None:
     assert [relaxed.bat_mode[0, t].is_binary() for t in range(6)] == [
         True, False, False, False, False, False,
     ]
+
+
+def test_a_warm_start_keeps_the_optimum_and_reuses_its_lp() -> None:
+    # The gas case above with S = 5: by hand the optimum restarts the unit in hour 2
+    # (on/off 1, 0, 1; profit 7000); kept on through hour 1 it makes 6500.  Started
+    # from the optimal plan, the MIP returns it and the polish reuses the start's LP (no
+    # simplex iteration); started from the worse plan, HiGHS still finds 7000 and the
+    # polish solves its LP.  Nothing is loaded into Pyomo (load=False): the schedule is
+    # read from the solver.
+    p = make_portfolio(gas_backup_mw=100, gas_min_load_fraction=0.5,
+                       gas_start_cost_eur_per_mw=5.0, grid_connection_mw=200)
+    model = build_model(p, 3)
+    data = make_window(p, [100.0, 40.0, 100.0])
+    set_window(model, p, data, SiteState.initial(p, 0.0, 0.0))
+    solver = WindowSolver(model, mip_gap=1e-9)
+    assert solver.solve(load=False).objective_eur == pytest.approx(7000.0, rel=1e-9)
+    modes = np.zeros(len(model.bat_mode))
+    for plan, reused in (([1.0, 0.0, 1.0], True), ([1.0, 1.0, 1.0], False)):
+        warm = {"el_on": np.zeros(0), "gas_on": np.array(plan), "bat_mode": modes}
+        result = solver.solve(load=False, warm=warm)
+        assert result.objective_eur == pytest.approx(7000.0, rel=1e-9)
+        polished = solver.polish()
+        assert polished.objective_eur == pytest.approx(7000.0, rel=1e-9)
+        assert (polished.simplex_iterations == 0) is reused
+        sched = read_schedule(model, p, data, solver.values)
+        assert sched["gas_on"][0].tolist() == [1, 0, 1]
+        assert sched["gas_backup_mw"][0].tolist() == pytest.approx([100.0, 0.0, 100.0])
+    assert model.gas_on[0, 1].value is None  # never loaded into Pyomo
+
+
+def test_warm_start_takes_the_overlap_and_holds_the_last_decision() -> None:
+    # Plan of 4 h, 2 h committed: the next window's hours 0-1 are the plan's hours 2-3;
+    # its later hours keep the plan's last decision (no transition made up there).
+    from nzv_energy.vpp.rolling import warm_start
+
+    plan = {"gas_on": np.array([[1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]])}
+    assert warm_start(plan, 2, 4)["gas_on"].tolist() == [1, 0, 0, 0, 0, 1, 1, 1]
+    assert warm_start(plan, 2, 2)["gas_on"].tolist() == [1, 0, 0, 1]
+    assert warm_start(plan, 1, 3)["gas_on"].tolist() == [0, 1, 0, 0, 0, 1]
+
+
+def test_the_polish_lp_has_no_wall_clock_limit() -> None:
+    # HiGHS's LP solver checks time_limit against the run time of every solve of the
+    # instance so far, so late in a year every LP would stop at the limit.  The polish
+    # must not: with a limit of 1e-12 s (long passed) it still returns the optimum of the
+    # gas case above (7000, by hand) and leaves the option as it found it.
+    p = make_portfolio(gas_backup_mw=100, gas_min_load_fraction=0.5,
+                       gas_start_cost_eur_per_mw=5.0, grid_connection_mw=200)
+    model = build_model(p, 3)
+    set_window(model, p, make_window(p, [100.0, 40.0, 100.0]), SiteState.initial(p, 0.0, 0.0))
+    solver = WindowSolver(model, mip_gap=1e-9)
+    solver.solve(load=False)
+    h = solver._highs()
+    h.setOptionValue("time_limit", 1e-12)
+    polished = solver.polish()
+    assert polished.status is SolveStatus.OPTIMAL
+    assert polished.objective_eur == pytest.approx(7000.0, rel=1e-9)
+    assert h.getOptionValue("time_limit")[1] == 1e-12

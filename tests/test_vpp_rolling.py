@@ -315,3 +315,61 @@ def test_two_runs_give_identical_schedules(lausitz: SystemInputs) -> None:
                                       err_msg=name)
     cols = ["status", "stop", "mip_nodes", "simplex_iterations", "objective_eur"]
     pd.testing.assert_frame_equal(a.windows[cols], b.windows[cols])
+
+
+def test_a_stack_running_through_window_boundaries_counts_one_start(
+    quick: SystemInputs,
+) -> None:
+    # Power at 5 EUR/MWh from the market, no wind or sun, 1,000 MW of hydrogen demand
+    # against a 100 MW stack at a 1,000 EUR/MWh penalty: every MWh of hydrogen pays, so
+    # the stack runs in all 48 hours, through both window boundaries (36 h windows
+    # committed 24 h at a time: windows start at hours 0 and 24).  By hand: starting
+    # from off, one off-to-on transition (hour 0) and none at a boundary; starting from
+    # on, none at all.  The comparison counts exactly these; the first window's objective
+    # differs by one start (5 EUR/MW x 100 MW = 500 EUR), the second's not at all (both
+    # runs carry a running stack across the boundary, and a state carried as "off" would
+    # make the second window pay a start it does not pay when solved alone from "on").
+    from nzv_energy.vpp.compare import schedule_metrics
+    from nzv_energy.vpp.dataset import state_attr, to_dataset
+
+    scenario = quick.scenario
+    portfolio = Portfolio.from_scenario(scenario)
+    part = first_days(quick, 2)
+    n, ns = 48, portfolio.n_sites
+    period = HourlyInputs(
+        time=part.time, price_eur_per_mwh=np.full(n, 5.0), wind_cf=np.zeros((ns, n)),
+        pv_cf=np.zeros((ns, n)), hydrogen_demand_mw=np.full(n, 1000.0),
+    )
+    options = replace(RollingOptions.from_scenario(scenario), horizon_h=36, commit_h=24,
+                      import_policy="market")
+    objectives = []
+    for initially_on, expected in ((False, 1), (True, 0)):
+        start = replace(SiteState.initial(portfolio, 0.0, 0.0),
+                        electrolysis_on=np.full(ns, initially_on))
+        result = run_rolling(portfolio, period, options, start)
+        assert len(result.windows) == 2
+        on = result.schedule["electrolysis_on"]
+        assert on[portfolio.electrolysis_mw > 0].min() == 1.0  # on in every hour
+        ds = to_dataset(result.schedule, part.time, portfolio.sites, result.fallback,
+                        {"dispatch_start_state": state_attr(portfolio.sites,
+                                                            {part.years[0]: start})})
+        metrics = schedule_metrics(ds, part, portfolio)
+        assert metrics["electrolysis_starts"] == expected
+        objectives.append(result.windows["objective_eur"].to_numpy())
+    start_cost = portfolio.electrolysis_start_cost_eur_per_mw * 100.0
+    assert portfolio.electrolysis_start_cost_eur_per_mw == 5.0
+    assert objectives[1][0] - objectives[0][0] == pytest.approx(start_cost, abs=1e-6)
+    assert objectives[1][1] == pytest.approx(objectives[0][1], abs=1e-6)
+    # the second window alone, from the state after hour 24 with the stack on, is the
+    # rolling horizon's second window; from "off" it pays the start
+    state = next_state(portfolio, start, result.schedule, 24)
+    second = replace(period, time=period.time[24:], price_eur_per_mwh=period.price_eur_per_mwh[24:],
+                     wind_cf=period.wind_cf[:, 24:], pv_cf=period.pv_cf[:, 24:],
+                     hydrogen_demand_mw=period.hydrogen_demand_mw[24:])
+    alone = [
+        run_rolling(portfolio, second, options,
+                    replace(state, electrolysis_on=np.full(ns, on))).windows["objective_eur"][0]
+        for on in (True, False)
+    ]
+    assert alone[0] == pytest.approx(objectives[1][1], abs=1e-6)
+    assert alone[0] - alone[1] == pytest.approx(start_cost, abs=1e-6)

@@ -46,6 +46,7 @@ plus the value of energy left in storage at the end of the window.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -809,31 +810,46 @@ def free_commitment(model: pyo.ConcreteModel) -> None:
         var.setub(1.0)
 
 
-def _values(var: pyo.Var, rows: list[int], n_sites: int, n_hours: int) -> np.ndarray:
+#: Values of a variable's members in index order, e.g. ``WindowSolver.values``.
+Values = Callable[[pyo.Var], np.ndarray]
+
+
+def pyomo_values(var: pyo.Var) -> np.ndarray:
+    """Values loaded into the Pyomo variable ``var`` (index order; unset reads 0)."""
+    return np.fromiter((v.value or 0.0 for v in var.values()), float, count=len(var))
+
+
+def _values(
+    var: pyo.Var, rows: list[int], n_sites: int, n_hours: int, values: Values
+) -> np.ndarray:
+    """``var`` indexed by (site in ``rows``, hour) as an ``(n_sites, n_hours)`` array."""
     out = np.zeros((n_sites, n_hours))
-    for s in rows:
-        out[s] = [var[s, t].value or 0.0 for t in range(n_hours)]
+    if rows:
+        out[rows] = values(var).reshape(len(rows), n_hours)
     return out
 
 
 def read_schedule(
-    model: pyo.ConcreteModel, portfolio: Portfolio, data: WindowData
+    model: pyo.ConcreteModel, portfolio: Portfolio, data: WindowData,
+    values: Values = pyomo_values,
 ) -> dict[str, np.ndarray]:
     """The solved window as results-schema arrays plus the on/off states.
 
     Site variables are shaped ``(n_sites, n_hours)``, system variables
     ``(n_hours,)`` (transpose site variables for :func:`nzv_energy.schema.make_dataset`).
-    ``gas_on`` is included for the state carried to the next window.
+    ``gas_on`` is included for the state carried to the next window.  ``values``
+    reads the solution: the Pyomo variables (default) or the solver's
+    (``WindowSolver.values``, nothing loaded into Pyomo).
     """
     p = portfolio
     n, ns = data.n_hours, p.n_sites
     sets = p.site_sets()
 
     def get(var: pyo.Var, key: str) -> np.ndarray:
-        return _values(var, sets[key], ns, n)
+        return _values(var, sets[key], ns, n, values)
 
     def sites(var: pyo.Var) -> np.ndarray:
-        return _values(var, list(range(ns)), ns, n)
+        return _values(var, list(range(ns)), ns, n, values)
 
     on = get(model.el_on, "electrolysis")
     on_int = np.round(on)
@@ -848,7 +864,7 @@ def read_schedule(
     wind = p.wind_mw[:, None] * data.wind_cf
     pv = p.pv_mw[:, None] * data.pv_cf
     pipeline = get(model.pipeline, "pipeline")
-    unserved = np.array([model.unserved[t].value or 0.0 for t in range(n)])
+    unserved = values(model.unserved)
     # buying and selling (or filling and emptying a lossless store) in the same hour is
     # the same as the net flow: report the net (balances and levels are unchanged)
     imp, exp = _net(sites(model.grid_import), sites(model.grid_export))
@@ -883,15 +899,16 @@ def read_schedule(
     spec = model.reserve_spec
     if spec is not None:
         blk = np.arange(n) // spec.block_hours
-        for (u, s) in model.RU:
-            for k in spec.products:
-                held = np.array([model.reserve[u, s, k, b].value or 0.0 for b in model.BLK])
+        reserve = values(model.reserve).reshape(len(model.RU), len(model.K), len(model.BLK))
+        for i, (u, s) in enumerate(model.RU):
+            for j, k in enumerate(spec.products):
+                held = reserve[i, j]
                 out.setdefault(reserve_key(k, u), np.zeros((ns, n)))[s] = held[blk]
         for k in spec.products:
             for u in UNITS:
                 out.setdefault(reserve_key(k, u), np.zeros((ns, n)))
-    for values in out.values():
-        values[np.abs(values) < SNAP] = 0.0
+    for array in out.values():
+        array[np.abs(array) < SNAP] = 0.0
     return out
 
 

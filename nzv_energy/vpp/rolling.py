@@ -46,12 +46,10 @@ from nzv_energy.vpp.model import (
     SiteState,
     WindowData,
     build_model,
-    fix_binaries,
     fix_commitment,
     forbid_simultaneous_battery_use,
     free_commitment,
     read_schedule,
-    release,
     reserve_key,
     set_window,
 )
@@ -87,10 +85,12 @@ class RollingOptions:
     ``mip_max_nodes`` is the deterministic work limit per window solve
     (:data:`MIP_MAX_NODES`); ``time_limit_s`` the wall-clock safety net; ``mip_start``
     begins each MIP from the rounded LP relaxation (:class:`WindowSolver`; off by
-    default: no faster over a year, and not shown to be load-independent);
+    default: no faster over a year); ``warm_start`` begins each window's MIP from the
+    previous window's plan (:func:`warm_start`: the overlap it already decided, its
+    last decision after it; on by default, deterministic; ignored with ``mip_start``);
     ``highs_options`` are further HiGHS options of every solve
     (:data:`~nzv_energy.vpp.solve.WINDOW_HIGHS_OPTIONS`; ``()`` = HiGHS's defaults).
-    The last three are not scenario keys.
+    The last four are not scenario keys.
     """
 
     horizon_h: int = 48
@@ -99,6 +99,7 @@ class RollingOptions:
     time_limit_s: float | None = 30.0
     mip_max_nodes: int | None = MIP_MAX_NODES
     mip_start: bool = False
+    warm_start: bool = True
     highs_options: tuple[tuple[str, bool | int | float], ...] = WINDOW_HIGHS_OPTIONS
     forecast_error_std_fraction: float = 0.0
     seed: int = 0
@@ -337,46 +338,55 @@ def _window_data(
     )
 
 
-def _solve(solver: WindowSolver, portfolio: Portfolio, data: WindowData) -> SolveResult:
+def _battery_both(solver: WindowSolver) -> np.ndarray:
+    """Hours a battery charges and discharges at once in the schedule, ``(n_sites, n)``."""
+    m = solver.model
+    out = np.zeros((len(m.S), m.n_hours), bool)
+    rows = list(m.B)
+    if rows:
+        both = np.minimum(solver.values(m.charge), solver.values(m.discharge))
+        out[rows] = both.reshape(len(rows), m.n_hours) > SIMULTANEOUS_MW
+    return out
+
+
+def _solve(
+    solver: WindowSolver, portfolio: Portfolio, data: WindowData,
+    warm: dict[str, np.ndarray] | None = None,
+) -> SolveResult:
     """Solve the window and polish the schedule.
 
     Where a battery charges and discharges in the same hour its mode is made
     binary and the window solved again.  Then the on/off decisions are fixed and
     the LP of the continuous decisions is solved to optimality: the MIP stops
     within ``mip_gap`` of the best bound, and that slack should not show up as
-    e.g. hydrogen left unserved next to a full store.
+    e.g. hydrogen left unserved next to a full store.  ``warm`` (on/off decisions
+    by variable name) is the MIP's start (:meth:`WindowSolver.solve`).  The schedule
+    stays in the solver (:meth:`WindowSolver.values`); nothing is loaded into Pyomo.
     """
-    result = solver.solve()
+    result = solver.solve(load=False, warm=warm)
     total = result.solve_time_s
     nodes, iterations = result.mip_nodes, result.simplex_iterations
     for _ in range(MAX_BATTERY_ROUNDS):
         if not result.status.has_solution:
             break
-        sched = read_schedule(solver.model, portfolio, data)
-        both = (
-            np.minimum(sched["battery_charge_mw"], sched["battery_discharge_mw"])
-            > SIMULTANEOUS_MW
-        )
-        if not forbid_simultaneous_battery_use(solver.model, both):
+        if not forbid_simultaneous_battery_use(solver.model, _battery_both(solver)):
             break
-        result = solver.solve(parameters_changed=False)  # only battery modes changed
+        # only battery modes changed
+        result = solver.solve(parameters_changed=False, load=False)
         total += result.solve_time_s
         nodes += result.mip_nodes
         iterations += result.simplex_iterations
     if not result.status.has_solution:
         return replace(result, solve_time_s=total, mip_nodes=nodes, simplex_iterations=iterations)
-    fixed = fix_binaries(solver.model)
-    try:
-        # every binary fixed: nothing to start from; only bounds changed since the MIP
-        polished = solver.solve(start=False, parameters_changed=False)
-    finally:
-        release(fixed)
+    # every binary fixed in HiGHS directly (nothing pushed); skipped when the schedule's
+    # on/off decisions are the warm start's, whose LP is this one
+    polished = solver.polish()
     total += polished.solve_time_s
     nodes += polished.mip_nodes
     iterations += polished.simplex_iterations
-    if not polished.status.has_solution:  # the time limit can stop even this LP
+    if not polished.status.has_solution:  # e.g. numerical trouble in the LP
         log.warning("polishing LP failed (%s); solving the MIP again", polished.termination)
-        result = solver.solve(parameters_changed=False)
+        result = solver.solve(parameters_changed=False, load=False)
         return replace(
             result, solve_time_s=total + result.solve_time_s,
             mip_nodes=nodes + result.mip_nodes,
@@ -387,11 +397,44 @@ def _solve(solver: WindowSolver, portfolio: Portfolio, data: WindowData) -> Solv
                    mip_nodes=nodes, simplex_iterations=iterations)
 
 
+#: The on/off decisions a window's plan hands on as the next window's start.
+WARM_VARIABLES = ("el_on", "gas_on", "bat_mode")
+
+
+def plan_of(solver: WindowSolver) -> dict[str, np.ndarray]:
+    """On/off decisions of the solver's schedule, ``(units, hours)`` per variable name."""
+    m = solver.model
+    return {name: solver.values(getattr(m, name)).reshape(-1, m.n_hours)
+            for name in WARM_VARIABLES}
+
+
+def warm_start(plan: dict[str, np.ndarray], shift: int, n_hours: int) -> dict[str, np.ndarray]:
+    """The next window's start from the previous window's plan.
+
+    Hour ``t`` of the next window is hour ``t + shift`` of the plan (the overlap the
+    plan already decided); hours after the plan's end keep the plan's last decision
+    (no start or stop is invented there: a start made up at that boundary would be
+    kept whenever it costs less than the MIP gap).  Values in each variable's index
+    order (flattened).
+    """
+    out = {}
+    for name, old in plan.items():
+        n_old = old.shape[1]
+        hours = np.minimum(np.arange(n_hours) + shift, n_old - 1)
+        out[name] = old[:, hours].ravel()
+    return out
+
+
 def _solve_window(
     models: _Models, portfolio: Portfolio, options: RollingOptions, inputs: HourlyInputs,
     start: int, stop: int, n_commit: int, state: SiteState, rng: np.random.Generator,
+    warm: dict[str, np.ndarray] | None = None,
 ) -> tuple[SolveResult, dict[str, np.ndarray] | None, SolveResult | None]:
-    """Solve one window; returns (first solve, schedule or None, re-dispatch solve)."""
+    """Solve one window; returns (first solve, schedule or None, re-dispatch solve).
+
+    ``warm`` is the start of the first solve (:func:`warm_start`); the plan of the
+    window stays in its solver (:func:`plan_of`).
+    """
     sl = slice(start, stop)
     price, wind, pv = inputs.price_eur_per_mwh[sl], inputs.wind_cf[:, sl], inputs.pv_cf[:, sl]
     demand = inputs.hydrogen_demand_mw[sl]
@@ -404,13 +447,13 @@ def _solve_window(
                             allowed)
     solver = models.get(stop - start)
     set_window(solver.model, portfolio, forecast, state)
-    first = _solve(solver, portfolio, forecast)
+    first = _solve(solver, portfolio, forecast, warm)
     if not first.status.has_solution:
         return first, None, None
     if options.forecast_error_std_fraction <= 0:
-        return first, read_schedule(solver.model, portfolio, forecast), None
+        return first, read_schedule(solver.model, portfolio, forecast, solver.values), None
     # re-dispatch on the actual values of the committed hours, on/off decisions fixed
-    planned = read_schedule(solver.model, portfolio, forecast)
+    planned = read_schedule(solver.model, portfolio, forecast, solver.values)
     c = n_commit
     mixed = _window_data(
         portfolio,
@@ -431,7 +474,7 @@ def _solve_window(
         free_commitment(solver.model)
     if not second.status.has_solution:
         return first, None, second
-    return first, read_schedule(solver.model, portfolio, mixed), second
+    return first, read_schedule(solver.model, portfolio, mixed, solver.values), second
 
 
 def _empty_schedule(
@@ -501,13 +544,19 @@ def run_rolling(
     rows = []
     window_seconds: list[float] = []
     step = pd.Timedelta(hours=1)
+    plan: dict[str, np.ndarray] | None = None
     for k, start in enumerate(range(0, n_total, options.commit_h)):
         stop_commit = min(start + options.commit_h, n_total)
         stop = min(start + options.horizon_h, n_total)
         c = stop_commit - start
-        first, solved, second = _solve_window(
-            models, portfolio, options, inputs, start, stop, c, state, rng
+        warm = (
+            None if plan is None or not options.warm_start
+            else warm_start(plan, options.commit_h, stop - start)
         )
+        first, solved, second = _solve_window(
+            models, portfolio, options, inputs, start, stop, c, state, rng, warm
+        )
+        plan = None if solved is None else plan_of(models.get(stop - start))
         failed = second if second is not None else first
         used_fallback = solved is None
         dates = f"{inputs.time[start]} .. {inputs.time[stop - 1] + step}"
