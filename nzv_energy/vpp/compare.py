@@ -14,6 +14,16 @@ Emissions count natural gas burnt and grid imports at the hour's grid carbon
 intensity (:func:`nzv_energy.dispatch.kpis.carbon_totals`, the project's one
 attribution rule); the hydrogen's carbon intensity is its share of them per kg
 (LHV), beside the EU limit of 28.2 g CO2e/MJ (``docs/carbon_intensity.md``).
+
+With district heat (a ``heat:`` block and the heat variables in both datasets) the
+table gains :data:`HEAT_METRICS` from :func:`nzv_energy.heat.kpis.site_heat_kpis`
+(summed over sites and weather years): heat served and unserved, CHP power, fuel and
+starts, natural gas and CO2 of heat, the variable cost and the levelised cost of heat.
+The operating profit then also pays the heat's natural gas, its CO2, the heat
+sources' variable O&M, the CHPs' starts and the unserved-heat penalty (the heat's
+electricity is already in the market revenue: it is bought or not sold).  A hydrogen
+CHP's fuel is valued at 0 here: the hydrogen it burns is missing from the hydrogen
+delivered or stored.
 """
 
 from __future__ import annotations
@@ -28,6 +38,8 @@ import xarray as xr
 from nzv_energy.dispatch import compute_kpis
 from nzv_energy.economics import HYDROGEN_LHV_KWH_PER_KG
 from nzv_energy.grid_carbon import EU_THRESHOLD_G_PER_MJ, g_per_mj_from_kg_per_kg
+from nzv_energy.heat.kpis import has_heat, site_heat_economics, site_heat_kpis
+from nzv_energy.kernels import heat as hk
 from nzv_energy.report.formatting import (
     format_cell,
     format_energy,
@@ -89,6 +101,29 @@ METRICS: dict[str, str] = {
     "hydrogen_storage_change_mwh": "MWh_H2",
     "system_net_cost_per_kg_h2_eur_per_kg": "EUR/kg",
     "fallback_hours": "h",
+}
+
+#: Rows added with district heat, with their units.
+HEAT_METRICS: dict[str, str] = {
+    "heat_demand_mwh": "MWh_th",
+    "heat_served_mwh": "MWh_th",
+    "unserved_heat_mwh": "MWh_th",
+    "heat_demand_met_share": "1",
+    "heat_from_waste_heat_mwh": "MWh_th",
+    "heat_from_chp_mwh": "MWh_th",
+    "heat_from_heat_pump_mwh": "MWh_th",
+    "heat_from_electric_boiler_mwh": "MWh_th",
+    "heat_from_peak_boiler_mwh": "MWh_th",
+    "heat_electricity_mwh": "MWh",
+    "chp_electric_mwh": "MWh",
+    "chp_fuel_mwh": "MWh_th",
+    "chp_starts": "1",
+    "heat_natural_gas_mwh": "MWh_th",
+    "heat_co2_t": "t",
+    "heat_variable_cost_eur": "EUR",
+    "levelised_cost_of_heat_eur_per_mwh_th": "EUR/MWh_th",
+    "chp_start_cost_eur": "EUR",
+    "unserved_heat_penalty_eur": "EUR",
 }
 
 _SUMMED_KPIS = (
@@ -221,6 +256,11 @@ def schedule_metrics(ds: xr.Dataset, inputs: SystemInputs, portfolio: Portfolio)
     profit = market + reserves - natural_gas_cost - co2_cost - vom - start_cost - wear - (
         lost_load
     ) - (0.0 if penalty_price is None else penalty)
+    heat = heat_metrics(ds, inputs, portfolio)
+    if heat:
+        profit -= (heat["heat_natural_gas_cost_eur"] + heat["heat_co2_cost_eur"]
+                   + heat["heat_variable_om_eur"] + heat["chp_start_cost_eur"]
+                   + heat["unserved_heat_penalty_eur"])
     fallback = int(ds[FALLBACK_VARIABLE].sum()) if FALLBACK_VARIABLE in ds else 0
     demand = tot["hydrogen_demand_mwh"]
     out = {
@@ -276,8 +316,71 @@ def schedule_metrics(ds: xr.Dataset, inputs: SystemInputs, portfolio: Portfolio)
             else np.nan
         ),
         "fallback_hours": float(fallback),
+        **heat,
     }
-    return pd.Series({k: float(out[k]) for k in METRICS}, name=ds.attrs.get("model", ""))
+    keys = [*METRICS, *(HEAT_METRICS if heat else ())]
+    return pd.Series({k: float(out[k]) for k in keys}, name=ds.attrs.get("model", ""))
+
+
+def heat_metrics(ds: xr.Dataset, inputs: SystemInputs, portfolio: Portfolio) -> dict[str, float]:
+    """The :data:`HEAT_METRICS` of a dataset with heat, and the heat's cost parts (EUR).
+
+    Empty without a ``heat:`` block or without the heat variables.  Energy, CO2 and
+    costs come from :func:`nzv_energy.heat.kpis.site_heat_kpis` (summed over sites and
+    weather years; the levelised cost is the total over the heat served); CHP starts
+    are off-to-on transitions of its fuel use (every weather year starts off).
+    """
+    scenario = inputs.scenario
+    blocks = scenario.heat
+    if not blocks or portfolio.heat is None or not has_heat(ds):
+        return {}
+    eco = scenario.economics
+    economics = {
+        site: site_heat_economics(
+            block, cost_year=eco.cost_year, discount_rate=eco.discount_rate,
+            gas_price_eur_per_mwh=eco.gas_price_eur_per_mwh,
+            co2_price_eur_per_t=eco.co2_price_eur_per_t,
+            natural_gas_co2_t_per_mwh=scenario.technology.gas_backup.natural_gas_co2_t_per_mwh,
+        )
+        for site, block in blocks.items()
+    }
+    kpis = site_heat_kpis(ds, economics, grid_g_per_kwh=inputs.grid_carbon_g_per_kwh)
+    tot = kpis.sum(min_count=1)
+    on = ds["chp_fuel_mw"].transpose("time", "site").values > GAS_ON_MW
+    years = pd.DatetimeIndex(ds["time"].values).year
+    starts_mw = 0.0
+    rating = portfolio.heat.cap[:, hk.HC_CHP_MW_EL]
+    n_starts = 0
+    for year in np.unique(years):
+        part = on[years == year]
+        prev = np.vstack([np.zeros((1, part.shape[1]), bool), part[:-1]])
+        started = part & ~prev
+        n_starts += int(started.sum())
+        starts_mw += float((started * rating[None, :]).sum())
+    penalty = sum(
+        float(kpis.xs(site, level="site")["unserved_heat_mwh"].sum())
+        * economics[site].unserved_heat_penalty_eur_per_mwh
+        for site in economics
+    )
+    variable = sum(float(tot[f"heat_{c}_eur"]) for c in (
+        "variable_om", "fuel", "electricity", "co2", "chp_electricity_credit"))
+    served = float(tot["heat_served_mwh"])
+    total = float(tot["heat_total_cost_eur"])
+    out = {k: float(tot[k]) for k in HEAT_METRICS if k in tot.index}
+    out.update({
+        "heat_demand_met_share": served / float(tot["heat_demand_mwh"])
+        if float(tot["heat_demand_mwh"]) > 0 else np.nan,
+        "chp_starts": float(n_starts),
+        "heat_variable_cost_eur": variable,
+        "levelised_cost_of_heat_eur_per_mwh_th": total / served if served > 0 else np.nan,
+        "chp_start_cost_eur": portfolio.heat.chp_start_cost_eur_per_mw * starts_mw,
+        "unserved_heat_penalty_eur": penalty,
+        "heat_natural_gas_cost_eur": float(tot["heat_natural_gas_mwh"])
+        * eco.gas_price_eur_per_mwh,
+        "heat_co2_cost_eur": float(tot["heat_co2_eur"]),
+        "heat_variable_om_eur": float(tot["heat_variable_om_eur"]),
+    })
+    return out
 
 
 def _mean_reserves(ds: xr.Dataset) -> dict[str, float]:
@@ -304,7 +407,7 @@ def comparison_table(
     b = schedule_metrics(rule_based, inputs, portfolio)
     table = pd.DataFrame({"optimised": a, "rule_based": b})
     table["difference"] = table["optimised"] - table["rule_based"]
-    table["unit"] = pd.Series(METRICS)
+    table["unit"] = pd.Series({**METRICS, **HEAT_METRICS})
     table.index.name = "metric"
     return table
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from nzv_energy.heat.simulate import HEAT_VARIABLES
 from nzv_energy.rfnbo import rfnbo_eligible_hours
 from nzv_energy.schema import VARIABLES, make_dataset
 from nzv_energy.vpp.model import SiteState, reserve_key
@@ -43,7 +44,10 @@ def rfnbo_hydrogen(
     ``battery_counts_renewable`` is false, battery discharge.  It is assigned
     to the site's standby and local load first and the rest to the stack; the
     stack's unmatched share of its input makes the same share of its hydrogen
-    non-renewable.  With ``monthly`` matching, unmatched hydrogen of a site and
+    non-renewable.  With district heat (``chp_electric_mw`` in ``schedule``) the CHP's
+    power is non-renewable too, and what is left after the own load is shared
+    between the stack and the heat's electricity in proportion to their use.  With
+    ``monthly`` matching, unmatched hydrogen of a site and
     month is counted renewable in the ratio of that month's export to its
     unmatched electricity (at most 1), as in the rule-based dispatch.
     """
@@ -55,7 +59,15 @@ def rfnbo_hydrogen(
         non_renewable = non_renewable + schedule["battery_discharge_mw"]
     own_load = schedule["electrolysis_standby_mw"] + schedule["local_demand_mw"]
     stack = schedule["electrolysis_input_mw"] - schedule["electrolysis_standby_mw"]
-    unmatched_el = np.clip(non_renewable - own_load, 0.0, np.maximum(stack, 0.0))
+    left = non_renewable - own_load
+    if "chp_electric_mw" in schedule:
+        heat_el = (schedule["booster_electricity_mw"] + schedule["heat_pump_electricity_mw"]
+                   + schedule["electric_boiler_electricity_mw"])
+        left = left + schedule["chp_electric_mw"]
+        use = np.maximum(stack, 0.0) + heat_el
+        left = np.divide(left * np.maximum(stack, 0.0), use, out=np.zeros_like(left),
+                         where=use > 1e-12)
+    unmatched_el = np.clip(left, 0.0, np.maximum(stack, 0.0))
     h2 = schedule["hydrogen_output_mw"]
     share = np.divide(unmatched_el, stack, out=np.zeros_like(h2), where=stack > 1e-9)
     unmatched_h2 = h2 * share
@@ -106,8 +118,10 @@ def to_dataset(
     """Hourly results dataset of a schedule (site arrays ``(n_sites, n)``).
 
     The schema variables come from ``schedule``; ``vpp_fallback`` (1 = hour
-    dispatched by the rule-based fallback) is added as an extra variable, and with
-    ``reserve_prices`` the reserve capacity held and its price (see the module).
+    dispatched by the rule-based fallback) is added as an extra variable, with
+    ``reserve_prices`` the reserve capacity held and its price (see the module), and
+    when ``schedule`` holds them the district heat variables, named, dimensioned and
+    with the units of ``dispatch.nc`` (:data:`nzv_energy.heat.simulate.HEAT_VARIABLES`).
     """
     data = {}
     for name, var in VARIABLES.items():
@@ -122,6 +136,10 @@ def to_dataset(
             "long_name": "hour dispatched by the rule-based fallback (1) or optimised (0)",
         },
     )
+    for name, unit, meaning in HEAT_VARIABLES.values():
+        if name in schedule:
+            ds[name] = xr.Variable(("time", "site"), np.asarray(schedule[name], float).T.copy(),
+                                   {"units": unit, "long_name": meaning})
     if reserve_prices is not None:
         products = list(reserve_prices.products)
         held = np.stack(

@@ -57,6 +57,8 @@ from nzv_energy.economics import natural_gas_backup_cost
 from nzv_energy.errors import ScenarioError
 from nzv_energy.scenario import Scenario
 from nzv_energy.system import SiteCapacities, fixed_capacities
+from nzv_energy.vpp import heat as vh
+from nzv_energy.vpp.heat import HeatPortfolio
 from nzv_energy.vpp.reserves import DOWNWARD, UNITS, UPWARD, ReserveSpec
 
 #: Capacities below this are treated as absent (no variables are built), MW or MWh.
@@ -111,6 +113,7 @@ class Portfolio:
     unserved_hydrogen_penalty_eur_per_mwh: float | None
     unserved_electricity_penalty_eur_per_mwh: float = 10_000.0
     battery_cycle_cost_eur_per_mwh: float = 0.0
+    heat: HeatPortfolio | None = None
 
     @property
     def n_sites(self) -> int:
@@ -149,6 +152,8 @@ class Portfolio:
         gas = self.gas_backup_mw > MIN_CAPACITY
         storage = self.hydrogen_storage_mwh > MIN_CAPACITY
         hydrogen = electrolysis | storage | (gas & (self.gas_fuel == "hydrogen"))
+        if self.heat is not None:  # a CHP burning the site's hydrogen
+            hydrogen = hydrogen | np.isin(idx, self.heat.hydrogen_chp_sites)
         return {
             "battery": idx[battery].tolist(),
             "electrolysis": idx[electrolysis].tolist(),
@@ -210,6 +215,7 @@ class Portfolio:
                 vpp.unserved_electricity_penalty_eur_per_mwh
             ),
             battery_cycle_cost_eur_per_mwh=vpp.battery_cycle_cost_eur_per_mwh,
+            heat=HeatPortfolio.from_scenario(scenario),
         )
         out.check()
         return out
@@ -261,6 +267,12 @@ class WindowData:
         own standby and local load (grid intensity above
         ``operation.import_carbon_threshold_g_per_kwh``), shape ``(n_hours,)``;
         None: every hour open.
+    heat_demand_mw, cop_heat_pump, cop_waste_heat
+        District heat demand (MW_th) and the COPs of the large heat pump and of a heat
+        pump on electrolyser heat, shape ``(n_sites, n_hours)``; None without heat.
+    heat_value_eur_per_mwh
+        Value of one MWh_th left in each site's thermal store at the window's end,
+        shape ``(n_sites,)``; None = zero.
     """
 
     price_eur_per_mwh: np.ndarray
@@ -272,6 +284,10 @@ class WindowData:
     hydrogen_value_eur_per_mwh: float = 0.0
     reserve_price_eur_per_mw: np.ndarray | None = None
     grid_open: np.ndarray | None = None
+    heat_demand_mw: np.ndarray | None = None
+    cop_heat_pump: np.ndarray | None = None
+    cop_waste_heat: np.ndarray | None = None
+    heat_value_eur_per_mwh: np.ndarray | None = None
 
     @property
     def n_hours(self) -> int:
@@ -283,7 +299,8 @@ class WindowData:
 class SiteState:
     """State of every site at the start of a window (end of the previous hour).
 
-    All arrays have shape ``(n_sites,)``.
+    All arrays have shape ``(n_sites,)``; the thermal store levels (MWh_th) and CHP
+    on/off states are None without heat.
     """
 
     battery_soc_mwh: np.ndarray
@@ -291,20 +308,31 @@ class SiteState:
     electrolysis_on: np.ndarray
     gas_on: np.ndarray
     stack_hours: np.ndarray
+    thermal_storage_mwh: np.ndarray | None = None
+    chp_on: np.ndarray | None = None
 
     @classmethod
     def initial(
         cls, portfolio: Portfolio, soc_fraction: float, storage_fraction: float
     ) -> SiteState:
-        """Storage at the given fractions, every unit off, new stacks."""
+        """Storage at the given fractions, every unit off, new stacks.
+
+        Thermal stores start at their blocks' ``initial_fraction``.
+        """
         n = portfolio.n_sites
         min_soc = portfolio.battery_min_soc_fraction * portfolio.battery_mwh
+        heat = portfolio.heat
         return cls(
             battery_soc_mwh=np.maximum(soc_fraction * portfolio.battery_mwh, min_soc),
             hydrogen_storage_mwh=storage_fraction * portfolio.hydrogen_storage_mwh,
             electrolysis_on=np.zeros(n, bool),
             gas_on=np.zeros(n, bool),
             stack_hours=np.zeros(n),
+            thermal_storage_mwh=(
+                None if heat is None
+                else heat.initial_storage_fraction * heat.cap[:, vh.hk.HC_STORAGE_MWH]
+            ),
+            chp_on=None if heat is None else np.zeros(n, bool),
         )
 
 
@@ -393,6 +421,8 @@ def build_model(
     m.gas_on = pyo.Var(m.G, m.T, within=on_domain)
     m.gas_start = pyo.Var(m.G, m.T, bounds=(0.0, 1.0))
     m.gas_power = pyo.Var(m.G, m.T, bounds=lambda _m, s, _t: (0.0, gas[s]))
+    heat = p.heat
+    heat_profit = 0.0 if heat is None else vh.add_heat(m, heat, on_domain)
 
     h2cap = p.hydrogen_storage_mwh
     m.h2_charge = pyo.Var(m.HS, m.T, within=pyo.NonNegativeReals)
@@ -430,6 +460,9 @@ def build_model(
             sinks += m.charge[s, t]
         if s in m.G:
             sources += m.gas_power[s, t]
+        if heat is not None and s in m.HT:
+            sources += vh.power_out(m, s, t)
+            sinks += vh.power_in(m, heat, s, t)
         return sources == sinks
 
     m.power_balance = pyo.Constraint(m.S, m.T, rule=power_balance)
@@ -524,6 +557,8 @@ def build_model(
             sinks = sinks + m.h2_charge[s, t]
         if burn_h2 and s in m.G:
             sinks = sinks + gas_fuel(s, t)
+        if heat is not None and s in heat.hydrogen_chp_sites:
+            sinks = sinks + vh.hydrogen_burnt(m, heat, s, t)
         return sources == sinks
 
     m.h2_balance = pyo.Constraint(m.H, m.T, rule=h2_balance)
@@ -559,6 +594,8 @@ def build_model(
     )
     profit += m.battery_value * sum(m.soc[s, last] for s in m.B)
     profit += m.hydrogen_value * sum(m.h2_level[s, last] for s in m.HS)
+    if heat is not None:
+        profit += heat_profit
     m.reserve_spec = reserves
     if reserves is not None:
         profit += add_reserves(m, p, reserves)
@@ -734,6 +771,20 @@ def set_window(
         model.gas_on0[s] = float(bool(state.gas_on[s]))
     model.battery_value = float(data.battery_value_eur_per_mwh)
     model.hydrogen_value = float(data.hydrogen_value_eur_per_mwh)
+    if portfolio.heat is not None:
+        if data.heat_demand_mw is None or data.cop_heat_pump is None or (
+            data.cop_waste_heat is None
+        ):
+            raise ValueError("a model with heat needs the window's heat demand and COPs")
+        ns = portfolio.n_sites
+        vh.set_heat_window(
+            model, portfolio.heat, data.heat_demand_mw, data.cop_heat_pump,
+            data.cop_waste_heat,
+            np.zeros(ns) if state.thermal_storage_mwh is None else state.thermal_storage_mwh,
+            np.zeros(ns, bool) if state.chp_on is None else state.chp_on,
+            np.zeros(ns) if data.heat_value_eur_per_mwh is None
+            else data.heat_value_eur_per_mwh,
+        )
     spec = model.reserve_spec
     if spec is not None:
         prices = data.reserve_price_eur_per_mw
@@ -765,14 +816,18 @@ def forbid_simultaneous_battery_use(model: pyo.ConcreteModel, hours: np.ndarray)
 
 
 def fix_commitment(
-    model: pyo.ConcreteModel, electrolysis_on: np.ndarray, gas_on: np.ndarray, n_hours: int
+    model: pyo.ConcreteModel, electrolysis_on: np.ndarray, gas_on: np.ndarray, n_hours: int,
+    chp_on: np.ndarray | None = None,
 ) -> None:
     """Fix the on/off decisions of the first ``n_hours`` through their bounds.
 
-    ``electrolysis_on`` and ``gas_on`` have shape ``(n_sites, window hours)``;
-    values are rounded to 0 or 1.
+    ``electrolysis_on``, ``gas_on`` and (with heat) ``chp_on`` have shape
+    ``(n_sites, window hours)``; values are rounded to 0 or 1.
     """
-    for on, var_set in ((electrolysis_on, model.el_on), (gas_on, model.gas_on)):
+    pairs = [(electrolysis_on, model.el_on), (gas_on, model.gas_on)]
+    if chp_on is not None and hasattr(model, "chp_on"):
+        pairs.append((chp_on, model.chp_on))
+    for on, var_set in pairs:
         for (s, t), var in var_set.items():
             if t < n_hours:
                 v = float(round(on[s, t]))
@@ -787,7 +842,8 @@ def fix_binaries(model: pyo.ConcreteModel) -> list[pyo.Var]:
     exact optimum of the continuous decisions (flows, storage) for that commitment.
     """
     fixed = []
-    for var in (*model.el_on.values(), *model.gas_on.values(), *model.bat_mode.values()):
+    for var in (*model.el_on.values(), *model.gas_on.values(), *model.bat_mode.values(),
+                *_chp_on(model)):
         if var.is_binary():
             v = float(round(var.value or 0.0))
             var.setlb(v)
@@ -805,9 +861,14 @@ def release(variables: list[pyo.Var]) -> None:
 
 def free_commitment(model: pyo.ConcreteModel) -> None:
     """Undo :func:`fix_commitment`."""
-    for var in (*model.el_on.values(), *model.gas_on.values()):
+    for var in (*model.el_on.values(), *model.gas_on.values(), *_chp_on(model)):
         var.setlb(0.0)
         var.setub(1.0)
+
+
+def _chp_on(model: pyo.ConcreteModel) -> list[pyo.Var]:
+    """The CHP on/off variables of a model with heat (none without)."""
+    return list(model.chp_on.values()) if hasattr(model, "chp_on") else []
 
 
 #: Values of a variable's members in index order, e.g. ``WindowSolver.values``.
@@ -896,6 +957,8 @@ def read_schedule(
         "price_eur_per_mwh": np.asarray(data.price_eur_per_mwh, float).copy(),
         "gas_on": np.round(get(model.gas_on, "gas")),
     }
+    if p.heat is not None:
+        out.update(vh.read_heat_schedule(model, p.heat, ns, values, out))
     spec = model.reserve_spec
     if spec is not None:
         blk = np.arange(n) // spec.block_hours

@@ -41,6 +41,7 @@ import pandas as pd
 from nzv_energy.errors import ModelInfeasibleError
 from nzv_energy.scenario import Scenario
 from nzv_energy.schema import SITE_VARIABLES, SYSTEM_VARIABLES
+from nzv_energy.vpp import heat as vh
 from nzv_energy.vpp.model import (
     Portfolio,
     SiteState,
@@ -154,6 +155,9 @@ class HourlyInputs:
     import_allowed
         True in hours grid power may be bought at all (the import carbon threshold),
         shape ``(n,)``; None: every hour.
+    heat_demand_mw, cop_heat_pump, cop_waste_heat
+        District heat demand (MW_th) and heat-pump COPs, shape ``(n_sites, n)``
+        (:func:`nzv_energy.dispatch.heat.heat_arrays`); None without heat.
     """
 
     time: pd.DatetimeIndex
@@ -164,6 +168,9 @@ class HourlyInputs:
     reserve_price_eur_per_mw: np.ndarray | None = None
     grid_co2_g_per_kwh: np.ndarray | None = None
     import_allowed: np.ndarray | None = None
+    heat_demand_mw: np.ndarray | None = None
+    cop_heat_pump: np.ndarray | None = None
+    cop_waste_heat: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.time)
@@ -285,12 +292,19 @@ def next_state(
     hours = state.stack_hours + on.sum(axis=1)
     life = p.electrolysis_stack_lifetime_hours
     hours = np.where(hours >= life, hours - life, hours)
+    heat_level = chp_on = None
+    if p.heat is not None:
+        heat_level = np.clip(schedule["thermal_storage_mwh"][:, n - 1], 0.0,
+                             p.heat.cap[:, vh.hk.HC_STORAGE_MWH])
+        chp_on = schedule["chp_on"][:, n - 1] > 0.5
     return SiteState(
         battery_soc_mwh=soc,
         hydrogen_storage_mwh=level,
         electrolysis_on=on[:, -1].copy(),
         gas_on=gas_on,
         stack_hours=hours,
+        thermal_storage_mwh=heat_level,
+        chp_on=chp_on,
     )
 
 
@@ -319,12 +333,23 @@ def _window_data(
     portfolio: Portfolio, options: RollingOptions, price: np.ndarray, wind: np.ndarray,
     pv: np.ndarray, demand: np.ndarray, value_price: np.ndarray,
     reserve_price: np.ndarray | None = None, import_allowed: np.ndarray | None = None,
+    heat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> WindowData:
     battery_value, hydrogen_value = storage_values(portfolio, value_price, options.storage_value)
     blocks = (
         None if options.reserves is None or reserve_price is None
         else block_prices(reserve_price, options.reserves.block_hours)
     )
+    heat_fields: dict[str, np.ndarray] = {}
+    if portfolio.heat is not None and heat is not None:
+        demand_h, cop_hp, cop_w = heat
+        value = (
+            np.zeros(portfolio.n_sites) if options.storage_value == "none"
+            else vh.heat_values(portfolio.heat, portfolio.n_sites,
+                                float(np.median(value_price)), cop_hp)
+        )
+        heat_fields = {"heat_demand_mw": demand_h, "cop_heat_pump": cop_hp,
+                       "cop_waste_heat": cop_w, "heat_value_eur_per_mwh": value}
     return WindowData(
         price_eur_per_mwh=price,
         wind_cf=wind,
@@ -335,6 +360,7 @@ def _window_data(
         hydrogen_value_eur_per_mwh=hydrogen_value,
         reserve_price_eur_per_mw=blocks,
         grid_open=None if import_allowed is None else np.asarray(import_allowed, bool),
+        **heat_fields,
     )
 
 
@@ -397,15 +423,16 @@ def _solve(
                    mip_nodes=nodes, simplex_iterations=iterations)
 
 
-#: The on/off decisions a window's plan hands on as the next window's start.
+#: The on/off decisions a window's plan hands on as the next window's start (and the
+#: CHPs' ``chp_on`` in a model with heat).
 WARM_VARIABLES = ("el_on", "gas_on", "bat_mode")
 
 
 def plan_of(solver: WindowSolver) -> dict[str, np.ndarray]:
     """On/off decisions of the solver's schedule, ``(units, hours)`` per variable name."""
     m = solver.model
-    return {name: solver.values(getattr(m, name)).reshape(-1, m.n_hours)
-            for name in WARM_VARIABLES}
+    names = (*WARM_VARIABLES, "chp_on") if hasattr(m, "chp_on") else WARM_VARIABLES
+    return {name: solver.values(getattr(m, name)).reshape(-1, m.n_hours) for name in names}
 
 
 def warm_start(plan: dict[str, np.ndarray], shift: int, n_hours: int) -> dict[str, np.ndarray]:
@@ -442,9 +469,10 @@ def _solve_window(
         None if inputs.reserve_price_eur_per_mw is None else inputs.reserve_price_eur_per_mw[:, sl]
     )
     allowed = None if inputs.import_allowed is None else inputs.import_allowed[sl]
+    heat = _heat_slice(portfolio, inputs, sl)
     f_price, f_wind, f_pv = perturb(rng, price, wind, pv, options.forecast_error_std_fraction)
     forecast = _window_data(portfolio, options, f_price, f_wind, f_pv, demand, f_price, reserve,
-                            allowed)
+                            allowed, heat)
     solver = models.get(stop - start)
     set_window(solver.model, portfolio, forecast, state)
     first = _solve(solver, portfolio, forecast, warm)
@@ -465,8 +493,10 @@ def _solve_window(
         f_price,
         reserve,
         allowed,
+        heat,
     )
-    fix_commitment(solver.model, planned["electrolysis_on"], planned["gas_on"], c)
+    fix_commitment(solver.model, planned["electrolysis_on"], planned["gas_on"], c,
+                   planned.get("chp_on"))
     set_window(solver.model, portfolio, mixed, state)
     try:
         second = _solve(solver, portfolio, mixed)
@@ -477,11 +507,27 @@ def _solve_window(
     return first, read_schedule(solver.model, portfolio, mixed, solver.values), second
 
 
+def _heat_slice(
+    portfolio: Portfolio, inputs: HourlyInputs, sl: slice
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Heat demand and COPs of the hours ``sl`` (None without heat)."""
+    if portfolio.heat is None:
+        return None
+    if inputs.heat_demand_mw is None or inputs.cop_heat_pump is None or (
+        inputs.cop_waste_heat is None
+    ):
+        raise ValueError("a portfolio with heat needs the heat demand and COPs of the hours")
+    return (inputs.heat_demand_mw[:, sl], inputs.cop_heat_pump[:, sl],
+            inputs.cop_waste_heat[:, sl])
+
+
 def _empty_schedule(
-    n_sites: int, n: int, reserves: ReserveSpec | None = None
+    n_sites: int, n: int, reserves: ReserveSpec | None = None, heat: bool = False,
 ) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {name: np.zeros((n_sites, n)) for name in SITE_VARIABLES}
     out.update({name: np.zeros(n) for name in SYSTEM_VARIABLES})
+    if heat:
+        out.update({name: np.zeros((n_sites, n)) for name in (*vh.HEAT_VARIABLE_NAMES, "chp_on")})
     if reserves is not None:
         # hours of the fallback hold no reserve (the rules offer none)
         out.update({reserve_key(k, u): np.zeros((n_sites, n))
@@ -536,7 +582,7 @@ def run_rolling(
         values = getattr(inputs, name)
         if values is not None and np.shape(values) != (n_total,):
             raise ValueError(f"{name} of shape {np.shape(values)} for {n_total} hours")
-    out = _empty_schedule(ns, n_total, spec)
+    out = _empty_schedule(ns, n_total, spec, portfolio.heat is not None)
     fallback_mask = np.zeros(n_total, bool)
     models = _Models(portfolio, options)
     rng = np.random.default_rng(options.seed)
@@ -581,6 +627,12 @@ def run_rolling(
                 k, dates, failed.status.value, failed.termination,
             )
             schedule = fallback(start, stop_commit, state)
+            if portfolio.heat is not None and inputs.heat_demand_mw is not None:
+                # the rules' fallback dispatches no heat: report its hours' heat unserved
+                schedule = {**schedule, **vh.idle_heat_schedule(
+                    portfolio.heat, inputs.heat_demand_mw[:, start:stop_commit],
+                    np.zeros(ns) if state.thermal_storage_mwh is None
+                    else state.thermal_storage_mwh)}
         for name, values in out.items():
             if name in schedule:
                 values[..., start:stop_commit] = schedule[name][..., :c]

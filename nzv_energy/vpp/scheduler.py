@@ -20,10 +20,12 @@ import pandas as pd
 import xarray as xr
 
 from nzv_energy.dispatch import dispatch_parameter_vector, simulate
+from nzv_energy.dispatch.heat import HeatArrays, heat_arrays
 from nzv_energy.dispatch.parameters import DISPATCH_INDEX
 from nzv_energy.dispatch.simulate import grid_co2_array
 from nzv_energy.errors import ScenarioError
 from nzv_energy.grid_carbon import import_allowed_hours
+from nzv_energy.kernels import dispatch as kd
 from nzv_energy.system import SiteCapacities, SystemInputs, fixed_capacities
 from nzv_energy.vpp.dataset import rfnbo_hydrogen, state_attr, to_dataset
 from nzv_energy.vpp.fallback import KernelFallback
@@ -118,9 +120,13 @@ def import_allowed(inputs: SystemInputs) -> np.ndarray | None:
 
 
 def hourly(
-    inputs: SystemInputs, sl: slice, reserve_prices: ReservePrices | None = None
+    inputs: SystemInputs, sl: slice, reserve_prices: ReservePrices | None = None,
+    heat: HeatArrays | None = None,
 ) -> HourlyInputs:
     """Hourly inputs of one slice of the period (reserve prices, grid intensity, import hours).
+
+    With ``heat`` (:func:`nzv_energy.dispatch.heat.heat_arrays` of the inputs' hours, the
+    rules' heat inputs) the slice's heat demand and COPs are included.
 
     Raises
     ------
@@ -139,7 +145,20 @@ def hourly(
         ),
         grid_co2_g_per_kwh=grid_co2_array(inputs)[sl],
         import_allowed=None if allowed is None else allowed[sl],
+        **_heat_fields(heat, sl),
     )
+
+
+def _heat_fields(heat: HeatArrays | None, sl: slice) -> dict[str, np.ndarray]:
+    """The :class:`HourlyInputs` heat fields of hours ``sl`` (``(n_sites, n)`` each)."""
+    if heat is None:
+        return {}
+    part = heat.heat_in[sl]
+    return {
+        "heat_demand_mw": np.ascontiguousarray(part[:, kd.HI_HEAT_DEMAND_MW, :].T),
+        "cop_heat_pump": np.ascontiguousarray(part[:, kd.HI_COP_HEAT_PUMP, :].T),
+        "cop_waste_heat": np.ascontiguousarray(part[:, kd.HI_COP_WASTE_HEAT, :].T),
+    }
 
 
 def window_count(inputs: SystemInputs, commit_h: int) -> int:
@@ -205,11 +224,12 @@ def schedule(
     portfolio = Portfolio.from_capacities(scenario, capacities)
     options = options or RollingOptions.from_scenario(scenario)
     reserve_prices = reserve_prices_of(inputs, options, base_dir)
+    heat = heat_arrays(scenario, inputs.time, portfolio.sites)
     tick = _time.perf_counter()
     parts, frames, starts, fallback = [], [], {}, []
     seconds: list[float] = []
     for year, sl in inputs.year_slices().items():
-        period = hourly(inputs, sl, reserve_prices)
+        period = hourly(inputs, sl, reserve_prices, heat)
         state = SiteState.initial(
             portfolio,
             scenario.operation.initial_soc_fraction,
@@ -230,6 +250,7 @@ def schedule(
     schedule_arrays = {
         name: np.concatenate([p[name] for p in parts], axis=-1) for name in parts[0]
     }
+    schedule_arrays.pop("chp_on", None)  # carried between windows only
     schedule_arrays["rfnbo_hydrogen_mw"] = rfnbo_hydrogen(
         schedule_arrays,
         inputs.time,
@@ -246,6 +267,8 @@ def schedule(
         "vpp_options": json.dumps(asdict(options)),
         "early_stops": json.dumps(early_stops(windows)),
     }
+    if heat is not None:
+        attrs.update(heat_attrs(heat, portfolio, starts))
     ds = to_dataset(
         schedule_arrays, inputs.time, portfolio.sites, np.concatenate(fallback), attrs,
         reserve_prices=reserve_prices,
@@ -253,6 +276,30 @@ def schedule(
     )
     return VppRun(ds, windows, inputs, portfolio, _time.perf_counter() - tick, tuple(seconds),
                   reserve_prices)
+
+
+def heat_attrs(
+    heat: HeatArrays, portfolio: Portfolio, starts: dict[int, SiteState]
+) -> dict[str, str]:
+    """Heat attributes of the VPP dataset, as ``dispatch.nc`` has them.
+
+    The rules' heat attributes (temperature source, heat sites), ``heat_chp_hydrogen``
+    (site -> 1 when its CHP burns the site's hydrogen) and ``heat_start_state`` (the
+    thermal store level each weather year starts from).
+    """
+    sites = portfolio.sites
+    return {
+        **heat.attrs,
+        "heat_chp_hydrogen": json.dumps(
+            {site: int(heat.site[s, kd.HS_CHP_HYDROGEN_FUEL] > 0.5)
+             for s, site in enumerate(sites)}),
+        "heat_start_state": json.dumps({
+            str(year): {site: {"thermal_storage_mwh": float(
+                0.0 if st.thermal_storage_mwh is None else st.thermal_storage_mwh[s])}
+                for s, site in enumerate(sites)}
+            for year, st in starts.items()
+        }),
+    }
 
 
 def rule_based(inputs: SystemInputs, capacities: dict[str, SiteCapacities] | None = None
