@@ -5,10 +5,11 @@ Run from the repository root::
     python benchmarks/bench_optimise.py                    # one site, one year + 3-site runs
     python benchmarks/bench_optimise.py --skip-multi-site  # only the one-site comparison
     python benchmarks/bench_optimise.py --exact-4-years    # also the 4-year 3-site exact solve
+    python benchmarks/bench_optimise.py --skip-one-site --one-year --baseline-3-site
     python benchmarks/bench_optimise.py --skip-multi-site --repeat 3  # part 1, best of 3
     python benchmarks/bench_optimise.py --solver-choices one-site    # HiGHS choices, exact LP
     python benchmarks/bench_optimise.py --solver-choices 3-site --time-limit 900
-    python benchmarks/bench_optimise.py --decomposition 672   # years: Benders vs monolithic
+    python benchmarks/bench_optimise.py --decomposition 672   # by year vs monolithic
 
 Part 1 (one site, 8,760 h, ``scenarios/single_site_sizing.yaml``), measured side by
 side in one run:
@@ -35,10 +36,10 @@ without crossover, PDLP, HiPO where the installed HiGHS has it), rounds
 interleaved; times, iterations, objective difference and ratio to the default.
 
 ``--decomposition HOURS``: the 3-site scenario over 2017-2020, each year cut to
-HOURS hours, solved as one LP and by a plain Benders loop over the weather
-years (capacities in the master, each year's operation LP re-solved warm with
-the capacities fixed): iterations, time and objective difference.  A
-measurement of the structure, not a shipped solver.
+HOURS hours, solved as one LP and by the exact mode's decomposition by weather
+year (:mod:`nzv_energy.sizing.decompose`: level bundle cut loop, years in
+parallel), started from the fast segments and from the middle of the ranges,
+and on one thread: iterations, time, gap and objective difference.
 """
 
 from __future__ import annotations
@@ -62,10 +63,13 @@ sys.path.insert(0, str(ROOT))
 from nzv_energy.scenario import CapacityRange, Scenario  # noqa: E402
 from nzv_energy.scenario_file import load_scenario  # noqa: E402
 from nzv_energy.sizing import optimise  # noqa: E402
+from nzv_energy.sizing.aggregation import Method  # noqa: E402
 from nzv_energy.sizing.costs import technology_costs  # noqa: E402
 from nzv_energy.sizing.lp import build_direct_model  # noqa: E402
 from nzv_energy.sizing.network import plan_network  # noqa: E402
+from nzv_energy.sizing.optimise import Mode  # noqa: E402
 from nzv_energy.sizing.resimulate import resimulate  # noqa: E402
+from nzv_energy.sizing.solve import solve_direct  # noqa: E402
 from nzv_energy.system import SystemInputs, build_inputs  # noqa: E402
 
 
@@ -166,6 +170,17 @@ def _fixed_capital(n: pypsa.Network) -> float:
     return total
 
 
+def _objective(n: pypsa.Network, scenario: Scenario) -> float:
+    """The baseline's objective as the model counts it, EUR/a.
+
+    ``n.objective`` leaves out the capital of fixed components; the model counts it
+    when ``economics.fixed_assets`` is ``annualised``.
+    """
+    assert n.objective is not None
+    fixed = _fixed_capital(n) if scenario.economics.fixed_assets == "annualised" else 0.0
+    return float(n.objective) + fixed
+
+
 def _one_year(inputs: SystemInputs) -> SystemInputs:
     return inputs.select_year(inputs.years[0])
 
@@ -182,11 +197,13 @@ def part_one(path: Path, repeat: int) -> None:
           f"load average before: {os.getloadavg()[0]:.1f}")
     # warm-up (imports, numba compile) outside the timings
     optimise(scenario, inputs, mode="fast", error_estimate="none")
-    fast_specs = (("adaptive", scenario.optimisation.segment_hours), ("adaptive", 4),
-                  ("blocks", 3))
+    fast_specs: tuple[tuple[Method, int], ...] = (
+        ("adaptive", scenario.optimisation.segment_hours), ("adaptive", 4), ("blocks", 3))
     base_t: list[float] = []
     exact_t: list[float] = []
-    fast_t: dict[tuple[str, int], list[float]] = {spec: [] for spec in fast_specs}
+    exact_lp_t: list[float] = []
+    columns_t: list[float] = []
+    fast_t: dict[tuple[Method, int], list[float]] = {spec: [] for spec in fast_specs}
     fast_r = {}
     estimate_t: list[float] = []
     estimate_only_t: list[float] = []
@@ -195,13 +212,17 @@ def part_one(path: Path, repeat: int) -> None:
     for _ in range(repeat):
         n, build_s, solve_s = plain_pypsa(scenario, inputs)
         base_t.append(build_s + solve_s)
-        # n.objective leaves out the capital of fixed components; the model counts it
-        # (economics.fixed_assets: annualised)
-        base_obj = float(n.objective) + (
-            _fixed_capital(n) if scenario.economics.fixed_assets == "annualised" else 0.0)
+        base_obj = _objective(n, scenario)
         t = time.perf_counter()
         exact = optimise(scenario, inputs, mode="exact")
         exact_t.append(time.perf_counter() - t)
+        exact_lp_t.append(exact.timings_s["build_model"] + exact.timings_s["solve"])
+        # the exact LP as before: renewables as dispatch columns, steepest-edge pricing
+        t = time.perf_counter()
+        sn = plan_network(inputs)
+        _, columns = solve_direct(sn, build_direct_model(sn, substitute_renewables="none"),
+                                  options={"solver": "simplex", "presolve": "on"})
+        columns_t.append(time.perf_counter() - t)
         for aggregation, hours in fast_specs:
             t = time.perf_counter()
             fast_r[(aggregation, hours)] = optimise(
@@ -221,6 +242,11 @@ def part_one(path: Path, repeat: int) -> None:
     print(f"exact mode:                             {_best(exact_t)}  speed-up "
           f"{base_s / min(exact_t):5.2f}x  objective rel. diff to baseline {rel:.1e}  "
           f"(stages {_stages(exact)})")
+    rel_columns = abs(columns.objective - exact.objective_eur_per_year) / abs(base_obj)
+    print(f"  its LP (build + solve):               {_best(exact_lp_t)}; the former LP "
+          f"(dispatch columns, steepest edge) {_best(columns_t)} "
+          f"({min(columns_t) / min(exact_lp_t):.2f}x the time), objective rel. diff "
+          f"{rel_columns:.1e}")
     for (aggregation, hours), times in fast_t.items():
         fast = fast_r[(aggregation, hours)]
         err = (fast.objective_eur_per_year - exact.objective_eur_per_year) / abs(
@@ -259,17 +285,31 @@ def _stages(result: object) -> str:
     return ", ".join(f"{k} {v:.2f}" for k, v in timings.items() if k != "total" and v >= 0.01)
 
 
-def part_two(path: Path, exact_4_years: bool) -> None:
+def part_two(path: Path, exact_4_years: bool, baseline: bool = False,
+             one_year_only: bool = False) -> None:
     base = load_scenario(path)
-    for years in ((2019,), (2017, 2018, 2019, 2020)):
+    print(f"## 3 sites: {path.name}; load average before: {os.getloadavg()[0]:.1f}")
+    for years in ((2019,),) if one_year_only else ((2019,), (2017, 2018, 2019, 2020)):
         scenario = base.model_copy(
             update={"weather": base.weather.model_copy(update={"years": years})})
         inputs = build_inputs(scenario, path.parent)
-        modes = ["fast"] + (["exact"] if len(years) == 1 or exact_4_years else [])
+        base_s = base_obj = None
+        if baseline and len(years) == 1:
+            n, build_s, solve_s = plain_pypsa(scenario, inputs)
+            base_s = build_s + solve_s
+            base_obj = _objective(n, scenario)
+            print(f"3 sites, 1 year, baseline plain PyPSA + HiGHS defaults: {base_s:7.2f} s, "
+                  f"objective {base_obj:,.2f} EUR/a")
+        modes: list[Mode] = ["fast"]
+        if len(years) == 1 or exact_4_years:
+            modes.append("exact")
         for mode in modes:
             t = time.perf_counter()
             r = optimise(scenario, inputs, mode=mode)
             el = time.perf_counter() - t
+            if base_s is not None and base_obj is not None:
+                print(f"3 sites, 1 year, {mode}: {base_s / el:5.1f}x the baseline, objective "
+                      f"vs baseline {r.objective_eur_per_year / base_obj - 1:+.1e}")
             if mode == "fast":
                 fast_objective = r.objective_eur_per_year
                 print(f"3 sites, {len(years)} year(s), fast error estimate: "
@@ -344,73 +384,11 @@ def solver_choices(path: Path, repeat: int, time_limit_s: float) -> None:
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
-def benders_by_year(inputs: SystemInputs, tol: float = 1e-7,
-                    max_iter: int = 500) -> tuple[float, float, int, float]:
-    """Kelley cutting planes over the weather years; returns (upper, lower, iterations, s).
-
-    Storage is cyclic within each year, so with the capacities fixed the years are
-    independent operation LPs (scenario caps across years are not handled here).
-    Unserved hydrogen at 1e5 EUR/MWh gives every year LP a solution (complete recourse).
-    """
-    import highspy
-
-    from nzv_energy.sizing.network import Bounds
-
-    whole = plan_network(inputs)
-    n_years = len(inputs.years)
-    subs = []
-    for year in inputs.years:
-        sn = plan_network(inputs.select_year(year), bounds={
-            k: (Bounds(True, b.lo, b.hi) if b.extendable else b) for k, b in whole.bounds.items()})
-        dm = build_direct_model(sn, 1e5)
-        keys = sorted(dm.capacity_cols)
-        cols = np.array([dm.capacity_cols[k] for k in keys], dtype=np.int32)
-        cost = np.asarray(dm.lp.col_cost_).copy()
-        cost[cols] = 0.0  # capital in the master; operation as a mean over the years
-        dm.lp.col_cost_, dm.lp.offset_ = cost / n_years, 0.0
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.passModel(dm.lp)
-        subs.append((h, cols))
-    n = len(keys)
-    capital = np.array([whole.unit_capital_cost(*k) for k in keys])
-    lo = np.array([whole.bounds[k].lo for k in keys])
-    hi = np.array([whole.bounds[k].hi for k in keys])
-    conn = sum(float(s.grid_connection_mw) for s in inputs.scenario.sites.values())
-    floor = [-float(np.sum(np.maximum(inputs.select_year(y).price_eur_per_mwh, 0))) * conn
-             / n_years - 1.0 for y in inputs.years]  # all exports at every positive price
-    master = highspy.Highs()
-    master.setOptionValue("output_flag", False)
-    inf = highspy.kHighsInf
-    master.addVars(n + n_years, np.r_[lo, floor], np.r_[hi, np.full(n_years, inf)])
-    master.changeColsCost(n + n_years, np.arange(n + n_years, dtype=np.int32),
-                          np.r_[capital, np.ones(n_years)])
-    upper, t0, iterations = inf, time.perf_counter(), 0
-    while iterations < max_iter:
-        iterations += 1
-        master.run()
-        x = np.asarray(master.getSolution().col_value)[:n]
-        lower = master.getInfo().objective_function_value
-        total = float(capital @ x)
-        for y, (h, cols) in enumerate(subs):
-            h.changeColsBounds(n, cols, x, x)
-            h.run()
-            value = h.getInfo().objective_function_value
-            slope = np.asarray(h.getSolution().col_dual)[cols]
-            total += value
-            master.addRow(value - slope @ x, inf, n + 1,
-                          np.r_[np.arange(n), n + y].astype(np.int32), np.r_[-slope, 1.0])
-        upper = min(upper, total)
-        if (upper - lower) / abs(upper) < tol:
-            break
-    const = whole.objective_constant_eur_per_year
-    return upper + const, lower + const, iterations, time.perf_counter() - t0
-
-
 def decomposition(path: Path, hours: int) -> None:
     """Monolithic LP vs the Benders loop on the 3-site scenario, 4 years cut to ``hours``."""
     import dataclasses as dc
 
+    from nzv_energy.sizing.decompose import solve_by_weather_year
     from nzv_energy.sizing.solve import EXACT_OPTIONS, solve_direct
     from nzv_energy.sizing.testing import sliced_inputs
 
@@ -432,12 +410,18 @@ def decomposition(path: Path, hours: int) -> None:
     t = time.perf_counter()
     _, lps = solve_direct(sn, build_direct_model(sn), options=dict(EXACT_OPTIONS))
     mono_s = time.perf_counter() - t
-    upper, lower, iterations, benders_s = benders_by_year(inputs)
-    print(f"monolithic LP: {mono_s:7.1f} s, objective {lps.objective:,.2f} EUR/a")
-    print(f"Benders by year (serial): {benders_s:7.1f} s, {iterations} iterations, upper "
-          f"{upper:,.2f} / lower {lower:,.2f} EUR/a, rel. diff to monolithic "
-          f"{abs(upper - lps.objective) / abs(lps.objective):.1e}; "
-          f"{mono_s / benders_s:.2f}x; load average after: {os.getloadavg()[0]:.1f}")
+    print(f"monolithic LP: {mono_s:7.1f} s, objective {lps.objective:,.2f} EUR/a; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    for start, threads in (("segments", 2), ("middle", 2), ("segments", 1)):
+        t = time.perf_counter()
+        _, _, dec_lps, dec = solve_by_weather_year(inputs, start=start, threads=threads)
+        dec_s = time.perf_counter() - t
+        print(f"decomposition (start {start}, {threads} thread(s)): {dec_s:7.1f} s "
+              f"({mono_s / dec_s:.2f}x), {dec.start_iterations} + {dec.iterations} "
+              f"iterations, {dec.year_solves} year LPs, gap {dec.relative_gap:.1e}, "
+              f"rel. diff to monolithic "
+              f"{abs(dec_lps.objective - lps.objective) / abs(lps.objective):.1e}; "
+              f"load average {os.getloadavg()[0]:.1f}")
 
 
 def main() -> None:
@@ -448,10 +432,14 @@ def main() -> None:
     parser.add_argument("--skip-one-site", action="store_true")
     parser.add_argument("--repeat", type=int, default=2, help="interleaved runs of part 1")
     parser.add_argument("--exact-4-years", action="store_true")
+    parser.add_argument("--baseline-3-site", action="store_true",
+                        help="part 2: also the plain PyPSA baseline of the 3-site year")
+    parser.add_argument("--one-year", action="store_true",
+                        help="part 2: only the first weather year")
     parser.add_argument("--solver-choices", choices=("one-site", "3-site"),
                         help="only compare HiGHS choices on the exact LP of that scenario")
     parser.add_argument("--decomposition", type=int, metavar="HOURS",
-                        help="only compare the monolithic LP and a Benders loop by year")
+                        help="only compare the monolithic LP and the decomposition by year")
     parser.add_argument("--time-limit", type=float, default=900.0,
                         help="HiGHS time limit per solve of --solver-choices, s")
     args = parser.parse_args()
@@ -470,7 +458,7 @@ def main() -> None:
     if not args.skip_one_site:
         part_one(args.scenario, args.repeat)
     if not args.skip_multi_site:
-        part_two(args.multi_site, args.exact_4_years)
+        part_two(args.multi_site, args.exact_4_years, args.baseline_3_site, args.one_year)
 
 
 if __name__ == "__main__":

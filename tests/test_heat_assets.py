@@ -38,7 +38,8 @@ def test_a_full_site_block_validates_with_fixed_numbers_and_ranges():
     [
         ({"networks": ["cotbus"]}, "heat.jaenschwalde.networks[0]", "did you mean 'cottbus'"),
         ({"networks": ["weisswasser"]}, "heat.jaenschwalde.networks[0]", "fed from boxberg"),
-        ({"chp": {"electric_mw": -5}}, "heat.jaenschwalde.chp.electric_mw", "greater than or equal"),
+        ({"chp": {"electric_mw": -5}}, "heat.jaenschwalde.chp.electric_mw",
+         "greater than or equal"),
         ({"chp": {"electric_mw": 5, "fuel": "coal"}}, "heat.jaenschwalde.chp.fuel", "natural_gas"),
         ({"chp": {"electric_mw": 5, "technology": "fuel_cell"}}, "heat.jaenschwalde.chp",
          "burns hydrogen"),

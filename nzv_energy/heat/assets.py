@@ -8,8 +8,9 @@ left out (``None``) take the cost table's figure for the scenario's cost year
 (``inputs/costs.csv``, :mod:`nzv_energy.heat.costs`).
 
 The scenario's optional ``heat:`` block is a ``dict[str, SiteHeat]``
-(:attr:`nzv_energy.scenario.Scenario.heat`); the dispatch rules and the VPP
-window model (:mod:`nzv_energy.vpp.heat`) read it. :func:`heat_config_from_mapping` validates a
+(:attr:`nzv_energy.scenario.Scenario.heat`); the dispatch rules, the sizing LP
+(:mod:`nzv_energy.sizing.heat`) and the VPP window model (:mod:`nzv_energy.vpp.heat`)
+read it. :func:`heat_config_from_mapping` validates a
 raw mapping and raises :class:`~nzv_energy.errors.ScenarioError` naming the
 field, the value and what is allowed.
 """

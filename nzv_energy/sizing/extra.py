@@ -180,18 +180,24 @@ def add_cyclic_per_year(n: pypsa.Network, m: linopy.Model, rules: Mapping[str, A
     if not rules["cyclic_per_weather_year"] or pd.DatetimeIndex(snapshots).year.nunique() <= 1:
         return
     stores, units = _static(n, "Store"), _static(n, "StorageUnit")
-    if (not bool(stores.e_cyclic.all()) or not bool(units.cyclic_state_of_charge.all())
-            or bool((stores.standing_loss != 0).any())
-            or bool((units.standing_loss != 0).any())):
+    if not bool(stores.e_cyclic.all()) or not bool(units.cyclic_state_of_charge.all()):
         raise ValueError("cyclic storage per weather year needs every store and storage unit "
-                         "cyclic and without standing losses")
+                         "cyclic")
     prev = previous_snapshot(snapshots)
     w = _snapshot_array(n, n.snapshot_weightings["stores"])
+
+    def kept(table: pd.DataFrame, names: np.ndarray) -> xr.DataArray:
+        """(1 - standing_loss) ** hours, as PyPSA's own balance (thermal stores lose heat)."""
+        loss = xr.DataArray(table.loc[names, "standing_loss"].to_numpy(dtype=np.float64),
+                            coords={"name": names}, dims="name")
+        return (1.0 - loss) ** w
+
     if "Store-energy_balance" in m.constraints:
         e, p = m.variables["Store-e"], m.variables["Store-p"]
         e_prev = e.isel(snapshot=prev).assign_coords(snapshot=snapshots)
+        keep = kept(stores, e.coords["name"].values)
         m.remove_constraints("Store-energy_balance")
-        m.add_constraints(e - e_prev + w * p == 0, name="Store-energy_balance")
+        m.add_constraints(e - keep * e_prev + w * p == 0, name="Store-energy_balance")
     if "StorageUnit-energy_balance" in m.constraints:
         soc = m.variables["StorageUnit-state_of_charge"]
         names = soc.coords["name"].values
@@ -200,9 +206,10 @@ def add_cyclic_per_year(n: pypsa.Network, m: linopy.Model, rules: Mapping[str, A
         eta_d = xr.DataArray(units.loc[names, "efficiency_dispatch"].to_numpy(),
                              coords={"name": names}, dims="name")
         soc_prev = soc.isel(snapshot=prev).assign_coords(snapshot=snapshots)
+        keep = kept(units, names)
         m.remove_constraints("StorageUnit-energy_balance")
         m.add_constraints(
-            soc - soc_prev - w * eta_s * m.variables["StorageUnit-p_store"]
+            soc - keep * soc_prev - w * eta_s * m.variables["StorageUnit-p_store"]
             + w / eta_d * m.variables["StorageUnit-p_dispatch"] == 0,
             name="StorageUnit-energy_balance",
         )
@@ -276,7 +283,17 @@ def add_co2_cap(n: pypsa.Network, m: linopy.Model, rules: Mapping[str, Any]) -> 
     ``primary_energy`` global constraints (which would cap every emitting
     generator of a coupled network; this rule caps the scenario's own).
     """
-    expr = _emissions_t(n, m, rules, _annual_weights(n, rules))
+    weights = _annual_weights(n, rules)
+    expr = _emissions_t(n, m, rules, weights)
+    heat_gens: Sequence[str] = rules.get("heat_co2_generators", [])
+    if heat_gens:  # natural gas burnt for district heat (nzv_energy.sizing.heat)
+        table = _static(n, "Generator").loc[list(heat_gens)]
+        factor = xr.DataArray(
+            _static(n, "Carrier").loc[table.carrier, "co2_emissions"].to_numpy()
+            / table.efficiency.to_numpy(), coords={"name": list(heat_gens)}, dims="name")
+        heat = (m.variables["Generator-p"].sel(name=list(heat_gens)) * weights * factor).sum(
+            "name")
+        expr = heat if expr is None else expr + heat
     if expr is None:
         return
     m.add_constraints(expr.sum() <= float(rules["co2_cap_t_per_year"]), name="co2_cap")

@@ -35,6 +35,12 @@ import pandas as pd
 from nzv_energy.economics import HYDROGEN_LHV_KWH_PER_KG
 from nzv_energy.grid_carbon import import_allowed_hours
 from nzv_energy.sizing.extra import previous_snapshot
+from nzv_energy.sizing.heat import (
+    DirectHeatColumns,
+    add_heat_direct,
+    heat_co2_terms_direct,
+    heat_solution_direct,
+)
 from nzv_energy.sizing.network import (
     Bounds,
     SizingNetwork,
@@ -46,6 +52,8 @@ from nzv_energy.sizing.network import (
 logger = logging.getLogger(__name__)
 
 INF = highspy.kHighsInf
+#: Which renewables :func:`build_direct_model` writes into the balance as ``cf × capacity``.
+Substitute = Literal["fixed", "all", "none"]
 
 #: Flow names of :attr:`LpSolution.flows` (arrays shaped ``(n_snapshots, n_sites)``).
 FLOWS = (
@@ -79,8 +87,9 @@ class FirmRequirement:
     mode: Literal["commit", "maximise", "shortfall"]
     firm_mw: float = 0.0
 
-__all__ = ["FLOWS", "DirectModel", "FirmRequirement", "LpSolution", "build_direct_model",
-           "previous_snapshot", "read_direct_solution"]
+__all__ = ["FLOWS", "DirectModel", "FirmRequirement", "LpSolution", "Substitute",
+           "Substitution", "build_direct_model", "previous_snapshot", "read_direct_solution",
+           "renewable_substitution_allowed"]
 
 
 @dataclass
@@ -164,6 +173,34 @@ class DirectModel:
     unserved_cols: np.ndarray | None = None
     firm_cols: np.ndarray | None = None
     firm_rows: np.ndarray | None = None
+    #: ``(site, "wind" | "pv") -> Substitution`` for renewables without a dispatch column
+    substituted: dict[tuple[str, str], Substitution] = field(default_factory=dict)
+    #: site -> district heat columns (:mod:`nzv_energy.sizing.heat`)
+    heat_cols: dict[str, DirectHeatColumns] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Substitution:
+    """A renewable written as ``cf_t × capacity`` into its site's electricity balance.
+
+    Attributes
+    ----------
+    cf
+        Capacity factor per snapshot.
+    capacity_col
+        Column of the sized capacity; ``-1`` when the capacity is fixed.
+    fixed_mw
+        The fixed capacity, MW (``0`` when sized).
+    """
+
+    cf: np.ndarray
+    capacity_col: int
+    fixed_mw: float
+
+    def available_mw(self, x: np.ndarray) -> np.ndarray:
+        """Available output per snapshot at the solution ``x``, MW."""
+        cap = float(x[self.capacity_col]) if self.capacity_col >= 0 else self.fixed_mw
+        return self.cf * cap
 
 
 @dataclass
@@ -198,6 +235,8 @@ class LpSolution:
     objective: float
     capacity_reduced_costs: dict[tuple[str, str], float] = field(default_factory=dict)
     firm_marginal_eur_per_mw_year: float | None = None
+    #: :data:`nzv_energy.sizing.heat.HEAT_FLOWS` name -> ``(n_snapshots, n_sites)``
+    heat_flows: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def build_direct_model(
@@ -205,6 +244,7 @@ def build_direct_model(
     unserved_penalty_eur_per_mwh: float | None = None,
     *,
     firm: FirmRequirement | None = None,
+    substitute_renewables: Substitute = "fixed",
 ) -> DirectModel:
     """Assemble the LP of a planned sizing network (no PyPSA objects needed).
 
@@ -220,6 +260,16 @@ def build_direct_model(
     firm
         A firm delivery to the grid; ``None``: ``security.firm_mw`` of the
         scenario as a commitment when it is positive, else none.
+    substitute_renewables
+        Which wind and PV without a variable operating cost enter the site's
+        electricity balance as ``cf_t × capacity`` (the balance becomes
+        ``supply ≥ use``, its surplus is curtailment) instead of a dispatch column
+        and a limit row per snapshot, where :func:`renewable_substitution_allowed`
+        says that is exact: ``"fixed"`` (default) those of fixed capacity (their
+        output moves to the right-hand side), ``"all"`` also sized ones (the
+        capacity column then enters every balance row: measured faster on the
+        segmented fast-mode LP, slower on the hourly one, docs/PERFORMANCE.md),
+        ``"none"`` always the dispatch columns.
     """
     sc = sn.scenario
     if firm is None and sc.security.firm_mw > 0:
@@ -241,6 +291,8 @@ def build_direct_model(
     b = _Builder()
     cap_cols: dict[tuple[str, str], int] = {}
     flow: dict[tuple[str, str], np.ndarray] = {}
+    substituted: dict[tuple[str, str], Substitution] = {}
+    heat_cols: dict[str, DirectHeatColumns] = {}
 
     def capacity(site: str, fld: str, unit_cost: float) -> Bounds:
         bd = sn.bounds[(site, fld)]
@@ -265,15 +317,32 @@ def build_direct_model(
     pipe_cols: list[np.ndarray] = []
     for i, (site, s) in enumerate(sc.sites.items()):
         comps = sn.sites[site]
-        el_terms: list[tuple[np.ndarray, np.ndarray, object]] = []
+        el_terms: list[tuple[np.ndarray, object, object]] = []
         h2_terms: list[tuple[np.ndarray, np.ndarray, object]] = []
-        if comps.wind is not None:
-            cols = limited_flow(site, "wind_mw", "wind", c.wind_eur_per_mw_year,
-                                inputs.wind_cf[i], ow * c.wind_vom_eur_per_mwh)
-            el_terms.append((t, cols, 1.0))
-        if comps.pv is not None:
-            cols = limited_flow(site, "pv_mw", "pv", c.pv_eur_per_mw_year, inputs.pv_cf[i],
-                                ow * c.pv_vom_eur_per_mwh)
+        # fixed renewable output written into the balance's right-hand side, MW
+        el_fixed_supply = np.zeros(T)
+        substitute = (substitute_renewables != "none"
+                      and renewable_substitution_allowed(sn, site))
+        for present, fld, name, unit_cost, cf, vom in (
+            (comps.wind is not None, "wind_mw", "wind", c.wind_eur_per_mw_year,
+             inputs.wind_cf[i], c.wind_vom_eur_per_mwh),
+            (comps.pv is not None, "pv_mw", "pv", c.pv_eur_per_mw_year, inputs.pv_cf[i],
+             c.pv_vom_eur_per_mwh),
+        ):
+            if not present:
+                continue
+            if substitute and vom == 0.0 and (
+                    substitute_renewables == "all" or not sn.bounds[(site, fld)].extendable):
+                bd = capacity(site, fld, unit_cost)
+                cf_arr = np.asarray(cf, dtype=np.float64)
+                if bd.extendable:
+                    el_terms.append((t, cap_cols[(site, fld)], cf_arr))
+                    substituted[(site, name)] = Substitution(cf_arr, cap_cols[(site, fld)], 0.0)
+                else:
+                    el_fixed_supply += cf_arr * bd.lo
+                    substituted[(site, name)] = Substitution(cf_arr, -1, bd.lo)
+                continue
+            cols = limited_flow(site, fld, name, unit_cost, cf, ow * vom)
             el_terms.append((t, cols, 1.0))
         if comps.electrolysis is not None:
             cols = limited_flow(site, "electrolysis_mw", "electrolysis",
@@ -355,9 +424,17 @@ def build_direct_model(
             cols = b.cols(T, 0.0, sell, -ow * price)
             el_terms.append((t, cols, -1.0))
             flow[(site, "grid_export")] = cols
+        if sn.heat is not None and site in sn.heat.sites:  # district heat of the site
+            el_heat, h2_heat, heat_cols[site] = add_heat_direct(
+                sn, b, site, t, w, ow, prev, flow.get((site, "electrolysis")), cap_cols)
+            el_terms += el_heat
+            h2_terms += h2_heat
         local = float(s.local_demand_mw)
-        if el_terms:
-            b.rows(f"electricity_balance {site}", T, el_terms, local, local)
+        if el_terms or el_fixed_supply.any():
+            # with wind or PV substituted: supply ≥ use, the surplus is curtailed
+            free = any(key[0] == site for key in substituted)
+            b.rows(f"electricity_balance {site}", T, el_terms, local - el_fixed_supply,
+                   INF if free else local - el_fixed_supply)
         elif local > 0:
             raise ValueError(f"site {site}: local demand but no supply")
         if h2_terms:
@@ -370,7 +447,7 @@ def build_direct_model(
         unserved = b.cols(T, 0.0, demand, ow * unserved_penalty_eur_per_mwh)
         demand_terms.append((t, unserved, 1.0))
     demand_rows = b.rows("demand_balance", T, demand_terms, demand, demand)
-    _extra_rows(sn, b, flow, cap_cols, t, w, ow)
+    _extra_rows(sn, b, flow, cap_cols, t, w, ow, heat_cols)
     firm_cols = firm_rows = None
     if firm is not None:
         firm_cols, firm_rows = _firm_rows(sn, b, flow, t, w, firm)
@@ -387,7 +464,40 @@ def build_direct_model(
         unserved_cols=unserved,
         firm_cols=firm_cols,
         firm_rows=firm_rows,
+        substituted=substituted,
+        heat_cols=heat_cols,
     )
+
+
+def renewable_substitution_allowed(sn: SizingNetwork, site: str) -> bool:
+    """Whether wind and PV of ``site`` may enter its electricity balance as ``cf × capacity``.
+
+    The balance then reads ``supply ≥ use``: its slack is curtailment.  That is
+    the same optimum as dispatch columns ``0 ≤ p_t ≤ cf_t × capacity`` with an
+    equality balance as long as no surplus can be worth having: every other
+    supply of the site (gas backup, battery discharge, grid import) costs
+    nothing or more, and no constraint counts the renewables' dispatch (RFNBO
+    matching).  Grid import at a negative price breaks it (importing to dump
+    would earn money), so a site that can import in an hour of negative price
+    keeps the dispatch columns.  Only renewables without a variable operating
+    cost are substituted (:func:`build_direct_model`): curtailing one with a
+    cost saves that cost, which the balance's slack cannot attribute.
+    """
+    if sn.scenario.optimisation.rfnbo != "none":
+        return False
+    heat = None if sn.heat is None else sn.heat.sites.get(site)
+    if heat is not None and heat.has("chp_mw"):
+        return False  # a CHP's power comes with its heat: a free surplus would dump it
+    comps = sn.sites[site]
+    can_import = comps.grid_import is not None or (
+        comps.grid is not None and sn.grid_import_allowed)
+    if not can_import or float(sn.scenario.sites[site].grid_connection_mw) <= 0.0:
+        return True
+    negative = sn.inputs.price_eur_per_mwh < 0.0
+    allowed = import_allowed_hours(sn.scenario, sn.inputs)
+    if allowed is not None:
+        negative &= np.asarray(allowed, dtype=np.float64) > 0.0
+    return not bool(negative.any())
 
 
 def _firm_rows(
@@ -453,6 +563,7 @@ def _extra_rows(
     t: np.ndarray,
     w: np.ndarray,
     ow: np.ndarray,
+    heat_cols: dict[str, DirectHeatColumns] | None = None,
 ) -> None:
     """The scenario's constraints beyond the energy system (see :mod:`.extra`)."""
     opt = sn.scenario.optimisation
@@ -484,6 +595,7 @@ def _extra_rows(
         if (carbon := grid_carbon_t_per_mwh(sn.scenario, sn.inputs)) is not None:
             terms += [(np.zeros(T, int), flow[(s, "grid_import")], ow * carbon)
                       for s in sn.sites if (s, "grid_import") in flow]
+        terms += heat_co2_terms_direct(sn, heat_cols or {}, ow, np.zeros(T, int))
         if terms:
             b.rows("co2_cap", 1, terms, -INF, opt.co2_cap_t_per_year)
     if opt.max_hydrogen_carbon_intensity_kg_per_kg is not None:
@@ -531,6 +643,31 @@ def _hydrogen_carbon_rows(
         b.rows("hydrogen_carbon_limit", int(year.max()) + 1, terms + electrolysis, -INF, 0.0)
 
 
+def _substituted_flows(
+    dm: DirectModel, x: np.ndarray, row_value: np.ndarray, sites: list[str],
+    flows: dict[str, np.ndarray],
+) -> None:
+    """Dispatch of substituted renewables: available output less the balance's surplus.
+
+    The surplus (row activity above its lower bound) is curtailment; when both
+    wind and PV of a site are substituted it is shared in proportion to their
+    available output.
+    """
+    for j, site in enumerate(sites):
+        names = [n for n in ("wind", "pv") if (site, n) in dm.substituted]
+        if not names:
+            continue
+        rows = dm.row_groups[f"electricity_balance {site}"]
+        lower = np.asarray(dm.lp.row_lower_)[rows]
+        surplus = np.maximum(row_value[rows] - lower, 0.0)
+        avail = {n: dm.substituted[(site, n)].available_mw(x) for n in names}
+        total = sum(avail.values())
+        share = np.divide(np.minimum(surplus, total), total, out=np.zeros_like(total),
+                          where=total > 0)
+        for n in names:
+            flows[n][:, j] = avail[n] * (1.0 - share)
+
+
 def read_direct_solution(sn: SizingNetwork, dm: DirectModel, h: highspy.Highs) -> LpSolution:
     """Plain arrays of a solved direct model."""
     sol = h.getSolution()
@@ -538,6 +675,8 @@ def read_direct_solution(sn: SizingNetwork, dm: DirectModel, h: highspy.Highs) -
     T = len(sn.inputs.time)
     sites = list(sn.sites)
     flows = {name: np.zeros((T, len(sites))) for name in FLOWS}
+    if dm.substituted:
+        _substituted_flows(dm, x, np.asarray(sol.row_value), sites, flows)
     for (site, name), cols in dm.flow_cols.items():
         j = sites.index(site)
         v = x[cols]
@@ -561,6 +700,10 @@ def read_direct_solution(sn: SizingNetwork, dm: DirectModel, h: highspy.Highs) -
     for (site, fld), bd in sn.bounds.items():
         caps[(site, fld)] = float(x[dm.capacity_cols[(site, fld)]]) if (
             (site, fld) in dm.capacity_cols) else (0.0 if bd.is_zero else bd.lo)
+    heat_caps, heat_flows = heat_solution_direct(
+        sn, dm.heat_cols, {s: cols for (s, name), cols in dm.flow_cols.items()
+                           if name == "electrolysis"}, x)
+    caps.update(heat_caps)
     duals = np.asarray(sol.row_dual)
     price = duals[dm.demand_rows] / dm.objective_weights
     if h.getLp().sense_ == highspy.ObjSense.kMaximize:  # pragma: no cover - never set
@@ -579,4 +722,5 @@ def read_direct_solution(sn: SizingNetwork, dm: DirectModel, h: highspy.Highs) -
         objective=float(h.getInfo().objective_function_value),
         capacity_reduced_costs=reduced,
         firm_marginal_eur_per_mw_year=firm,
+        heat_flows=heat_flows,
     )

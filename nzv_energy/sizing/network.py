@@ -49,7 +49,7 @@ import dataclasses
 import logging
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -61,6 +61,12 @@ from nzv_energy.rfnbo import rfnbo_eligible_hours
 from nzv_energy.scenario import Capacity, CapacityRange, Scenario
 from nzv_energy.sizing.costs import TechnologyCosts, technology_costs
 from nzv_energy.sizing.extra import RULES_KEY
+from nzv_energy.sizing.heat import (
+    HeatPlan,
+    add_heat_pypsa,
+    electrolysis_waste_heat,
+    heat_plan,
+)
 from nzv_energy.system import SystemInputs
 
 logger = logging.getLogger(__name__)
@@ -169,6 +175,7 @@ class SizingNetwork:
     demand_load: str
     count_fixed_assets: bool = True
     export_allowed: bool = True
+    heat: HeatPlan | None = None
 
     @property
     def scenario(self) -> Scenario:
@@ -193,10 +200,17 @@ class SizingNetwork:
 
     def fixed_capital_eur_per_year(self) -> float:
         """Annualised capital (annuity + fixed O&M) of the fixed capacities, counted or not."""
-        return float(sum(
+        heat = 0.0 if self.heat is None else self.heat.fixed_capital_eur_per_year()
+        return heat + float(sum(
             b.lo * self.unit_capital_cost(site, fld)
             for (site, fld), b in self.bounds.items() if not b.extendable and not b.is_zero
         ))
+
+    def bound(self, key: tuple[str, str]) -> Bounds:
+        """Bounds of a capacity, heat capacities (:mod:`nzv_energy.sizing.heat`) included."""
+        if key in self.bounds or self.heat is None:
+            return self.bounds[key]
+        return self.heat.sites[key[0]].bounds[key[1]]
 
     @property
     def objective_constant_eur_per_year(self) -> float:
@@ -342,6 +356,7 @@ def plan_network(
         demand_load=f"{demand_site} hydrogen demand",
         count_fixed_assets=scenario.economics.fixed_assets == "annualised",
         export_allowed=export_allowed,
+        heat=heat_plan(inputs, weights),
     )
 
 
@@ -580,9 +595,12 @@ def pypsa_network(plan: SizingNetwork) -> pypsa.Network:
                       p_max_pu=pd.Series(cf, index=snapshots),
                       capital_cost=cap_cost(name, fld, cost),
                       marginal_cost=vom, **_nom(bounds[(name, fld)]))
+        waste_heat = electrolysis_waste_heat(plan, name)  # district heat: recoverable share
+        if c.electrolysis is not None and waste_heat:
+            n.add("Bus", waste_heat["bus2"], carrier="waste heat", **xy)
         if c.electrolysis is not None:
             n.add("Link", c.electrolysis, bus0=el_bus, bus1=h2_bus, carrier="electrolysis",
-                  efficiency=eff_el,
+                  efficiency=eff_el, **waste_heat,
                   capital_cost=cap_cost(name, "electrolysis_mw",
                                         costs.electrolysis_eur_per_mw_year),
                   marginal_cost=costs.electrolysis_vom_eur_per_mwh_el,
@@ -643,7 +661,12 @@ def pypsa_network(plan: SizingNetwork) -> pypsa.Network:
                   marginal_cost=price)
         if c.local_demand is not None:
             n.add("Load", c.local_demand, bus=load_bus, carrier="local demand", p_set=local)
+    heat_parts = add_heat_pypsa(n, plan)  # district heat (nzv_energy.sizing.heat)
     n.meta = network_meta(plan)
+    rules = cast("dict[str, Any]", n.meta[RULES_KEY])
+    rules["heat_co2_generators"] = heat_parts["co2_generators"]
+    for cls, listed in rules["fixed_asset_components"].items():
+        listed.extend(heat_parts[f"fixed {cls}"])
     logger.debug("built network: %d snapshots, %d sites", len(snapshots), len(plan.sites))
     return n
 

@@ -27,6 +27,8 @@ from nzv_energy.grid_carbon import import_co2_t
 from nzv_energy.highs_banner import silence_banner
 from nzv_energy.scenario import Scenario
 from nzv_energy.sizing.aggregation import Method, Segmentation, segment
+from nzv_energy.sizing.decompose import solve_by_weather_year
+from nzv_energy.sizing.heat import heat_co2_t_per_year, heat_kpis
 from nzv_energy.sizing.lp import build_direct_model
 from nzv_energy.sizing.model import ExtraFunctionality, create_model
 from nzv_energy.sizing.network import Bounds, SizingNetwork, build_network, plan_network
@@ -292,6 +294,10 @@ def _optimise(
     result = read_result(sn, report, lps, factory, mode, engine, segmentation, inputs,
                          sizing=(sizing_sn, sizing_lps))
     timings["read_solution"] = time.perf_counter() - t5
+    if "relative_gap" in report.options:  # exact by weather year: the gap it proved
+        result = dataclasses.replace(result, kpis={
+            **result.kpis, "exact_relative_gap": float(report.options["relative_gap"]),
+            "exact_decomposition_iterations": float(report.iterations["decomposition"])})
     if mode == "fast" and error_estimate != "none":
         if extra_functionality is not None:
             logger.info("fast mode: no error estimate with an extra_functionality hook (its "
@@ -456,7 +462,7 @@ def evaluate_hourly(
             "enlarges them)",
         )
     if repaired:
-        his = np.array([hourly.bounds[k].hi for k in keys])
+        his = np.array([hourly.bound(k).hi for k in keys])
         h.changeColsBounds(len(cols), cols, fast_values, np.maximum(his, fast_values))
         n_un = len(dm.unserved_cols)
         zeros = np.zeros(n_un)
@@ -497,16 +503,28 @@ def _solve_once(
 ) -> tuple[SizingNetwork, SolveReport, sol.LpSolution, Callable[[], pypsa.Network]]:
     """Build and solve one LP with either engine; stage times go into ``timings``."""
     t2 = time.perf_counter()
-    if engine == "direct":
+    if engine == "direct" and weights is None and len(model_inputs.years) > 1 and (
+            model_inputs.scenario.optimisation.exact_method == "decomposition") and (
+            model_inputs.scenario.heat is None):  # with district heat: the monolithic LP
+        # exact, several weather years: one LP per year in a cut loop (same optimum)
+        sn, report, lps, _ = solve_by_weather_year(
+            model_inputs, export_allowed=export_allowed, bounds=bounds, options=options,
+            time_limit_s=limit)
+        timings["build_model"] = 0.0
+        timings["solve"] = time.perf_counter() - t2
+        factory: Callable[[], pypsa.Network] = functools.partial(
+            sol.network_with_solution, sn, lps
+        )
+    elif engine == "direct":
         sn = plan_network(model_inputs, weights, export_allowed=export_allowed, bounds=bounds)
-        dm = build_direct_model(sn)
+        # sized renewables in the balance: with Devex pricing faster in both modes
+        # (docs/PERFORMANCE.md, Sizing part 4)
+        dm = build_direct_model(sn, substitute_renewables="all")
         t3 = time.perf_counter()
         timings["build_model"] = t3 - t2
         report, lps = solve_direct(sn, dm, options=options, time_limit_s=limit)
         timings["solve"] = time.perf_counter() - t3
-        factory: Callable[[], pypsa.Network] = functools.partial(
-            sol.network_with_solution, sn, lps
-        )
+        factory = functools.partial(sol.network_with_solution, sn, lps)
     else:
         sn = build_network(model_inputs, weights, export_allowed=export_allowed, bounds=bounds)
         m = create_model(sn, extra_functionality)
@@ -650,7 +668,7 @@ def read_result(
         "gas_backup_mwh_per_year": float(np.sum(arrays["gas_backup_mw"].sum(1) * w)),
         "co2_t_per_year": float(
             np.sum(arrays["gas_backup_mw"].sum(1) * w) * sn.costs.gas_co2_t_per_mwh_el
-        ),
+        ) + heat_co2_t_per_year(sn, lps.heat_flows),  # natural gas for district heat too
         "grid_import_co2_t_per_year": import_co2_t(
             sn.inputs.grid_carbon_g_per_kwh, sn.inputs.time, arrays["grid_import_mw"].sum(1), w
         ),
@@ -660,6 +678,7 @@ def read_result(
                                      demand[:, None]),
         "capacities_at_bounds": float(len(bounds_at_limit)),
         "n_snapshots": float(len(sn.inputs.time)),
+        **heat_kpis(sn, lps.heat_flows),
     }
     return SizingResult(
         scenario=sized,

@@ -46,7 +46,10 @@ LOWER_IS_BETTER = (
     "hydrogen_carbon_intensity_kg_per_kg",
     "hydrogen_carbon_intensity_g_per_mj",
     *FIRM_COLUMNS,
+    "unserved_heat_mwh",
 )
+#: Columns of a scenario with district heat: share of the heat demand the rules meet.
+HEAT_COLUMNS = ("heat_demand_met_share", "heat_demand_mwh", "unserved_heat_mwh")
 
 
 def p90(values: np.ndarray, lower_is_better: bool = False) -> float:
@@ -99,6 +102,14 @@ def resimulate(
         table["firm_energy_short_mwh"] = short.groupby(year).sum().reindex(table.index)
         table["firm_hours_short_h"] = (short > 0.0).astype(float).groupby(year).sum().reindex(
             table.index)
+    if "unserved_heat_mw" in ds and "heat_demand_mw" in ds:  # district heat: share met per year
+        demand = ds["heat_demand_mw"].sum("site").to_series()
+        unserved = ds["unserved_heat_mw"].sum("site").to_series()
+        year = pd.DatetimeIndex(demand.index).year.astype(str)
+        d, u = demand.groupby(year).sum(), unserved.groupby(year).sum()
+        table["heat_demand_met_share"] = ((d - u) / d.where(d > 0)).reindex(table.index)
+        table["heat_demand_mwh"] = d.reindex(table.index)
+        table["unserved_heat_mwh"] = u.reindex(table.index)
     summary = pd.DataFrame(
         [
             {c: p90(table[c].to_numpy(), c in LOWER_IS_BETTER) for c in table.columns},

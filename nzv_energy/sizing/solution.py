@@ -26,6 +26,13 @@ from nzv_energy.economics import (
 from nzv_energy.scenario import CapacityRange, Scenario
 from nzv_energy.schema import make_dataset
 from nzv_energy.sizing.aggregation import Segmentation
+from nzv_energy.sizing.heat import (
+    heat_capacities_rows,
+    heat_capacity_values,
+    heat_cost_rows,
+    heat_solution_pypsa,
+    sized_heat,
+)
 from nzv_energy.sizing.lp import FLOWS, LpSolution
 from nzv_energy.sizing.network import SizingNetwork, cheap_hours
 from nzv_energy.technology import HYDROGEN_LHV_KWH_PER_KG
@@ -122,6 +129,8 @@ def solution_from_network(sn: SizingNetwork) -> LpSolution:
     mp = n.buses_t.marginal_price
     price = (mp[sn.demand_bus].to_numpy(dtype=np.float64) if sn.demand_bus in mp.columns
              else np.full(T, np.nan))
+    heat_caps, heat_flows = heat_solution_pypsa(sn)
+    caps.update(heat_caps)
     return LpSolution(
         capacities=caps,
         flows={k: np.column_stack(v) for k, v in cols.items()},
@@ -129,6 +138,7 @@ def solution_from_network(sn: SizingNetwork) -> LpSolution:
         objective=float(n.objective),  # type: ignore[arg-type]  # set by the solve
         capacity_reduced_costs=_bound_duals_pypsa(sn),
         firm_marginal_eur_per_mw_year=_firm_dual_pypsa(sn),
+        heat_flows=heat_flows,
     )
 
 
@@ -200,6 +210,7 @@ def capacity_values(sn: SizingNetwork, lps: LpSolution) -> dict[tuple[str, str],
         v = lps.capacities.get(key, 0.0)
         # + 0.0 turns the solver's -0.0 into 0.0 (it would print as "-0.0" in the tables)
         out[key] = 0.0 if b.is_zero else float(np.clip(v, b.lo, b.hi)) + 0.0
+    out.update(heat_capacity_values(sn, lps.capacities))  # district heat, if any
     return out
 
 
@@ -213,6 +224,7 @@ def capacities_table(sn: SizingNetwork, values: dict[tuple[str, str], float]) ->
                 "site": site, "technology": fld, "value": values[(site, fld)], "unit": unit,
                 "min": b.lo, "max": b.hi, "sized": b.extendable,
             })
+    rows += heat_capacities_rows(sn, values)
     return pd.DataFrame(rows)
 
 
@@ -252,6 +264,8 @@ def sized_scenario(scenario: Scenario, values: dict[tuple[str, str], float],
     data = scenario.model_dump(mode="python")
     data["sites"] = {k: v.model_dump(mode="python") for k, v in sites.items()}
     data["hydrogen"]["storage_mwh"] = storage
+    if scenario.heat is not None:
+        data["heat"] = sized_heat(scenario, values, SIZED_DECIMALS)
     data["name"] = f"{scenario.name}_sized"
     text = scenario.description.strip()
     data["description"] = (text + " " if text else "") + note
@@ -334,6 +348,10 @@ ACCOUNT_ITEMS: dict[str, str] = {
     "grid_purchases": "grid purchases",
     "market_revenue": "market revenue (grid export)",
 }
+#: Items only a scenario with district heat has (in the account only then).
+HEAT_ACCOUNT_ITEMS: dict[str, str] = {
+    "unserved_heat": "district heat not served (at the heat block's penalty)",
+}
 
 #: Component of each capacity field in the cost tables.
 _COMPONENT = {
@@ -393,6 +411,8 @@ def cost_breakdown(sn: SizingNetwork, values: dict[tuple[str, str], float],
             (site, "grid", "export_revenue", "",
              -float(np.sum(arrays["grid_export_mw"][:, i] * price * w)), "market_revenue", True),
         ]
+    if sn.heat is not None:
+        rows += heat_cost_rows(sn, values, lps.heat_flows)
     return pd.DataFrame(rows, columns=["site", "component", "kind", "capacity", "eur_per_year",
                                        "account", "in_total"])
 
@@ -417,13 +437,15 @@ def cost_account(costs: pd.DataFrame, objective_eur_per_year: float) -> pd.DataF
     """
     counted = costs[costs["in_total"]].groupby("account")["eur_per_year"].sum()
     left_out = costs[~costs["in_total"]].groupby("account")["eur_per_year"].sum()
+    items = {**ACCOUNT_ITEMS, **{k: v for k, v in HEAT_ACCOUNT_ITEMS.items()
+                                 if k in set(costs["account"])}}
     frame = pd.DataFrame(
         {
-            "description": list(ACCOUNT_ITEMS.values()),
-            "eur_per_year": [float(counted.get(k, 0.0)) for k in ACCOUNT_ITEMS],
-            "not_counted_eur_per_year": [float(left_out.get(k, 0.0)) for k in ACCOUNT_ITEMS],
+            "description": list(items.values()),
+            "eur_per_year": [float(counted.get(k, 0.0)) for k in items],
+            "not_counted_eur_per_year": [float(left_out.get(k, 0.0)) for k in items],
         },
-        index=pd.Index(list(ACCOUNT_ITEMS), name="item"),
+        index=pd.Index(list(items), name="item"),
     )
     frame.attrs["objective_eur_per_year"] = float(objective_eur_per_year)
     frame.attrs["difference_eur_per_year"] = float(frame["eur_per_year"].sum()

@@ -48,11 +48,18 @@ class SolverLimitError(NzvError):
     exit_code = EXIT_INFEASIBLE
 
 
-#: HiGHS options of the exact mode: dual simplex after presolve, default pricing
-#: (measured fastest on the hourly model against IPX, primal simplex, presolve off,
-#: other scaling and Devex pricing, see docs/PERFORMANCE.md); default tolerances, so
-#: the optimum matches a default-settings solve.
-EXACT_OPTIONS: dict[str, Any] = {"solver": "simplex", "presolve": "on"}
+#: HiGHS options of the exact mode: dual simplex after presolve with Devex pricing.
+#: On the hourly model with sized renewables written into the balance
+#: (``build_direct_model(..., substitute_renewables="all")``, as :func:`optimise`
+#: builds it) Devex was measured 1.26-1.49x faster than the default steepest edge on
+#: the dispatch-column model, which stays fastest with steepest edge (IPX, primal
+#: simplex, presolve off and other scaling were slower still, see docs/PERFORMANCE.md);
+#: default tolerances, so the optimum matches a default-settings solve.
+EXACT_OPTIONS: dict[str, Any] = {
+    "solver": "simplex",
+    "presolve": "on",
+    "simplex_dual_edge_weight_strategy": 1,
+}
 #: HiGHS options of the fast mode (aggregated time steps): dual simplex with Devex
 #: pricing, measured about twice as fast as the default steepest edge on the one-site
 #: segmented model and as fast on the 3-site one (docs/PERFORMANCE.md); the optimum

@@ -1,0 +1,716 @@
+"""Exact sizing over several weather years by decomposition into one LP per year.
+
+Storage is cyclic within each weather year (:func:`nzv_energy.sizing.lp.previous_snapshot`),
+so once the capacities are fixed every year is an independent operation LP.
+The years share only the capacity columns and, when set, the scenario's
+caps on means over the years (``optimisation.co2_cap_t_per_year``,
+``optimisation.max_grid_import_mwh_per_year``).  The exact sizing is then
+
+    min  capital · x + (1/N) Σ_y φ_y(x, b_y)   over capacities x and budgets b,
+    s.t. Σ_y b_y / N ≤ cap  (per cap),  the storage share on x,
+
+with ``φ_y`` the least operating cost of weather year ``y`` at capacities
+``x`` within budgets ``b_y`` (emissions or imports of that year).  ``φ_y`` is
+convex and piecewise linear; each evaluation gives its value and a
+subgradient (the reduced costs of the fixed capacity columns and the duals of
+the budget rows), i.e. a cut ``θ_y ≥ φ_y(ẑ) + g·(z − ẑ)`` (Benders).
+
+The cut loop is a *level bundle* method (Lemaréchal, Nemirovskii and Nesterov,
+1995): the master LP over the cuts gives the lower bound, the best evaluated
+point the upper bound; the next point is the projection of the best point onto
+the level set ``{model ≤ lower + λ (upper − lower)}`` (a small convex QP).
+Plain cutting planes zig-zag between the corners of the box (37 → 136
+iterations as the horizon grows, docs/PERFORMANCE.md); the projection keeps
+the steps short.  The loop starts from the same cut loop run on the fast
+mode's time segments of each year (a point within about 1 % of the optimum,
+cheap to find) and stops on a relative gap, which it reports.
+
+Each year's LP stays loaded in its own :class:`highspy.Highs` and is re-solved
+warm after the bound changes; the years are solved in parallel threads
+(HiGHS releases the GIL while it runs).  Every year LP has complete recourse:
+hydrogen it cannot deliver and the parts of a year's carbon, import or firm
+rows it cannot meet become penalised slack columns.  The loop therefore always
+has an upper bound; the optimum it reports has every slack at zero (otherwise
+the monolithic LP is solved instead, which diagnoses an infeasible scenario in
+its own terms).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import highspy
+import numpy as np
+
+from nzv_energy.errors import NzvError
+from nzv_energy.highs_banner import silence_banner
+from nzv_energy.sizing.aggregation import segment
+from nzv_energy.sizing.lp import (
+    FLOWS,
+    DirectModel,
+    LpSolution,
+    build_direct_model,
+    read_direct_solution,
+)
+from nzv_energy.sizing.network import (
+    Bounds,
+    SizingNetwork,
+    plan_network,
+    storage_share_requirement_mwh,
+)
+from nzv_energy.sizing.solve import (
+    EXACT_OPTIONS,
+    SolveReport,
+    SolveStatus,
+    TerminationCondition,
+    solve_direct,
+)
+from nzv_energy.solver_interrupt import call_interruptibly, enable_cancel
+from nzv_energy.system import SystemInputs
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "GAP_TOLERANCE", "DecompositionError", "DecompositionReport", "ExactMethod",
+    "solve_by_weather_year",
+]
+
+#: ``optimisation.exact_method``: how ``mode: exact`` solves several weather years.
+ExactMethod = Literal["monolithic", "decomposition"]
+
+#: Relative gap (upper − lower) / |upper| at which the loop stops.
+GAP_TOLERANCE = 1e-7
+#: Gap of the start phase on the fast mode's segments (it only supplies a start point).
+START_GAP_TOLERANCE = 1e-4
+#: Cost of a unit of slack in a year LP: EUR per MWh of hydrogen not delivered
+#: or of firm delivery missed, EUR per t CO2e or MWh of grid import above a budget,
+#: EUR per t CO2e above the hydrogen carbon limit.  Far above any marginal cost of
+#: the system, so a slack is used only where a year cannot be operated otherwise;
+#: the reported optimum has every slack at zero.
+SLACK_PENALTY = 1.0e5
+#: Trust region of the hourly loop around a start from the segments, share of each range
+#: (doubled after every step that lowers the upper bound).
+START_RADIUS = 0.02
+#: Level parameter λ of the bundle method (share of the gap above the lower bound).
+LEVEL_FRACTION = 0.3
+
+#: Year-LP rows that may become infeasible at fixed capacities and get a slack:
+#: row group -> sign of the slack's coefficient (-1 relaxes ``≤``, +1 relaxes ``≥``)
+#: and whether the row is hourly (slack cost weighted by the hours).
+_SLACK_ROWS: dict[str, tuple[float, bool]] = {
+    "co2_cap": (-1.0, False),
+    "grid_import_cap": (-1.0, False),
+    "hydrogen_carbon_limit": (-1.0, False),
+    "firm_delivery": (1.0, True),
+}
+#: Rows on means over the years: row group -> scenario field of the cap.
+_BUDGET_ROWS = {
+    "co2_cap": "co2_cap_t_per_year",
+    "grid_import_cap": "max_grid_import_mwh_per_year",
+}
+
+
+@dataclass(frozen=True)
+class DecompositionReport:
+    """How the cut loop ended.
+
+    Attributes
+    ----------
+    lower_bound_eur_per_year, upper_bound_eur_per_year
+        Bounds of the optimum when the loop stopped, EUR/a (the upper bound is the
+        objective of the capacities returned).
+    relative_gap
+        ``(upper − lower) / |upper|``.
+    iterations
+        Evaluations of the hourly year LPs (the start phase not counted).
+    start_iterations
+        Evaluations on the fast mode's segments before.
+    year_solves
+        HiGHS runs of year LPs, both phases.
+    simplex_iterations
+        Simplex iterations of all year LPs, both phases.
+    converged
+        Whether the gap reached the tolerance (``False``: a time or iteration limit).
+    timings_s
+        Seconds: ``start`` (segments), ``build`` (hourly year LPs), ``loop``, ``total``.
+    """
+
+    lower_bound_eur_per_year: float
+    upper_bound_eur_per_year: float
+    relative_gap: float
+    iterations: int
+    start_iterations: int
+    year_solves: int
+    simplex_iterations: int
+    converged: bool
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _Year:
+    """One weather year's operation LP, loaded in HiGHS."""
+
+    year: int
+    sn: SizingNetwork
+    dm: DirectModel
+    h: highspy.Highs
+    link: np.ndarray  # master columns this year depends on (capacities, its budgets)
+    cap_cols: np.ndarray  # year-LP columns of the capacities, in master order
+    budget_rows: np.ndarray  # year-LP rows bounded by its budgets, in master order
+    slack_cols: np.ndarray  # penalised columns (unserved hydrogen and row slacks)
+
+
+#: Unit of the master's cost variables, EUR/a (keeps its coefficients near 1).
+_MASTER_EUR = 1.0e6
+
+
+class _Master:
+    """The master problem: capacities and budgets ``z``, one cost variable per year.
+
+    Held in scaled variables ``u = (z − lo) / (hi − lo)`` in [0, 1] and cost in
+    :data:`_MASTER_EUR`, in two HiGHS objects with the same rows: the LP over the
+    cuts (lower bound) and the level QP (the next point: Euclidean projection in
+    ``u`` of the best point onto the level set; row 0 is the level row).
+    """
+
+    def __init__(self, capital: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                 n_years: int) -> None:
+        self.n_z = len(capital)
+        self.n_years = n_years
+        self.capital = capital
+        self.lo, self.hi = lo, hi
+        self.scale = np.where(hi > lo, hi - lo, 1.0)
+        self.offset = float(capital @ lo)  # EUR/a at u = 0
+        n = self.n_z + n_years
+        inf = highspy.kHighsInf
+        u_hi = np.where(hi > lo, 1.0, 0.0)
+        cost = np.r_[capital * self.scale / _MASTER_EUR, np.full(n_years, 1.0 / n_years)]
+        self.lp, self.qp = highspy.Highs(), highspy.Highs()
+        for h in (self.lp, self.qp):
+            h.setOptionValue("output_flag", False)
+            h.addVars(n, np.r_[np.zeros(self.n_z), np.full(n_years, -inf)],
+                      np.r_[u_hi, np.full(n_years, inf)])
+        for key, value in (("qp_iteration_limit", 20_000), ("time_limit", 30.0)):
+            self.qp.setOptionValue(key, value)
+        self.lp.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        self.qp.addRow(-inf, inf, n, np.arange(n, dtype=np.int32), cost)
+        hess = highspy.HighsHessian()
+        hess.dim_ = n
+        hess.format_ = highspy.HessianFormat.kTriangular
+        hess.start_ = np.r_[np.arange(self.n_z + 1), np.full(n_years, self.n_z)].astype(np.int32)
+        hess.index_ = np.arange(self.n_z, dtype=np.int32)
+        hess.value_ = np.ones(self.n_z)
+        self.qp.passHessian(hess)
+
+    def to_z(self, u: np.ndarray) -> np.ndarray:
+        return np.clip(self.lo + self.scale * u[:self.n_z], self.lo, self.hi)
+
+    def add_z_row(self, lower: float, upper: float, idx: np.ndarray, coef: np.ndarray) -> None:
+        """``lower ≤ coef · z[idx] ≤ upper``."""
+        shift = float(coef @ self.lo[idx])
+        for h in (self.lp, self.qp):
+            h.addRow(lower - shift, upper - shift, len(idx), idx.astype(np.int32),
+                     coef * self.scale[idx])
+
+    def add_cut(self, y: int, link: np.ndarray, slope: np.ndarray, value: float,
+                at: np.ndarray) -> None:
+        """``θ_y ≥ value + slope · (z[link] − at)`` (EUR/a)."""
+        rhs = (value - float(slope @ at) + float(slope @ self.lo[link])) / _MASTER_EUR
+        idx = np.r_[link, self.n_z + y].astype(np.int32)
+        coef = np.r_[-slope * self.scale[link] / _MASTER_EUR, 1.0]
+        for h in (self.lp, self.qp):
+            h.addRow(rhs, highspy.kHighsInf, len(idx), idx, coef)
+
+    def solve_lp(self) -> tuple[np.ndarray, float, np.ndarray]:
+        """The LP over the cuts: (its point z, its objective EUR/a, d objective / d z)."""
+        self.lp.run()
+        if self.lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise DecompositionError(
+                "master LP: " + self.lp.modelStatusToString(self.lp.getModelStatus()))
+        sol = self.lp.getSolution()
+        value = float(self.lp.getInfo().objective_function_value) * _MASTER_EUR + self.offset
+        reduced = np.asarray(sol.col_dual)[:self.n_z] * _MASTER_EUR / self.scale
+        return self.to_z(np.asarray(sol.col_value)), value, reduced
+
+    def set_box(self, centre: np.ndarray | None, radius: float) -> None:
+        """Limit ``u`` to ``radius`` around ``centre`` in both problems (``None``: the ranges)."""
+        n = self.n_z
+        u_hi = np.where(self.hi > self.lo, 1.0, 0.0)
+        lo, hi = np.zeros(n), u_hi
+        if centre is not None:
+            u = (centre - self.lo) / self.scale
+            lo, hi = np.maximum(lo, u - radius), np.minimum(hi, u + radius)
+        for h in (self.lp, self.qp):
+            h.changeColsBounds(n, np.arange(n, dtype=np.int32), lo, hi)
+
+    def solve_level(self, centre: np.ndarray, level: float | None) -> np.ndarray | None:
+        """Projection of ``centre`` onto ``{model ≤ level}`` (no level: onto the rows)."""
+        u = (centre - self.lo) / self.scale
+        self.qp.changeColsCost(self.n_z, np.arange(self.n_z, dtype=np.int32), -u)
+        upper = (highspy.kHighsInf if level is None
+                 else (level - self.offset) / _MASTER_EUR)
+        self.qp.changeRowBounds(0, -highspy.kHighsInf, upper)
+        self.qp.run()
+        if self.qp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            logger.debug("level projection: %s",
+                         self.qp.modelStatusToString(self.qp.getModelStatus()))
+            return None
+        return self.to_z(np.asarray(self.qp.getSolution().col_value))
+
+
+def _new_highs(options: dict[str, Any]) -> highspy.Highs:
+    h = highspy.Highs()
+    for key, value in options.items():
+        h.setOptionValue(key, value)
+    return h
+
+
+def _year_lp(
+    inputs: SystemInputs,
+    weights_h: np.ndarray | None,
+    whole: SizingNetwork,
+    keys: Sequence[tuple[str, str]] | None,
+    options: dict[str, Any],
+) -> tuple[SizingNetwork, DirectModel, highspy.Highs, np.ndarray, list[tuple[str, int]]]:
+    """One year's operation LP; returns its network, model, HiGHS, slack cols, budget rows."""
+    sn = plan_network(inputs, weights_h, export_allowed=whole.export_allowed,
+                      bounds=whole.bounds)
+    dm = build_direct_model(sn, SLACK_PENALTY)
+    lp = dm.lp
+    cost = np.asarray(lp.col_cost_).copy()
+    cap_cols = np.array([dm.capacity_cols[k] for k in dm.capacity_cols], dtype=np.int64)
+    cost[cap_cols] = 0.0  # capital is in the master
+    lp.col_cost_ = cost
+    lp.offset_ = 0.0  # the fixed capital too
+    if "storage_share" in dm.row_groups:  # a row on capacities only: the master's
+        lo, hi = np.asarray(lp.row_lower_).copy(), np.asarray(lp.row_upper_).copy()
+        share_rows = dm.row_groups["storage_share"]
+        lo[share_rows], hi[share_rows] = -highspy.kHighsInf, highspy.kHighsInf
+        lp.row_lower_, lp.row_upper_ = lo, hi
+    h = _new_highs(options)
+    h.passModel(lp)
+    enable_cancel(h)
+    slack = [] if dm.unserved_cols is None else [np.asarray(dm.unserved_cols)]
+    for group, (sign, hourly) in _SLACK_ROWS.items():
+        rows = dm.row_groups.get(group)
+        if rows is None or not len(rows):
+            continue
+        n = len(rows)
+        unit = SLACK_PENALTY * (dm.objective_weights if hourly else np.ones(n))
+        first = h.getNumCol()
+        h.addCols(n, unit, np.zeros(n), np.full(n, highspy.kHighsInf), n,
+                  np.arange(n, dtype=np.int32), rows.astype(np.int32), np.full(n, sign))
+        slack.append(np.arange(first, first + n))
+    budgets = [(group, int(dm.row_groups[group][0])) for group in _BUDGET_ROWS
+               if group in dm.row_groups]
+    if keys is not None and list(dm.capacity_cols) != list(keys):
+        raise RuntimeError("the weather years' LPs size different capacities")
+    return sn, dm, h, np.concatenate(slack) if slack else np.zeros(0, int), budgets
+
+
+def _run_all(years: Sequence[_Year], pool: ThreadPoolExecutor) -> None:
+    """Run every year's HiGHS, in parallel; Ctrl-C cancels them all."""
+
+    def batch() -> None:
+        for future in [pool.submit(y.h.run) for y in years]:
+            future.result()
+
+    def cancel() -> None:
+        for y in years:
+            y.h.cancelSolve()
+
+    call_interruptibly(batch, cancel, "highs-years")
+
+
+class _Loop:
+    """The level bundle loop over one set of year LPs (segments or hours)."""
+
+    def __init__(self, whole: SizingNetwork, years: list[_Year], master: _Master,
+                 pool: ThreadPoolExecutor) -> None:
+        self.whole = whole
+        self.years = years
+        self.master = master
+        self.pool = pool
+        self.constant = whole.objective_constant_eur_per_year
+        self.upper = np.inf
+        self.lower = -np.inf
+        self.reduced = np.zeros(master.n_z)
+        self.best: np.ndarray | None = None
+        self.evaluated: np.ndarray | None = None
+        self.iterations = 0
+        self.solves = 0
+        self.simplex = 0
+        #: trust region of the level steps, in shares of each range (``None``: none)
+        self.radius: float | None = None
+
+    def evaluate(self, z: np.ndarray) -> float:
+        """Solve every year at ``z``, add their cuts; returns the objective at ``z``."""
+        m = self.master
+        for y in self.years:
+            n_cap = len(y.cap_cols)
+            caps = z[y.link[:n_cap]]
+            y.h.changeColsBounds(n_cap, y.cap_cols.astype(np.int32), caps, caps)
+            for row, j in zip(y.budget_rows, y.link[n_cap:], strict=True):
+                y.h.changeRowBounds(int(row), -highspy.kHighsInf, float(z[j]))
+        _run_all(self.years, self.pool)
+        total = float(m.capital @ z) + self.constant
+        for i, y in enumerate(self.years):
+            status = y.h.getModelStatus()
+            if status != highspy.HighsModelStatus.kOptimal:
+                raise DecompositionError(
+                    f"weather year {y.year}: {y.h.modelStatusToString(status)}")
+            info = y.h.getInfo()
+            self.solves += 1
+            self.simplex += int(info.simplex_iteration_count)
+            value = float(info.objective_function_value)
+            sol = y.h.getSolution()
+            slope = np.concatenate([np.asarray(sol.col_dual)[y.cap_cols],
+                                    np.asarray(sol.row_dual)[y.budget_rows]])
+            total += value / m.n_years
+            m.add_cut(i, y.link, slope, value, z[y.link])
+        self.evaluated = z.copy()
+        if total < self.upper:
+            self.upper, self.best = total, z.copy()
+        self.iterations += 1
+        return total
+
+    def solve_lower(self) -> np.ndarray:
+        """The master LP over the cuts: the lower bound; returns its point."""
+        z, value, self.reduced = self.master.solve_lp()
+        self.lower = max(self.lower, value + self.constant)
+        return z
+
+    def without_slack(self) -> bool:
+        """Make the best point serve every year without slack; returns whether it does.
+
+        A trace of slack left within the gap (a capacity a hair short in one hour):
+        each year LP in turn, slack forbidden, may raise the capacities above the
+        best point (and the raises of the years before) at N times their capital,
+        i.e. at its share of the operating cost (warm, a few iterations); the raised
+        capacities are then operated in every year.  The best point and the upper
+        bound become those capacities and their cost.
+        """
+        m = self.master
+        assert self.best is not None
+        z = self.best.copy()
+        for y in self.years:  # in turn, each from the capacities the previous ones raised
+            n, ns = len(y.cap_cols), len(y.slack_cols)
+            cols = y.cap_cols.astype(np.int32)
+            y.h.changeColsBounds(ns, y.slack_cols.astype(np.int32), np.zeros(ns), np.zeros(ns))
+            y.h.changeColsBounds(n, cols, z[y.link[:n]], m.hi[y.link[:n]])
+            # a raise costs its capital against this year's share of the operating cost
+            y.h.changeColsCost(n, cols, m.n_years * m.capital[y.link[:n]])
+            call_interruptibly(y.h.run, y.h.cancelSolve, "highs-year")
+            status = y.h.getModelStatus()
+            x = np.asarray(y.h.getSolution().col_value)[y.cap_cols]
+            y.h.changeColsCost(n, cols, np.zeros(n))
+            if status != highspy.HighsModelStatus.kOptimal:
+                logger.info("decomposition: weather year %d without slack: %s", y.year,
+                            y.h.modelStatusToString(status))
+                return False
+            z[y.link[:n]] = np.maximum(z[y.link[:n]], x)
+        for y in self.years:
+            n = len(y.cap_cols)
+            caps = z[y.link[:n]]
+            y.h.changeColsBounds(n, y.cap_cols.astype(np.int32), caps, caps)
+        _run_all(self.years, self.pool)
+        total = float(m.capital @ z) + self.constant
+        for y in self.years:
+            if y.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return False
+            self.solves += 1
+            self.simplex += int(y.h.getInfo().simplex_iteration_count)
+            total += float(y.h.getInfo().objective_function_value) / m.n_years
+        self.upper, self.best, self.evaluated = total, z, z.copy()
+        return True
+
+    def gap(self) -> float:
+        return (self.upper - self.lower) / max(abs(self.upper), 1.0)
+
+    def run(self, start: np.ndarray, tolerance: float, deadline: float,
+            max_iterations: int, label: str) -> bool:
+        """Iterate from ``start`` until the gap is below ``tolerance``; returns whether it is."""
+        self.evaluate(start)
+        while True:
+            point = self.solve_lower()
+            gap = self.gap()
+            logger.info("decomposition (%s) %d: upper %.2f, lower %.2f EUR/a, gap %.2e",
+                        label, self.iterations, self.upper, self.lower, gap)
+            if gap <= tolerance:
+                return True
+            if self.iterations >= max_iterations or time.perf_counter() > deadline:
+                return False
+            assert self.best is not None
+            lower = self.lower
+            if self.radius is not None:
+                # the level from the cut model within the box around the best point: far
+                # from it the first cuts say little, and far steps cost the year LPs many
+                # simplex iterations from their warm bases
+                self.master.set_box(self.best, self.radius)
+                point, local, _ = self.master.solve_lp()
+                lower = max(lower, local + self.constant)
+            level = lower + LEVEL_FRACTION * (self.upper - lower) - self.constant
+            projected = self.master.solve_level(self.best, level)
+            if self.radius is not None:
+                self.master.set_box(None, 0.0)
+            before = self.upper
+            self.evaluate(point if projected is None else projected)
+            if self.radius is not None and self.upper < before:
+                self.radius = 2.0 * self.radius if self.radius < 0.5 else None
+
+
+class DecompositionError(NzvError):
+    """A year LP or the master did not reach an optimum (``exact_method: monolithic`` avoids it)."""
+
+
+def _master(whole: SizingNetwork, keys: Sequence[tuple[str, str]],
+            budgets: Sequence[Sequence[tuple[str, int]]]) -> tuple[_Master, list[np.ndarray]]:
+    """The master problem with no cuts; returns it and each year's linking columns."""
+    opt = whole.scenario.optimisation
+    n_years = len(budgets)
+    n_cap = len(keys)
+    capital = [whole.unit_capital_cost(*k) for k in keys]
+    lo = [whole.bounds[k].lo for k in keys]
+    hi = [whole.bounds[k].hi for k in keys]
+    links = [list(range(n_cap)) for _ in range(n_years)]
+    sums: dict[str, list[int]] = {}
+    for y, rows in enumerate(budgets):
+        for group, _ in rows:
+            cap = float(getattr(opt, _BUDGET_ROWS[group]))
+            links[y].append(len(capital))
+            sums.setdefault(group, []).append(len(capital))
+            capital.append(0.0)
+            lo.append(0.0)
+            hi.append(n_years * cap)
+    m = _Master(np.array(capital, dtype=np.float64), np.array(lo, dtype=np.float64),
+                np.array(hi, dtype=np.float64), n_years)
+    inf = highspy.kHighsInf
+    for group, cols in sums.items():
+        cap = float(getattr(opt, _BUDGET_ROWS[group]))
+        m.add_z_row(-inf, n_years * cap, np.array(cols), np.ones(len(cols)))
+    if opt.min_storage_share is not None:
+        need = storage_share_requirement_mwh(whole, opt.min_storage_share)
+        fixed = sum(b.lo for (_, f), b in whole.bounds.items()
+                    if f == "hydrogen_storage_mwh" and not b.extendable)
+        cols_s = [i for i, k in enumerate(keys) if k[1] == "hydrogen_storage_mwh"]
+        if cols_s:
+            m.add_z_row(need - fixed, inf, np.array(cols_s), np.ones(len(cols_s)))
+    return m, [np.array(link, dtype=np.int64) for link in links]
+
+
+def _years(
+    parts: Sequence[tuple[int, SystemInputs, np.ndarray | None]],
+    whole: SizingNetwork,
+    options: dict[str, Any],
+) -> tuple[list[_Year], _Master]:
+    """Load every year's LP and build the master."""
+    built = []
+    keys: list[tuple[str, str]] | None = None
+    for year, inp, weights in parts:
+        sn, dm, h, slack, budget = _year_lp(inp, weights, whole, keys, options)
+        keys = list(dm.capacity_cols)
+        built.append((year, sn, dm, h, slack, budget))
+    assert keys is not None
+    master, links = _master(whole, keys, [b[5] for b in built])
+    years = [
+        _Year(year, sn, dm, h, link,
+              np.array([dm.capacity_cols[k] for k in keys], dtype=np.int64),
+              np.array([row for _, row in budget], dtype=np.int64), slack)
+        for (year, sn, dm, h, slack, budget), link in zip(built, links, strict=True)
+    ]
+    return years, master
+
+
+def _start_point(master: _Master) -> np.ndarray:
+    """The middle of the box projected onto the master's rows (no cuts yet).
+
+    Budgets start at the cap (the middle of ``[0, N × cap]``).
+    """
+    z = 0.5 * (master.lo + master.hi)
+    projected = master.solve_level(z, None)
+    return z if projected is None else projected
+
+
+def solve_by_weather_year(
+    inputs: SystemInputs,
+    *,
+    export_allowed: bool | None = None,
+    bounds: dict[tuple[str, str], Bounds] | None = None,
+    options: dict[str, Any] | None = None,
+    time_limit_s: float | None = None,
+    tolerance: float = GAP_TOLERANCE,
+    threads: int | None = None,
+    start: Literal["segments", "middle"] = "segments",
+    max_iterations: int = 1000,
+) -> tuple[SizingNetwork, SolveReport, LpSolution, DecompositionReport]:
+    """The exact (hourly) sizing of several weather years, solved year by year.
+
+    Same optimum as the monolithic LP of :func:`nzv_energy.sizing.lp.build_direct_model`
+    (up to ``tolerance``), whose network, report and solution it returns in the same
+    form (flows and hydrogen prices of all years, in time order).
+
+    Parameters
+    ----------
+    inputs
+        Hourly inputs with at least one weather year.
+    export_allowed, bounds
+        As :func:`nzv_energy.sizing.network.plan_network`.
+    options
+        HiGHS options of the year LPs; :data:`~nzv_energy.sizing.solve.EXACT_OPTIONS`
+        when ``None``.
+    time_limit_s
+        Wall-clock limit of the whole loop: it stops with the best capacities found
+        (status ``feasible``, the gap reached in the report).
+    tolerance
+        Relative gap ``(upper − lower) / |upper|`` at which the loop stops.
+    threads
+        Year LPs solved at once; ``min(number of years, CPU cores)`` when ``None``.
+    start
+        ``segments``: first run the loop on the fast mode's time segments of each
+        year and start from its capacities; ``middle``: start from the middle of
+        every capacity range.
+    max_iterations
+        Evaluations of the hourly year LPs at most.
+
+    Returns
+    -------
+    tuple
+        The whole horizon's (planned) network, the solve report, the solution and
+        the :class:`DecompositionReport`.
+
+    Raises
+    ------
+    ModelInfeasibleError
+        No capacities within the ranges serve every year (found by the monolithic
+        LP, which the loop hands over to when its optimum needs a slack).
+    """
+    t0 = time.perf_counter()
+    opts = {**(options or EXACT_OPTIONS), "output_flag": False}
+    silence_banner()
+    whole = plan_network(inputs, None, export_allowed=export_allowed, bounds=bounds)
+    year_list = list(inputs.years)
+    n_threads = threads or max(1, min(len(year_list), os.cpu_count() or 1))
+    deadline = t0 + (time_limit_s if time_limit_s is not None else np.inf)
+    timings: dict[str, float] = {}
+    with ThreadPoolExecutor(n_threads, thread_name_prefix="nzv-year") as pool:
+        z0: np.ndarray | None = None
+        start_loop: _Loop | None = None
+        pinned = all(b.lo == b.hi for b in whole.bounds.values() if b.extendable)
+        if start == "segments" and not pinned:
+            parts = []
+            for y in year_list:
+                seg = segment(inputs.select_year(y))
+                parts.append((y, seg.inputs, seg.weights_h))
+            seg_years, seg_master = _years(parts, whole, opts)
+            start_loop = _Loop(whole, seg_years, seg_master, pool)
+            start_loop.run(_start_point(seg_master), START_GAP_TOLERANCE, deadline,
+                           max_iterations, "segments")
+            z0 = start_loop.best
+            timings["start"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        years, master = _years([(y, inputs.select_year(y), None) for y in year_list], whole,
+                               opts)
+        timings["build"] = time.perf_counter() - t1
+        if z0 is None:
+            z0 = _start_point(master)
+        loop = _Loop(whole, years, master, pool)
+        if start_loop is not None:
+            loop.radius = START_RADIUS
+        t2 = time.perf_counter()
+        converged = loop.run(z0, tolerance, deadline, max_iterations, "hours")
+        assert loop.best is not None
+        if loop.evaluated is None or not np.array_equal(loop.evaluated, loop.best):
+            loop.evaluate(loop.best)  # the year LPs at the best capacities
+        short = _slack_used(years)
+        if short and loop.without_slack():
+            logger.info("decomposition: capacities raised to serve every year without slack: "
+                        "upper %.2f EUR/a, gap %.2e", loop.upper, loop.gap())
+            short = "" if loop.gap() <= tolerance or not converged else short
+        timings["loop"] = time.perf_counter() - t2
+    timings["total"] = time.perf_counter() - t0
+    if short:
+        logger.warning(
+            "exact sizing by weather year: the best capacities need slack (%s); solving the "
+            "monolithic LP instead", short)
+        report, lps = solve_direct(whole, build_direct_model(whole), options=options,
+                                   time_limit_s=time_limit_s)
+        dec = DecompositionReport(loop.lower, loop.upper, loop.gap(), loop.iterations,
+                                  start_loop.iterations if start_loop else 0,
+                                  loop.solves, loop.simplex, False, timings)
+        return whole, report, lps, dec
+    dec = DecompositionReport(
+        lower_bound_eur_per_year=loop.lower,
+        upper_bound_eur_per_year=loop.upper,
+        relative_gap=loop.gap(),
+        iterations=loop.iterations,
+        start_iterations=start_loop.iterations if start_loop else 0,
+        year_solves=loop.solves + (start_loop.solves if start_loop else 0),
+        simplex_iterations=loop.simplex + (start_loop.simplex if start_loop else 0),
+        converged=converged,
+        timings_s=timings,
+    )
+    if not converged:
+        logger.warning(
+            "exact sizing by weather year stopped (%s) at a relative gap of %.2e: the "
+            "capacities are feasible but NOT proven optimal",
+            "time limit" if time.perf_counter() > deadline else "iteration limit",
+            dec.relative_gap)
+    lps = _solution(whole, years, loop.reduced, loop.best, loop.upper)
+    report = SolveReport(
+        status=SolveStatus.OPTIMAL if converged else SolveStatus.FEASIBLE,
+        objective=loop.upper,
+        solve_time_s=timings["total"],
+        highs_status="Optimal" if converged else "Gap limit not reached",
+        iterations={"simplex": dec.simplex_iterations, "ipm": 0, "crossover": 0,
+                    "decomposition": dec.iterations},
+        options={**opts, "exact_method": "decomposition", "relative_gap": dec.relative_gap,
+                 "gap_tolerance": tolerance, "threads": n_threads},
+        termination=(TerminationCondition.optimal if converged
+                     else TerminationCondition.time_limit),
+    )
+    logger.info(
+        "exact sizing by weather year: %d + %d iterations, %d year LPs, gap %.2e, %.1f s",
+        dec.start_iterations, dec.iterations, dec.year_solves, dec.relative_gap,
+        timings["total"])
+    return whole, report, lps, dec
+
+
+def _slack_used(years: Sequence[_Year]) -> str:
+    """The years whose LP uses a penalised slack at the last point solved (empty: none)."""
+    out = []
+    for y in years:
+        x = np.asarray(y.h.getSolution().col_value)
+        used = float(np.max(x[y.slack_cols], initial=0.0))
+        if used > 1e-6:
+            out.append(f"{y.year}: {used:.3g}")
+    return ", ".join(out)
+
+
+def _solution(whole: SizingNetwork, years: Sequence[_Year], reduced: np.ndarray,
+              z: np.ndarray, objective: float) -> LpSolution:
+    """The years' solutions at capacities ``z`` as one solution of the whole horizon."""
+    parts = [read_direct_solution(y.sn, y.dm, y.h) for y in years]
+    keys = list(years[0].dm.capacity_cols)
+    caps = {}
+    for k, b in whole.bounds.items():
+        caps[k] = float(z[keys.index(k)]) if k in keys else (0.0 if b.is_zero else b.lo)
+    # reduced costs of the capacities in the master LP at its optimum: capital plus the
+    # cuts' combination of the years' subgradients (d objective / d capacity)
+    firm = [p.firm_marginal_eur_per_mw_year for p in parts]
+    return LpSolution(
+        capacities=caps,
+        flows={name: np.concatenate([p.flows[name] for p in parts]) for name in FLOWS},
+        hydrogen_price_eur_per_mwh=np.concatenate([p.hydrogen_price_eur_per_mwh
+                                                   for p in parts]),
+        objective=objective,
+        capacity_reduced_costs={k: float(reduced[i]) for i, k in enumerate(keys)},
+        firm_marginal_eur_per_mw_year=(None if any(f is None for f in firm)
+                                       else float(sum(firm)) / len(parts)),  # type: ignore[arg-type]
+    )
+
