@@ -376,7 +376,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             from nzv_energy.scenario_file import resolve_scenario
 
             args.scenario = resolve_scenario(args.scenario)
-        refuse_heat(args)
         func = getattr(importlib.import_module(module_name), func_name)
         return int(func(args))
     except NzvError as err:
@@ -389,57 +388,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv is None and args.command not in _OWNS_CHILD_PROCESSES:
             _exit_now(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
-
-
-#: Commands that do not model district heat yet: a scenario with a ``heat:`` block is refused
-#: (``sweep``: the ensemble dispatch has no heat rules).
-HEAT_NOT_YET = ("sweep",)
-
-
-def refuse_heat(args: argparse.Namespace) -> None:
-    """Refuse a ``heat:`` block for the commands that would ignore it (:data:`HEAT_NOT_YET`).
-
-    The base scenario of a ``sweep`` file with its ``overrides`` and varied fields
-    (or the scenario of a command listed there).
-
-    Raises
-    ------
-    ScenarioError
-        The scenario (or sweep) has a non-empty ``heat:`` block.
-    """
-    if args.command not in HEAT_NOT_YET:
-        return
-    from nzv_energy.errors import ScenarioError
-    from nzv_energy.scenario_file import deep_merge, read_yaml, resolve_extends
-
-    if args.command == "sweep":
-        file = Path(args.sweep)
-        if not file.is_file():
-            return  # the sweep command reports the missing file
-        sweep = read_yaml(file)
-        base = sweep.get("base")
-        raw: dict[str, object] = {}
-        if isinstance(base, str) and (file.parent / base).is_file():
-            raw = resolve_extends(file.parent / base)
-        overrides = sweep.get("overrides")
-        if isinstance(overrides, dict):
-            raw = deep_merge(raw, overrides)
-        varied = sweep.get("parameters")
-        if isinstance(varied, dict) and any(str(k).split(".")[0] == "heat" for k in varied):
-            raw = {**raw, "heat": {k: v for k, v in varied.items() if str(k).startswith("heat")}}
-    else:
-        file = Path(args.scenario)
-        if not file.is_file():
-            return  # the command reports the missing file
-        raw = resolve_extends(file)
-    heat = raw.get("heat")
-    if heat:
-        raise ScenarioError(
-            file, "heat", sorted(heat) if isinstance(heat, dict) else heat,
-            f"heat: supported by validate, simulate, optimise, run and vpp so far; "
-            f"'{args.command}' does not "
-            "model district heat yet (run 'simulate', or remove the heat block)",
-        )
 
 
 #: Exit status after Ctrl-C / SIGINT (128 + signal number 2, the shell convention).

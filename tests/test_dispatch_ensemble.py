@@ -15,10 +15,19 @@ from nzv_energy.dispatch import (
     run_ensemble,
     simulate,
 )
+from nzv_energy.dispatch.ensemble import (
+    heat_member_kpis,
+    heat_member_rows,
+    scenario_heat_economics,
+)
+from nzv_energy.dispatch.heat import HeatArrays, heat_arrays
 from nzv_energy.dispatch.kpis import MARKET_VALUE_COLUMNS
 from nzv_energy.dispatch.parameters import CAPACITY_NAMES, COST_INDEX, DISPATCH_INDEX
+from nzv_energy.dispatch.simulate import hourly_arrays, run_year
 from nzv_energy.errors import ScenarioError
+from nzv_energy.heat.kpis import HEAT_SOURCES, site_heat_kpis
 from nzv_energy.kernels import dispatch as kd
+from nzv_energy.kernels import heat as hk
 from nzv_energy.scenario_file import load_scenario
 from nzv_energy.system import SiteCapacities, SystemInputs, build_inputs, fixed_capacities
 from tests.conftest import SCENARIOS
@@ -118,3 +127,92 @@ def test_bad_members_are_rejected_with_their_position(inputs: SystemInputs) -> N
     bad_par[1, DISPATCH_INDEX["electrolysis_efficiency"]] = 1.5
     with pytest.raises(ScenarioError, match=r"\[1\]\.electrolysis_efficiency"):
         run_ensemble(inputs, cap, year_index=year, dispatch_params=bad_par)
+
+
+@pytest.fixture(scope="module")
+def heat_inputs() -> SystemInputs:
+    scenario = load_scenario(SCENARIOS / "single_site_heat.yaml")
+    scenario = scenario.model_copy(
+        update={"weather": scenario.weather.model_copy(update={"years": (2018, 2019)})}
+    )
+    return build_inputs(scenario, SCENARIOS)
+
+
+def heat_members(inputs: SystemInputs) -> tuple[np.ndarray, ...]:
+    """Four members: the base, no heat pump, a double heat pump and half the store, the base
+    without waste heat and no store, on both weather years."""
+    heat = heat_arrays(inputs.scenario, inputs.time, inputs.site_names)
+    assert heat is not None
+    cap = np.stack([capacity_array(fixed_capacities(inputs.scenario), inputs.site_names)] * 4)
+    cap[2, :, CAPACITY_NAMES.index("electrolysis_mw")] *= 0.5
+    hcap = np.stack([heat.cap] * 4)
+    hcap[1, :, hk.HC_HEAT_PUMP_MW_TH] = 0.0
+    hcap[2, :, hk.HC_HEAT_PUMP_MW_TH] *= 2.0
+    hcap[2, :, hk.HC_STORAGE_MWH] *= 0.5
+    hcap[3, :, hk.HC_STORAGE_MWH] = 0.0
+    hpar = np.stack([heat.par] * 4)
+    hpar[3, :, hk.HP_RECOVERY_SHARE] = 0.0
+    year = np.array([1, 0, 1, 0])
+    return cap, hcap, hpar, year
+
+
+@pytest.mark.parametrize("backend", ["threads", "serial"])
+def test_heat_members_equal_single_runs_with_heat(heat_inputs: SystemInputs, backend: str) -> None:
+    """Each member with heat gives the totals of a single kernel run of its own year, capacities
+    and heat assets (the path of ``simulate``), to 1e-12."""
+    heat = heat_arrays(heat_inputs.scenario, heat_inputs.time, heat_inputs.site_names)
+    assert heat is not None
+    cap, hcap, hpar, year = heat_members(heat_inputs)
+    par = dispatch_parameter_vector(heat_inputs.scenario)
+    ens = run_ensemble(heat_inputs, cap, year_index=year, heat_capacities=hcap, heat_params=hpar,
+                       backend=backend)
+    assert ens.heat_sums is not None and ens.heat_tot is not None
+    arrays = hourly_arrays(heat_inputs)
+    for i in range(4):
+        one = HeatArrays(heat.heat_in, hcap[i], hpar[i], heat.site)
+        run = run_year(arrays, int(year[i]), cap[i], par, one)
+        for got, expected in ((ens.site_sums[i], run.sums), (ens.sys_sums[i], run.sys_sums),
+                              (ens.heat_sums[i], run.heat_sums), (ens.heat_tot[i], run.heat_tot),
+                              (ens.end_state[i], run.end_state)):
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * max(
+                1.0, float(np.abs(expected).max())))
+        # heat served = the sum of the sources (the store net of its losses), every member
+        row = ens.kpis.iloc[i]
+        sources = sum(row[f"heat_from_{s}_mwh"] for s in HEAT_SOURCES)
+        assert sources == pytest.approx(row["heat_served_mwh"], rel=1e-9)
+        assert row["heat_demand_mwh"] == pytest.approx(
+            float(heat.heat_in[arrays.year_start[year[i]]:arrays.year_start[year[i] + 1],
+                               kd.HI_HEAT_DEMAND_MW].sum()), rel=1e-12)
+    # the members differ where their heat assets differ
+    assert ens.kpis.loc[1, "heat_from_heat_pump_mwh"] == 0.0
+    assert ens.kpis.loc[3, "heat_from_waste_heat_mwh"] == 0.0
+    assert ens.kpis.loc[0, "heat_from_waste_heat_mwh"] > 0.0
+
+
+def test_heat_member_kpis_equal_simulate(heat_inputs: SystemInputs) -> None:
+    """The base member's heat KPIs equal those of ``simulate``'s dataset (one weather year each)
+    and its hourly dataset holds the same heat variables."""
+    ds = simulate(heat_inputs)
+    econ = scenario_heat_economics(heat_inputs.scenario)
+    table = site_heat_kpis(ds, econ, grid_g_per_kwh=heat_inputs.grid_carbon_g_per_kwh)
+    cap = capacity_array(fixed_capacities(heat_inputs.scenario), heat_inputs.site_names)
+    ens = run_ensemble(heat_inputs, np.stack([cap, cap]), year_index=np.array([0, 1]),
+                       keep_hourly=True, backend="serial")
+    assert ens.hourly is not None
+    for i, year in enumerate((2018, 2019)):
+        expected = heat_member_kpis(table.xs(year, level="weather_year"))
+        for name, value in expected.items():
+            assert ens.kpis.loc[i, name] == pytest.approx(value, rel=1e-9, abs=1e-9), name
+        one = ds.sel(time=str(year))
+        for name in ("heat_pump_heat_mw", "heat_from_waste_heat_mw", "thermal_storage_mwh",
+                     "unserved_heat_mw"):
+            np.testing.assert_array_equal(ens.hourly[i][name].values, one[name].values)
+
+
+def test_heat_member_rows_equal_the_scenario_heat_arrays(heat_inputs: SystemInputs) -> None:
+    heat = heat_arrays(heat_inputs.scenario, heat_inputs.time, heat_inputs.site_names)
+    assert heat is not None
+    cap, par, site = heat_member_rows(heat_inputs.scenario, heat_inputs.site_names)
+    np.testing.assert_array_equal(cap, heat.cap)
+    np.testing.assert_array_equal(par, heat.par)
+    np.testing.assert_array_equal(site, heat.site)

@@ -14,6 +14,7 @@ from hypothesis.extra.numpy import arrays
 
 from nzv_energy.cli import main
 from nzv_energy.dispatch.checks import assert_invariants
+from nzv_energy.dispatch.ensemble import heat_member_kpis, scenario_heat_economics
 from nzv_energy.dispatch.heat import HeatArrays, heat_arrays
 from nzv_energy.dispatch.parameters import (
     CAPACITY_NAMES,
@@ -22,11 +23,13 @@ from nzv_energy.dispatch.parameters import (
     dispatch_parameter_vector,
 )
 from nzv_energy.dispatch.simulate import simulate, simulate_arrays
+from nzv_energy.heat.kpis import site_heat_kpis
 from nzv_energy.heat.networks import read_networks
 from nzv_energy.heat.simulate import HEAT_VARIABLES
 from nzv_energy.kernels import dispatch as kd
 from nzv_energy.kernels import heat as hk
 from nzv_energy.scenario_file import load_scenario, scenario_to_yaml
+from nzv_energy.sweep.command import execute
 from nzv_energy.system import build_inputs, fixed_capacities
 from tests.conftest import SCENARIOS
 from tests.reference_dispatch import SiteHeatRef, reference_simulate_year
@@ -283,15 +286,36 @@ def test_scenario_without_heat_loads_as_before() -> None:
     assert heat_arrays(scenario, build_inputs(scenario, SCENARIOS).time, ("boxberg",)) is None
 
 
-def test_sweep_refuses_a_heat_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # ensembles have no heat rules yet: a sweep over a heat scenario must not drop the heat
+def test_sweep_over_a_heat_scenario_gives_each_members_heat_kpis(tmp_path: Path) -> None:
+    """A sweep over the heat scenario runs (varying a heat capacity), and each member's heat
+    KPIs equal those of ``simulate`` on the scenario file with the member's value written in
+    (an independent path: scenario file -> simulate -> hourly dataset -> heat KPIs)."""
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(f"name: s\nbase: {HEAT_SCENARIO}\nparameters:\n"
-                     "  sites.boxberg.pv_mw: [100, 200]\n", encoding="utf-8")
-    assert main(["sweep", str(sweep)]) == 2
-    err = capsys.readouterr().err
-    assert "'sweep' does not model district heat yet" in err
-    assert "Traceback" not in err
+                     "  heat.boxberg.heat_pump.heat_mw_th: [0, 12]\n", encoding="utf-8")
+    out = tmp_path / "out"
+    execute(sweep, out=out, serial=True, show_progress=False)  # the sweep command, no Dask
+    with xr.open_dataset(out / "kpis.nc") as kpis:
+        dim = "heat_boxberg_heat_pump_heat_mw_th"
+        assert int(kpis.attrs["n_failed"]) == 0
+        text = HEAT_SCENARIO.read_text(encoding="utf-8")
+        assert "heat_pump: {heat_mw_th: 5," in text
+        for value in (0, 12):
+            member = tmp_path / f"member_{value}.yaml"
+            member.write_text(text.replace("heat_pump: {heat_mw_th: 5,",
+                                           f"heat_pump: {{heat_mw_th: {value},"), encoding="utf-8")
+            scenario = load_scenario(member)
+            inputs = build_inputs(scenario, SCENARIOS)
+            table = site_heat_kpis(simulate(inputs), scenario_heat_economics(scenario),
+                                   grid_g_per_kwh=inputs.grid_carbon_g_per_kwh)
+            expected = heat_member_kpis(table.xs(2019, level="weather_year"))
+            got = kpis.sel({dim: float(value), "weather_year": 2019})
+            for name, v in expected.items():
+                assert float(got[name]) == pytest.approx(v, rel=1e-9, abs=1e-9), (value, name)
+        served = kpis["heat_served_mwh"].values
+        assert served == pytest.approx(float(read_networks().loc["weisswasser", "annual_heat_mwh"]))
+        pump = kpis["heat_from_heat_pump_mwh"].sel({dim: 0.0})
+        assert float(pump.max()) == 0.0
 
 
 @pytest.mark.parametrize(

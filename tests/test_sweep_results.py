@@ -47,6 +47,8 @@ def test_units_from_names() -> None:
         "demand_met_share": "1",
         "discount_rate": "1",
         "lifetime_years": "a",
+        "heat_served_mwh_th": "MWh_th",
+        "levelised_cost_of_heat_eur_per_mwh_th": "EUR/MWh_th",
     }
     for name, units in cases.items():
         assert units_from_name(name) == units, name

@@ -48,6 +48,10 @@ BAD = {
         {"parameters": {"sites.boxberg.location.lat": [51, 52]}},
         ["sites.boxberg.location.lat", "shared inputs"],
     ),
+    "heat_input_field": (
+        {"parameters": {"heat.boxberg.heat_pump.carnot_fraction": [0.4, 0.5]}},
+        ["heat.boxberg.heat_pump.carnot_fraction", "the hourly heat demand and COPs"],
+    ),
     "unknown_top_key": ({"parametrs": {}}, ["parametrs", "did you mean 'parameters'"]),
     "range_without_step": (
         {"parameters": {"sites.boxberg.electrolysis_mw": {"from": 0, "to": 10}}},

@@ -276,6 +276,7 @@ def execute(
     SweepIncompleteError
         Some batches failed; the finished ones are kept for a re-run.
     """
+    from nzv_energy.dispatch.heat import heat_input_hashes
     from nzv_energy.sweep import figures, results
     from nzv_energy.sweep.evaluate import shared_inputs
     from nzv_energy.system import build_inputs
@@ -307,7 +308,9 @@ def execute(
         with _engine(scheduler, workers, serial) as client:
             inputs = build_inputs(spec.base, spec.base_file.parent, scenario_file=spec.base_file)
             shared = shared_inputs(spec, inputs, hourly=spec.model.output.hourly, optimise=optimise)
-            store = BatchStore(work, run_key(spec, batch_size, optimise, inputs.input_hashes))
+            # the heat inputs' files (weather, networks, cost rows) next to the others
+            hashes = {**inputs.input_hashes, **heat_input_hashes(spec.base)}
+            store = BatchStore(work, run_key(spec, batch_size, optimise, hashes))
             with _Progress(n, show_progress) as progress:
                 report = run_batches(client, table, store, bounds, shared, progress)
     except KeyboardInterrupt:
@@ -326,7 +329,7 @@ def execute(
     kpis, errors = store.read_all(bounds, n)
     elapsed = time.perf_counter() - t0
     attrs: dict[str, Any] = provenance(
-        yaml.safe_dump(spec.base_raw, sort_keys=True, allow_unicode=True), inputs.input_hashes
+        yaml.safe_dump(spec.base_raw, sort_keys=True, allow_unicode=True), hashes
     )
     attrs.update(
         {

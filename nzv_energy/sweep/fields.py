@@ -22,7 +22,8 @@ from nzv_energy.scenario import CAPACITY_FIELDS, CapacityRange, Scenario
 FieldKind = Literal["number", "integer", "boolean", "choice"]
 
 #: Fields that change the shared inputs (profiles, prices, demand profile, pipeline
-#: route lengths); they are loaded once per sweep, so these cannot vary between members.
+#: route lengths, hourly heat demand and COPs); they are loaded once per sweep, so these
+#: cannot vary between members.
 INPUT_FIELDS = (
     "weather",
     "economics.electricity_price",
@@ -36,6 +37,14 @@ INPUT_FIELDS = (
     "hydrogen.demand.location",
     "hydrogen.demand.site",
     "technology.pipeline.route_factor",
+    # the hourly heat demand and heat-pump COPs (nzv_energy.heat.inputs.site_heat_inputs)
+    "heat.*.networks",
+    "heat.*.annual_demand_mwh",
+    "heat.*.supply_temperature_c",
+    "heat.*.return_temperature_c",
+    "heat.*.waste_heat_recovery.source_temperature_c",
+    "heat.*.heat_pump.source",
+    "heat.*.heat_pump.carnot_fraction",
 )
 
 #: Fields that only describe the scenario.
@@ -234,9 +243,9 @@ def resolve_field(path: str, base: Scenario) -> FieldRef:
             hint = " (use weather_years: for weather years)" if parts[0] == "weather" else ""
             raise FieldPathError(
                 path,
-                "a field that does not change the shared inputs; profiles, prices, locations "
-                "and pipeline routes are loaded once per sweep — make one base scenario per "
-                "variant" + hint,
+                "a field that does not change the shared inputs; profiles, prices, locations, "
+                "pipeline routes and the hourly heat demand and COPs are loaded once per sweep "
+                "— make one base scenario per variant" + hint,
             )
     model: type[BaseModel] = Scenario
     sites = list(base.site_names)

@@ -71,12 +71,13 @@ def units_from_name(name: str) -> str:
     """Units spelled by a name's suffix: ``capex_eur_per_mw`` -> ``EUR/MW``; ``1`` if none.
 
     The suffix is a chain ``<unit>(_per_<unit>)*`` of the tokens in
-    ``_UNIT_TOKENS``; a trailing ``_h2`` marks hydrogen energy (``MWh_H2``).
+    ``_UNIT_TOKENS``; a trailing ``_h2`` marks hydrogen energy (``MWh_H2``), a trailing
+    ``_th`` heat (``MWh_th``, ``EUR/MWh_th``).
     """
     tokens = name.lower().split("_")
     qualifier = ""
-    if len(tokens) > 1 and tokens[-1] == "h2" and tokens[-2] in ("mw", "mwh"):
-        qualifier = "_H2"
+    if len(tokens) > 1 and tokens[-1] in ("h2", "th") and tokens[-2] in ("mw", "mwh"):
+        qualifier = "_H2" if tokens[-1] == "h2" else "_th"
         tokens = tokens[:-1]
     group, i = _unit_group(tokens, len(tokens) - 1)
     if not group:
