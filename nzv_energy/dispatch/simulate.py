@@ -8,6 +8,7 @@ comparison read its dataset).  All checking happens here; the kernels in
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Mapping
@@ -429,6 +430,7 @@ def simulate(
     capacities: Mapping[str, SiteCapacities] | None = None,
     *,
     dispatch_params: np.ndarray | None = None,
+    waste_heat: bool = True,
 ) -> xr.Dataset:
     """Hourly dispatch of every weather year of ``inputs``.
 
@@ -443,6 +445,10 @@ def simulate(
         Rule parameters ``(N_PAR,)`` (see
         :data:`~nzv_energy.dispatch.parameters.DISPATCH_PARAMETER_NAMES`);
         ``None`` = from the scenario.
+    waste_heat
+        ``False`` runs the district heat rules with no recoverable electrolyser
+        heat (same capacities and rules otherwise): the counterfactual that values
+        the waste heat by the heat cost it displaces (docs/district_heat.md).
 
     Returns
     -------
@@ -471,6 +477,10 @@ def simulate(
     arrays = hourly_arrays(inputs)
     check_grid_carbon(arrays, par)
     heat = heat_arrays(scenario, inputs.time, sites)
+    if heat is not None and not waste_heat:
+        par_heat = heat.par.copy()
+        par_heat[:, hk.HP_RECOVERY_SHARE] = 0.0
+        heat = dataclasses.replace(heat, par=par_heat)
     runs = [run_year(arrays, y, cap, par, heat) for y in range(len(arrays.years))]
     for year, r in zip(arrays.years, runs, strict=True):
         log.debug(

@@ -670,14 +670,16 @@ def heat_run_outputs(
     kpis: pd.DataFrame,
     out_dir: Path,
     grid_g_per_kwh: pd.Series | None = None,
+    *,
+    without_waste_heat: xr.Dataset | None = None,
 ) -> list[str]:
     """Heat KPIs, figures and report lines of a run whose ``dispatch`` holds heat.
 
     Writes ``heat_kpis.csv`` (index ``weather_year, site``) and the heat figures
     into ``out_dir / "figures"``; returns :func:`heat_report_section`. A hydrogen
-    CHP's fuel is valued at the run's mean hydrogen-chain LCOH. The waste-heat
-    value needs the year run again without waste heat, which a run does not do:
-    it stays NaN here (:func:`heat_kpis` with ``without_waste_heat`` gives it).
+    CHP's fuel is valued at the run's mean hydrogen-chain LCOH. ``without_waste_heat``
+    (the same years run with no recoverable electrolyser heat) gives the waste-heat
+    value and the hydrogen LCOH net of it; without it they are NaN.
     """
     from nzv_energy.heat.figures import draw_heat_figures
 
@@ -698,7 +700,8 @@ def heat_run_outputs(
     }
     if not economics:
         return []
-    table = site_heat_kpis(dispatch, economics, grid_g_per_kwh=grid_g_per_kwh)
+    table = site_heat_kpis(dispatch, economics, grid_g_per_kwh=grid_g_per_kwh,
+                           without_waste_heat=without_waste_heat)
     table.to_csv(out_dir / "heat_kpis.csv", float_format="%.10g")
     stores = {site: float(e.assets.loc["thermal_storage", "capacity"])
               for site, e in economics.items() if "thermal_storage" in e.assets.index}

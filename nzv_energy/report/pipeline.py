@@ -253,8 +253,12 @@ def run_scenario(
         heat_section: list[str] = []
         if has_heat(dispatch) and getattr(sized, "heat", None):
             # district heat: heat_kpis.csv, heat figures, the report's heat section
+            # the same year without the electrolysers' waste heat values it by the heat
+            # cost it displaces (docs/district_heat.md)
+            without = simulate(sized_inputs, capacities, waste_heat=False)
             heat_section = heat_run_outputs(dispatch, sized, kpis, tmp,
-                                            sized_inputs.grid_carbon_g_per_kwh)
+                                            sized_inputs.grid_carbon_g_per_kwh,
+                                            without_waste_heat=without)
         content = ReportContent(
             scenario=scenario,
             scenario_file=str(scenario_path),
