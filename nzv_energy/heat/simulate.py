@@ -164,38 +164,12 @@ def run_heat(
             f"a level between 0 and the store's {cap[hk.HC_STORAGE_MWH]} MWh",
         )
     out = np.zeros((hk.N_HEAT_OUT, n))
-    level = hk.heat_year(
-        demand,
-        ely,
-        surplus,
-        ok,
-        room,
-        prices,
-        cop_hp,
-        cop_w,
-        fuel,
-        outlet,
-        float(initial_level_mwh),
-        cap,
-        par,
-        out,
-    )
-    if cyclic:
+    # a cyclic year runs twice, the second pass from the first one's end level
+    level = float(initial_level_mwh)
+    for _ in range(2 if cyclic else 1):
         level = hk.heat_year(
-            demand,
-            ely,
-            surplus,
-            ok,
-            room,
-            prices,
-            cop_hp,
-            cop_w,
-            fuel,
-            outlet,
-            level,
-            cap,
-            par,
-            out,
+            demand, ely, surplus, ok, room, prices, cop_hp, cop_w, fuel, outlet, level, cap,
+            par, out,
         )
     return out, float(level)
 

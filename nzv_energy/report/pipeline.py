@@ -254,8 +254,11 @@ def run_scenario(
         if has_heat(dispatch) and getattr(sized, "heat", None):
             # district heat: heat_kpis.csv, heat figures, the report's heat section
             # the same year without the electrolysers' waste heat values it by the heat
-            # cost it displaces (docs/district_heat.md)
-            without = simulate(sized_inputs, capacities, waste_heat=False)
+            # cost it displaces (docs/district_heat.md); without recovery it is the same run
+            recovers = any(block.waste_heat_recovery is not None
+                           for block in (sized.heat or {}).values())
+            without = (simulate(sized_inputs, capacities, waste_heat=False) if recovers
+                       else dispatch)
             heat_section = heat_run_outputs(dispatch, sized, kpis, tmp,
                                             sized_inputs.grid_carbon_g_per_kwh,
                                             without_waste_heat=without)
