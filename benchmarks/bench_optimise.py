@@ -27,7 +27,8 @@ side in one run:
 
 Part 2: the 3-site default scenario (``scenarios/lausitz_2030.yaml``) with 1 and
 4 weather years, fast mode (and exact mode for 1 year; 4 years with
-``--exact-4-years``).
+``--exact-4-years``).  The 3-site problems leave the district heat out (the
+electricity and hydrogen LP the earlier figures measured) unless ``--with-heat``.
 
 ``--solver-choices one-site|3-site``: the exact-mode LP of the one-site or the
 3-site scenario (first weather year) built once and solved with each HiGHS
@@ -181,6 +182,16 @@ def _objective(n: pypsa.Network, scenario: Scenario) -> float:
     return float(n.objective) + fixed
 
 
+#: ``--with-heat``: keep the multi-site scenario's district heat.
+WITH_HEAT = False
+
+
+def _multi_site(path: Path) -> Scenario:
+    """A scenario of part 2 or the solver choices, without district heat unless ``--with-heat``."""
+    scenario = load_scenario(path)
+    return scenario if WITH_HEAT else scenario.model_copy(update={"heat": None})
+
+
 def _one_year(inputs: SystemInputs) -> SystemInputs:
     return inputs.select_year(inputs.years[0])
 
@@ -287,7 +298,7 @@ def _stages(result: object) -> str:
 
 def part_two(path: Path, exact_4_years: bool, baseline: bool = False,
              one_year_only: bool = False) -> None:
-    base = load_scenario(path)
+    base = _multi_site(path)
     print(f"## 3 sites: {path.name}; load average before: {os.getloadavg()[0]:.1f}")
     for years in ((2019,),) if one_year_only else ((2019,), (2017, 2018, 2019, 2020)):
         scenario = base.model_copy(
@@ -346,7 +357,7 @@ def solver_choices(path: Path, repeat: int, time_limit_s: float) -> None:
     """The exact LP solved with each HiGHS choice, rounds interleaved."""
     import highspy
 
-    scenario = load_scenario(path)
+    scenario = _multi_site(path)  # the one-site scenarios have no heat either
     inputs = _one_year(build_inputs(scenario, path.parent))
     sn = plan_network(inputs)
     lp = build_direct_model(sn).lp
@@ -392,7 +403,7 @@ def decomposition(path: Path, hours: int) -> None:
     from nzv_energy.sizing.solve import EXACT_OPTIONS, solve_direct
     from nzv_energy.sizing.testing import sliced_inputs
 
-    base = load_scenario(path)
+    base = _multi_site(path)
     years = (2017, 2018, 2019, 2020)
     scenario = base.model_copy(
         update={"weather": base.weather.model_copy(update={"years": years})})
@@ -440,9 +451,13 @@ def main() -> None:
                         help="only compare HiGHS choices on the exact LP of that scenario")
     parser.add_argument("--decomposition", type=int, metavar="HOURS",
                         help="only compare the monolithic LP and the decomposition by year")
+    parser.add_argument("--with-heat", action="store_true",
+                        help="keep the district heat of the multi-site scenario")
     parser.add_argument("--time-limit", type=float, default=900.0,
                         help="HiGHS time limit per solve of --solver-choices, s")
     args = parser.parse_args()
+    global WITH_HEAT
+    WITH_HEAT = args.with_heat
     logging.basicConfig(level=logging.WARNING)
     warnings.simplefilter("ignore", FutureWarning)
     for name in ("pypsa", "linopy"):

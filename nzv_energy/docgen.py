@@ -59,7 +59,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("vpp", Vpp),
     ("vpp.reserves", VppReserves),
     ("security", Security),
-    ("heat.<site> (optional; validate and simulate only so far)", SiteHeat),
+    ("heat.<site> (optional; `heat: null` leaves it out of an extended scenario)", SiteHeat),
     ("heat.<site>.chp", Chp),
     ("heat.<site>.waste_heat_recovery", WasteHeatRecovery),
     ("heat.<site>.heat_pump", HeatPump),

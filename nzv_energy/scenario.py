@@ -606,7 +606,7 @@ class Scenario(_Frozen):
     heat: dict[str, SiteHeat] | None = Field(
         default=None,
         description="District heat per plant site (`heat: {<site>: {...}}`, "
-        "docs/district_heat.md); validate and simulate only so far",
+        "docs/district_heat.md); null leaves the heat of an extended scenario out",
     )
 
     @property
@@ -627,10 +627,27 @@ class Scenario(_Frozen):
                 out[f"hydrogen.storage_mwh.{name}"] = value
         return out
 
+    def heat_ranges(self) -> dict[str, CapacityRange]:
+        """Every district-heat capacity to be sized, by field path.
+
+        E.g. ``heat.boxberg.heat_pump.heat_mw_th``; empty without ``heat:``.
+        """
+        out: dict[str, CapacityRange] = {}
+        for site, site_heat in (self.heat or {}).items():
+            for block_name in type(site_heat).model_fields:
+                block = getattr(site_heat, block_name)
+                if not isinstance(block, BaseModel):
+                    continue
+                for field in type(block).model_fields:
+                    value = getattr(block, field)
+                    if isinstance(value, CapacityRange):
+                        out[f"heat.{site}.{block_name}.{field}"] = value
+        return out
+
     @property
     def is_fixed(self) -> bool:
-        """True when every capacity is a fixed number."""
-        return not self.ranges()
+        """True when every capacity, district heat included, is a fixed number."""
+        return not self.ranges() and not self.heat_ranges()
 
 
 #: Per-site capacity fields, in the order used for tables.

@@ -53,11 +53,12 @@ def validate_command(args: argparse.Namespace) -> int:
     from nzv_energy.system import build_inputs
 
     build_inputs(scenario, scenario_file=args.scenario)
-    n_ranges = len(scenario.ranges())
+    n_ranges = len(scenario.ranges()) + len(scenario.heat_ranges())
+    heat = "" if not scenario.heat else f", district heat at {len(scenario.heat)} site(s)"
     print(
         f"{args.scenario}: valid scenario '{scenario.name}' with {len(scenario.sites)} site(s), "
         f"weather {scenario.weather.source} {list(scenario.weather.years)}, "
-        f"{n_ranges} capacit{'y' if n_ranges == 1 else 'ies'} to size"
+        f"{n_ranges} capacit{'y' if n_ranges == 1 else 'ies'} to size{heat}"
     )
     return 0
 

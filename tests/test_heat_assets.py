@@ -122,3 +122,34 @@ def test_an_unknown_heat_parameter_is_refused(tmp_path):
     with pytest.raises(InputDataError) as err:
         heat_cost_rows(2030, table)
     assert err.value.field == "line 2 gas_boiler.parameter" and "capex" in err.value.allowed
+
+
+def test_heat_ranges_are_counted_among_the_capacities_to_size(capsys):
+    """single_site_heat_sizing.yaml sizes, by reading the file: wind, PV, electrolysis and the
+    hydrogen store, and the CHP, the waste-heat booster, the heat pump and the thermal store.
+    A scenario whose only ranges are heat capacities is not a fixed one."""
+    from pathlib import Path
+
+    from nzv_energy.cli import main
+    from nzv_energy.scenario_file import load_scenario
+
+    path = Path(__file__).parent.parent / "scenarios" / "single_site_heat_sizing.yaml"
+    scenario = load_scenario(path)
+    assert sorted(scenario.heat_ranges()) == [
+        "heat.boxberg.chp.electric_mw",
+        "heat.boxberg.heat_pump.heat_mw_th",
+        "heat.boxberg.thermal_storage.energy_mwh",
+        "heat.boxberg.waste_heat_recovery.booster_heat_pump_mw_th",
+    ]
+    assert main(["validate", str(path)]) == 0
+    assert "8 capacities to size, district heat at 1 site(s)" in capsys.readouterr().out
+    only_heat = load_scenario(Path(__file__).parent.parent / "scenarios" / "single_site_heat.yaml")
+    assert only_heat.is_fixed
+    sites = dict(only_heat.heat or {})
+    boxberg = sites["boxberg"]
+    assert boxberg.heat_pump is not None
+    sized_pump = boxberg.heat_pump.model_copy(update={"heat_mw_th": CapacityRange(min=0, max=9)})
+    one_range = only_heat.model_copy(
+        update={"heat": {"boxberg": boxberg.model_copy(update={"heat_pump": sized_pump})}})
+    assert not one_range.is_fixed
+    assert list(one_range.heat_ranges()) == ["heat.boxberg.heat_pump.heat_mw_th"]

@@ -146,7 +146,7 @@ def run_scenario(
         total,
         f"validated {scenario_path}: {len(scenario.sites)} sites, weather "
         f"{scenario.weather.source} {list(scenario.weather.years)}, "
-        f"{len(scenario.ranges())} capacities to size",
+        f"{len(scenario.ranges()) + len(scenario.heat_ranges())} capacities to size",
     )
 
     sizing = None
@@ -160,7 +160,8 @@ def run_scenario(
         _step(
             2,
             total,
-            f"sizing {len(scenario.ranges())} capacities with PyPSA + HiGHS "
+            f"sizing {len(scenario.ranges()) + len(scenario.heat_ranges())} capacities with "
+            f"PyPSA + HiGHS "
             f"({mode or scenario.optimisation.mode} mode)",
         )
         verified = size_and_verify(scenario, inputs, mode=mode)
