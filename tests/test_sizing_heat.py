@@ -203,3 +203,20 @@ def test_scenario_without_heat_builds_the_previous_lp():
     h.passModel(dm.lp)
     h.run()
     assert h.getInfo().objective_function_value == pytest.approx(49508401.0153681, rel=1e-9)
+
+
+def test_system_net_cost_per_kg_leaves_the_heat_cost_to_the_heat(sizing):
+    """(c) is the hydrogen's: the account less the heat rows (heat assets, their O&M, gas, CO2),
+    per kg delivered; the heat rows are exactly those of the heat components."""
+    scenario, inputs = sizing
+    r = optimise(scenario, inputs, mode="exact")
+    costs = r.costs
+    heat_rows = costs[costs["component"].str.startswith("heat") & costs["in_total"]]
+    assert set(heat_rows["component"]) >= {"heat operation", "heat heat_pump", "heat thermal_storage"}
+    heat_cost = float(heat_rows["eur_per_year"].sum())
+    assert heat_cost > 0.0
+    assert r.kpis["heat_system_cost_eur_per_year"] == pytest.approx(heat_cost, rel=1e-12)
+    kg = r.kpis["hydrogen_delivered_t_per_year"] * 1000.0
+    assert r.system_net_cost_per_kg_h2_eur_per_kg == pytest.approx(
+        (r.total_cost_eur_per_year - heat_cost) / kg, rel=1e-12)
+    assert r.kpis["system_net_cost_per_kg_h2_eur_per_kg"] == r.system_net_cost_per_kg_h2_eur_per_kg

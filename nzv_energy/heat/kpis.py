@@ -653,8 +653,7 @@ def heat_report_section(
             "Hydrogen-chain LCOH without and with the revenue of the electrolysers' waste heat "
             "(valued at the heat cost it displaces), EUR/kg:",
             "",
-            markdown_table(h[["lcoh_chain_eur_per_kg", "waste_heat_value_eur_per_kg",
-                              "lcoh_chain_net_of_waste_heat_eur_per_kg"]].T, "{:,.3f}"),
+            markdown_table(h[list(_LCOH_ROWS)].rename(columns=_LCOH_ROWS).T, "{:,.3f}"),
             "",
         ]
     for fig in figures:
@@ -662,6 +661,15 @@ def heat_report_section(
             title = Path(fig).stem.replace("_", " ")
             lines += [f"### {title}", "", f"![{title}](figures/{Path(fig).name})", ""]
     return lines
+
+
+#: Rows of the report's LCOH table: column of the hydrogen table -> label.
+_LCOH_ROWS = {
+    "lcoh_chain_eur_per_kg": "hydrogen-chain LCOH (lcoh_chain_eur_per_kg)",
+    "waste_heat_value_eur_per_kg": "value of the waste heat per kg (waste_heat_value_eur_per_kg)",
+    "lcoh_chain_net_of_waste_heat_eur_per_kg":
+        "LCOH net of the waste heat (lcoh_chain_net_of_waste_heat_eur_per_kg)",
+}
 
 
 def heat_run_outputs(

@@ -809,13 +809,24 @@ def heat_cost_rows(sn: SizingNetwork, values: dict[tuple[str, str], float],
                + energy("chp_electricity") * p.get("chp_vom_eur_per_mwh_el", 0.0))
         gas_price = sn.scenario.economics.gas_price_eur_per_mwh
         rows += [
-            (site, "heat", "variable_om", "", vom, "variable_om", True),
-            (site, "heat", "fuel", "", gas_mwh * gas_price, "fuel", True),
-            (site, "heat", "co2", "", gas_mwh * (p["gas_eur_per_mwh"] - gas_price), "co2", True),
-            (site, "heat", "unserved_heat", "", energy("unserved_heat") * p["penalty"],
+            (site, "heat operation", "variable_om", "", vom, "variable_om", True),
+            (site, "heat operation", "fuel", "", gas_mwh * gas_price, "fuel", True),
+            (site, "heat operation", "co2", "", gas_mwh * (p["gas_eur_per_mwh"] - gas_price),
+             "co2", True),
+            (site, "heat operation", "unserved_heat", "", energy("unserved_heat") * p["penalty"],
              "unserved_heat", True),
         ]
     return rows
+
+
+def heat_system_cost_eur_per_year(costs: pd.DataFrame) -> float:
+    """Counted annual cost of the district heat in a cost breakdown, EUR/a.
+
+    The rows :func:`heat_cost_rows` adds (component ``heat ...``: capital of the heat assets,
+    their variable O&M, natural gas, CO2 and unserved heat); 0 without heat.
+    """
+    heat = costs["component"].str.startswith("heat") & costs["in_total"].astype(bool)
+    return float(costs.loc[heat, "eur_per_year"].sum())
 
 
 def heat_co2_t_per_year(sn: SizingNetwork, flows: dict[str, np.ndarray]) -> float:

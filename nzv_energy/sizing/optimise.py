@@ -28,7 +28,11 @@ from nzv_energy.highs_banner import silence_banner
 from nzv_energy.scenario import Scenario
 from nzv_energy.sizing.aggregation import Method, Segmentation, segment
 from nzv_energy.sizing.decompose import solve_by_weather_year
-from nzv_energy.sizing.heat import heat_co2_t_per_year, heat_kpis
+from nzv_energy.sizing.heat import (
+    heat_co2_t_per_year,
+    heat_kpis,
+    heat_system_cost_eur_per_year,
+)
 from nzv_energy.sizing.lp import build_direct_model
 from nzv_energy.sizing.model import ExtraFunctionality, create_model
 from nzv_energy.sizing.network import Bounds, SizingNetwork, build_network, plan_network
@@ -618,7 +622,11 @@ def read_result(
             abs(row.dual_eur_per_unit_year),
         )
     h2_mwh = sol.annual_hydrogen_mwh(sn)
-    system_per_kg = sol.lcoh_eur_per_kg(total, h2_mwh)
+    # district heat is the heat's own cost (levelised cost of heat): its assets, fuel, CO2 and
+    # O&M stay out of the hydrogen's system net cost (c), as in the rule-based re-simulation;
+    # the electricity the heat takes is in (c) through the export revenue it forgoes
+    heat_cost = heat_system_cost_eur_per_year(costs)
+    system_per_kg = sol.lcoh_eur_per_kg(total - heat_cost, h2_mwh)
     # the marginal cost of hydrogen is the sizing LP's (with capacities free to change)
     price = pd.Series(sizing_lps.hydrogen_price_eur_per_mwh,
                       index=pd.DatetimeIndex(sn.inputs.time), name="hydrogen_price_eur_per_mwh")
@@ -655,7 +663,9 @@ def read_result(
         "hydrogen_delivered_mwh_per_year": h2_mwh,
         "hydrogen_delivered_t_per_year": h2_mwh / HYDROGEN_LHV_KWH_PER_KG,
         "system_net_cost_per_kg_h2_eur_per_kg": system_per_kg,
-        "system_net_cost_per_mwh_h2_eur_per_mwh": total / h2_mwh if h2_mwh > 0 else float("nan"),
+        "system_net_cost_per_mwh_h2_eur_per_mwh": ((total - heat_cost) / h2_mwh if h2_mwh > 0
+                                                   else float("nan")),
+        "heat_system_cost_eur_per_year": heat_cost,
         **sol.chain_lcoh(sn, values, arrays, lps),
         **sol.marginal_cost_kpis(price.to_numpy(), sn.weights_h),
         **sol.firm_kpis(sn, lps),
