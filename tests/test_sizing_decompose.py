@@ -3,7 +3,8 @@
 The monolithic LP of all years (``build_direct_model`` solved by HiGHS in one
 piece) is the independent reference: the cut loop must reach its optimum, its
 reported bounds must enclose it, and the capacities it returns must be optimal
-when the monolithic LP operates them with the capacities fixed.
+when the monolithic LP operates them with the capacities fixed.  The default scenario
+carries district heat: its capacities, heat balance, CO2 and KPIs are checked the same way.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nzv_energy.heat.inputs import site_heat_inputs
 from nzv_energy.scenario_file import load_scenario
 from nzv_energy.sizing import optimise
 from nzv_energy.sizing.decompose import solve_by_weather_year
+from nzv_energy.sizing.heat import heat_co2_t_per_year
 from nzv_energy.sizing.lp import build_direct_model
 from nzv_energy.sizing.network import plan_network
 from nzv_energy.sizing.solve import EXACT_OPTIONS, solve_direct
 from nzv_energy.sizing.testing import for_scenario, scenario_with, sliced_inputs
 from nzv_energy.system import SystemInputs, build_inputs
-from tests.conftest import SCENARIOS
+from tests.conftest import HIGHS_FEASIBILITY_TOLERANCE, SCENARIOS
 
 HOURS = 72
 YEARS = (2017, 2018, 2019)
@@ -89,7 +92,7 @@ def test_same_optimum_as_the_monolithic_lp(three_sites, reference):
     assert abs(fixed - ref.objective) <= 1e-6 * abs(ref.objective)
     assert abs(fixed - lps.objective) <= 1e-6 * abs(ref.objective)
     for key, value in ref.capacities.items():
-        b = plan_network(three_sites).bounds[key]
+        b = plan_network(three_sites).bound(key)
         assert abs(lps.capacities[key] - value) <= 1e-3 * max(1.0, b.hi - b.lo), key
     # hourly results of all years in time order, every hour's demand served
     n = len(three_sites.time)
@@ -156,3 +159,145 @@ def test_optimise_routes_exact_multi_year_through_the_decomposition(three_sites)
     # the cost account of the combined years adds up to the objective, as in one LP
     assert dec.total_cost_eur_per_year == pytest.approx(dec.objective_eur_per_year, rel=1e-9)
     assert len(dec.dataset.time) == len(three_sites.time)
+
+
+# --------------------------------------------------------------------------- district heat
+
+#: Heat flows into a site's heat bus and out of it (nzv_energy.sizing.heat, its balance).
+HEAT_IN = ("heat_pump_heat", "booster_heat", "waste_heat_direct", "electric_boiler_heat",
+           "chp_heat", "gas_boiler_heat", "storage_discharge", "unserved_heat")
+HEAT_OUT = ("heat_demand", "storage_charge")
+
+
+@pytest.fixture(scope="module")
+def heat_sites(three_sites) -> SystemInputs:
+    """The default scenario's district heat (five networks at three sites), 3 × 72 hours.
+
+    Over 72 hours a year the heat assets' capital hardly pays, so most of them end at a
+    bound; Boxberg's peak boiler cut to 9.5 MW (below its peak demand of about 10.7 MW in
+    these hours) without an electric boiler makes its thermal store (power tied to the
+    energy) take the peaks: a heat capacity inside its range.
+    """
+    assert three_sites.scenario.heat is not None, "lausitz_2030.yaml has district heat"
+    scenario = scenario_with(three_sites.scenario, {
+        "heat": {"boxberg": {"peak_gas_boiler": {"heat_mw_th": 9.5},
+                             "electric_boiler": {"heat_mw_th": 0}}}})
+    return for_scenario(three_sites, scenario)
+
+
+@pytest.fixture(scope="module")
+def heat_reference(heat_sites):
+    return _monolithic(heat_sites)
+
+
+@pytest.fixture(scope="module")
+def heat_decomposed(heat_sites):
+    return solve_by_weather_year(heat_sites)
+
+
+def _heat_keys(sn) -> list[tuple[str, str]]:
+    assert sn.heat is not None
+    return [(site, fld) for site, m in sn.heat.sites.items() for fld in m.bounds]
+
+
+def test_heat_same_optimum_as_the_monolithic_lp(heat_sites, heat_reference, heat_decomposed):
+    sn, ref = heat_reference
+    _, report, lps, dec = heat_decomposed
+    assert dec.converged and report.status.has_solution
+    assert abs(lps.objective - ref.objective) <= 1e-6 * abs(ref.objective)
+    # the capacities it returns, heat included, are optimal: the monolithic LP with all of
+    # them fixed costs the optimum
+    assert set(_heat_keys(sn)) <= set(lps.capacities)
+    fixed = _operate_fixed(heat_sites, lps.capacities)
+    assert abs(fixed - ref.objective) <= 1e-6 * abs(ref.objective)
+    sized = [k for k in _heat_keys(sn) if sn.bound(k).extendable and not sn.bound(k).is_zero]
+    assert len(sized) >= 10  # heat pumps, boosters, boilers, stores, the CHP
+    for key in _heat_keys(sn):
+        b = sn.bound(key)
+        assert abs(lps.capacities[key] - ref.capacities[key]) <= 1e-3 * max(1.0, b.hi - b.lo), key
+    store = sn.bound(("boxberg", "thermal_storage_mwh"))
+    assert store.lo + 1.0 < lps.capacities[("boxberg", "thermal_storage_mwh")] < store.hi - 1.0
+    # a store's power tied to its energy: energy / the cost row's energy-to-power ratio
+    for site, m in sn.heat.sites.items():
+        if m.storage_tied:
+            assert lps.capacities[(site, "thermal_storage_mw")] == pytest.approx(
+                lps.capacities[(site, "thermal_storage_mwh")] / m.params["storage_ratio_h"],
+                rel=1e-12, abs=1e-12)
+
+
+def test_heat_balance_closes_every_snapshot(heat_sites, heat_decomposed):
+    _, _, lps, _ = heat_decomposed
+    n, sites = len(heat_sites.time), list(heat_sites.site_names)
+    for name in (*HEAT_IN, *HEAT_OUT):
+        assert lps.heat_flows[name].shape == (n, len(sites)), name
+    # the demand of each hour is the hour's demand of the whole horizon, read from the heat
+    # inputs of all years together (a year's demand computed alone differs: the reference
+    # temperature of its first days reaches back into the year before)
+    for site, block in heat_sites.scenario.heat.items():
+        hourly = site_heat_inputs(block, YEARS)
+        expected = pd.Series(hourly.demand_mw, index=pd.DatetimeIndex(hourly.time))
+        np.testing.assert_allclose(lps.heat_flows["heat_demand"][:, sites.index(site)],
+                                   expected.reindex(heat_sites.time).to_numpy(), rtol=1e-12)
+    supply = sum(lps.heat_flows[name] for name in HEAT_IN)
+    use = sum(lps.heat_flows[name] for name in HEAT_OUT)
+    peak = float(np.max(lps.heat_flows["heat_demand"]))
+    assert peak > 0
+    np.testing.assert_allclose(supply, use, rtol=0,
+                               atol=10 * HIGHS_FEASIBILITY_TOLERANCE * peak)
+
+
+def test_co2_cap_counts_the_gas_burnt_for_heat(heat_sites, heat_reference):
+    _, free = heat_reference
+    sn = plan_network(heat_sites)
+    heat_co2 = heat_co2_t_per_year(sn, free.heat_flows)
+    assert heat_co2 > 0  # CHP and peak boilers burn natural gas in the free optimum
+    cap = 0.5 * heat_co2 + _gas_backup_co2(sn, free)
+    sc = scenario_with(heat_sites.scenario, {"optimisation": {"co2_cap_t_per_year": cap}})
+    assert not sc.operation.grid_import  # no grid import: gas is all the cap counts
+    inputs = for_scenario(heat_sites, sc)
+    capped_sn, ref = _monolithic(inputs)
+    assert ref.objective > free.objective * (1 + 1e-6)  # the cap binds
+    _, _, lps, dec = solve_by_weather_year(inputs, start="middle")
+    assert dec.converged
+    assert abs(lps.objective - ref.objective) <= 1e-6 * abs(ref.objective)
+    # the mean over the years, natural gas of heat counted from the flows by hand
+    gas_mwh = 0.0
+    w = 1.0 / len(YEARS)
+    for site, m in capped_sn.heat.sites.items():
+        j = list(inputs.site_names).index(site)
+        p = m.params
+        if m.has("chp_mw"):
+            assert m.block.chp.fuel == "natural_gas"
+        gas_mwh += float(np.sum(lps.heat_flows["chp_fuel"][:, j])) * w
+        gas_mwh += float(np.sum(lps.heat_flows["gas_boiler_heat"][:, j])) / p["gb_eff"] * w
+    intensity = sc.technology.gas_backup.natural_gas_co2_t_per_mwh
+    total = gas_mwh * intensity + _gas_backup_co2(capped_sn, lps)
+    assert total <= cap * (1 + 1e-7) + 1e-6
+    assert total >= cap * (1 - 1e-4)  # binding: the cap is used
+
+
+def _gas_backup_co2(sn, lps) -> float:
+    return float(np.sum(lps.flows["gas_backup"])) / sn.n_years * sn.costs.gas_co2_t_per_mwh_el
+
+
+def test_optimise_heat_kpis_by_decomposition_agree_with_the_monolithic_lp(heat_sites):
+    sc = heat_sites.scenario
+    mono_sc = scenario_with(sc, {"optimisation": {"exact_method": "monolithic"}})
+    dec = optimise(sc, heat_sites, mode="exact", run_precheck=False)
+    mono = optimise(mono_sc, for_scenario(heat_sites, mono_sc), mode="exact",
+                    run_precheck=False)
+    assert "exact_relative_gap" in dec.kpis and "exact_relative_gap" not in mono.kpis
+    assert abs(dec.objective_eur_per_year - mono.objective_eur_per_year) <= 1e-6 * abs(
+        mono.objective_eur_per_year)
+    assert dec.total_cost_eur_per_year == pytest.approx(dec.objective_eur_per_year, rel=1e-9)
+    # the demand is the same input in both; the supply split and its CO2 are the optimum's
+    # (the loop stops 1e-7 above it: what that gap can move is far below 1e-4 of them here)
+    assert dec.kpis["heat_demand_mwh_per_year"] == pytest.approx(
+        mono.kpis["heat_demand_mwh_per_year"], rel=1e-12)
+    assert dec.kpis["heat_demand_mwh_per_year"] > 0
+    for key in ("heat_unserved_mwh_per_year", "heat_from_waste_heat_mwh_per_year",
+                "heat_from_heat_pump_mwh_per_year", "heat_from_electric_boiler_mwh_per_year",
+                "heat_from_chp_mwh_per_year", "heat_from_gas_boiler_mwh_per_year",
+                "heat_co2_t_per_year", "lp_heat_demand_met_share", "co2_t_per_year"):
+        assert dec.kpis[key] == pytest.approx(mono.kpis[key], rel=1e-4, abs=1e-3), key
+    assert len(dec.capacities) == len(mono.capacities)

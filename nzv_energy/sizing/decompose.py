@@ -33,10 +33,16 @@ rows it cannot meet become penalised slack columns.  The loop therefore always
 has an upper bound; the optimum it reports has every slack at zero (otherwise
 the monolithic LP is solved instead, which diagnoses an infeasible scenario in
 its own terms).
+
+District heat (:mod:`nzv_energy.sizing.heat`) goes along: its sized capacities
+are master columns like the others (capital from the heat plan's cost rows), the
+gas it burns counts in each year's CO2 budget row, and each year LP takes its
+part of the whole horizon's heat demand and COPs (:func:`_with_heat_of`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -47,10 +53,12 @@ from typing import Any, Literal
 
 import highspy
 import numpy as np
+import pandas as pd
 
 from nzv_energy.errors import NzvError
 from nzv_energy.highs_banner import silence_banner
 from nzv_energy.sizing.aggregation import segment
+from nzv_energy.sizing.heat import HeatPlan
 from nzv_energy.sizing.lp import (
     FLOWS,
     DirectModel,
@@ -99,6 +107,8 @@ SLACK_PENALTY = 1.0e5
 START_RADIUS = 0.02
 #: Level parameter λ of the bundle method (share of the gap above the lower bound).
 LEVEL_FRACTION = 0.3
+#: Iterations of the level projection QP at most (see :class:`_Master`).
+QP_ITERATION_LIMIT = 2_000
 
 #: Year-LP rows that may become infeasible at fixed capacities and get a slack:
 #: row group -> sign of the slack's coefficient (-1 relaxes ``≤``, +1 relaxes ``≥``)
@@ -196,7 +206,11 @@ class _Master:
             h.setOptionValue("output_flag", False)
             h.addVars(n, np.r_[np.zeros(self.n_z), np.full(n_years, -inf)],
                       np.r_[u_hi, np.full(n_years, inf)])
-        for key, value in (("qp_iteration_limit", 20_000), ("time_limit", 30.0)):
+        # a projection of a few dozen columns needs a few hundred iterations; HiGHS 1.16's
+        # QP solver can cycle on degenerate cuts and then abort the process (heap
+        # corruption) near 20,000 iterations: stop it early, the loop then takes the
+        # master LP's point (solve_level returns None)
+        for key, value in (("qp_iteration_limit", QP_ITERATION_LIMIT), ("time_limit", 30.0)):
             self.qp.setOptionValue(key, value)
         self.lp.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
         self.qp.addRow(-inf, inf, n, np.arange(n, dtype=np.int32), cost)
@@ -271,6 +285,33 @@ def _new_highs(options: dict[str, Any]) -> highspy.Highs:
     return h
 
 
+def _with_heat_of(whole: SizingNetwork, sn: SizingNetwork) -> SizingNetwork:
+    """``sn`` (one year, hourly or in segments) with the district heat inputs of ``whole``.
+
+    The heat demand of a year depends on the year before it (the reference-day
+    temperature averages the days before, :mod:`nzv_energy.heat.demand`, and each
+    year is scaled to its annual heat), so a year's demand computed alone differs
+    from its part of the whole horizon.  The year LPs take the whole horizon's
+    demand and COPs (means over each snapshot's hours), as the monolithic LP has them.
+    """
+    if whole.heat is None or sn.heat is None:
+        return sn
+    start = pd.DatetimeIndex(whole.inputs.time).get_indexer(pd.DatetimeIndex(sn.inputs.time))
+    if (start < 0).any():
+        raise RuntimeError("a weather year's snapshots are not hours of the whole horizon")
+    length = np.asarray(sn.weights_h, dtype=np.int64)
+
+    def means(hourly: np.ndarray) -> np.ndarray:
+        csum = np.concatenate([[0.0], np.cumsum(hourly)])
+        return (csum[start + length] - csum[start]) / length
+
+    sites = {site: dataclasses.replace(m, demand_mw=means(m.demand_mw),
+                                       cop_heat_pump=means(m.cop_heat_pump),
+                                       cop_waste_heat=means(m.cop_waste_heat))
+             for site, m in whole.heat.sites.items()}
+    return dataclasses.replace(sn, heat=HeatPlan(sites))
+
+
 def _year_lp(
     inputs: SystemInputs,
     weights_h: np.ndarray | None,
@@ -279,8 +320,9 @@ def _year_lp(
     options: dict[str, Any],
 ) -> tuple[SizingNetwork, DirectModel, highspy.Highs, np.ndarray, list[tuple[str, int]]]:
     """One year's operation LP; returns its network, model, HiGHS, slack cols, budget rows."""
-    sn = plan_network(inputs, weights_h, export_allowed=whole.export_allowed,
-                      bounds=whole.bounds)
+    sn = _with_heat_of(whole, plan_network(inputs, weights_h,
+                                           export_allowed=whole.export_allowed,
+                                           bounds=whole.bounds))
     dm = build_direct_model(sn, SLACK_PENALTY)
     lp = dm.lp
     cost = np.asarray(lp.col_cost_).copy()
@@ -469,15 +511,32 @@ class DecompositionError(NzvError):
     """A year LP or the master did not reach an optimum (``exact_method: monolithic`` avoids it)."""
 
 
+def _all_bounds(whole: SizingNetwork) -> dict[tuple[str, str], Bounds]:
+    """Bounds of every capacity of the network, the district heat's included."""
+    out = dict(whole.bounds)
+    if whole.heat is not None:
+        for site, m in whole.heat.sites.items():
+            out.update({(site, fld): b for fld, b in m.bounds.items()})
+    return out
+
+
+def _unit_capital_cost(whole: SizingNetwork, key: tuple[str, str]) -> float:
+    """Annual capital per unit of a sized capacity, EUR/(MW or MWh)/a, as in the LP."""
+    if key in whole.bounds or whole.heat is None:
+        return whole.unit_capital_cost(*key)
+    site, fld = key
+    return whole.heat.sites[site].unit_cost[fld]  # the heat plan's cost rows (heat.py)
+
+
 def _master(whole: SizingNetwork, keys: Sequence[tuple[str, str]],
             budgets: Sequence[Sequence[tuple[str, int]]]) -> tuple[_Master, list[np.ndarray]]:
     """The master problem with no cuts; returns it and each year's linking columns."""
     opt = whole.scenario.optimisation
     n_years = len(budgets)
     n_cap = len(keys)
-    capital = [whole.unit_capital_cost(*k) for k in keys]
-    lo = [whole.bounds[k].lo for k in keys]
-    hi = [whole.bounds[k].hi for k in keys]
+    capital = [_unit_capital_cost(whole, k) for k in keys]
+    lo = [whole.bound(k).lo for k in keys]
+    hi = [whole.bound(k).hi for k in keys]
     links = [list(range(n_cap)) for _ in range(n_years)]
     sums: dict[str, list[int]] = {}
     for y, rows in enumerate(budgets):
@@ -601,7 +660,7 @@ def solve_by_weather_year(
     with ThreadPoolExecutor(n_threads, thread_name_prefix="nzv-year") as pool:
         z0: np.ndarray | None = None
         start_loop: _Loop | None = None
-        pinned = all(b.lo == b.hi for b in whole.bounds.values() if b.extendable)
+        pinned = all(b.lo == b.hi for b in _all_bounds(whole).values() if b.extendable)
         if start == "segments" and not pinned:
             parts = []
             for y in year_list:
@@ -694,12 +753,22 @@ def _slack_used(years: Sequence[_Year]) -> str:
 
 def _solution(whole: SizingNetwork, years: Sequence[_Year], reduced: np.ndarray,
               z: np.ndarray, objective: float) -> LpSolution:
-    """The years' solutions at capacities ``z`` as one solution of the whole horizon."""
+    """The years' solutions at capacities ``z`` as one solution of the whole horizon.
+
+    Capacities as :func:`~nzv_energy.sizing.lp.read_direct_solution` gives them: the
+    sized ones from ``z``, fixed ones at their value, district heat included (a thermal
+    store's power tied to its energy follows from the energy); flows, heat flows and
+    hydrogen prices of all years in time order.
+    """
     parts = [read_direct_solution(y.sn, y.dm, y.h) for y in years]
     keys = list(years[0].dm.capacity_cols)
     caps = {}
-    for k, b in whole.bounds.items():
+    for k, b in _all_bounds(whole).items():
         caps[k] = float(z[keys.index(k)]) if k in keys else (0.0 if b.is_zero else b.lo)
+    for site, m in ({} if whole.heat is None else whole.heat.sites).items():
+        if m.storage_tied and "thermal_storage_mwh" in m.bounds:
+            caps[(site, "thermal_storage_mw")] = (caps[(site, "thermal_storage_mwh")]
+                                                  / m.params["storage_ratio_h"])
     # reduced costs of the capacities in the master LP at its optimum: capital plus the
     # cuts' combination of the years' subgradients (d objective / d capacity)
     firm = [p.firm_marginal_eur_per_mw_year for p in parts]
@@ -712,5 +781,7 @@ def _solution(whole: SizingNetwork, years: Sequence[_Year], reduced: np.ndarray,
         capacity_reduced_costs={k: float(reduced[i]) for i, k in enumerate(keys)},
         firm_marginal_eur_per_mw_year=(None if any(f is None for f in firm)
                                        else float(sum(firm)) / len(parts)),  # type: ignore[arg-type]
+        heat_flows={name: np.concatenate([p.heat_flows[name] for p in parts])
+                    for name in parts[0].heat_flows},
     )
 

@@ -508,8 +508,7 @@ def _solve_once(
     """Build and solve one LP with either engine; stage times go into ``timings``."""
     t2 = time.perf_counter()
     if engine == "direct" and weights is None and len(model_inputs.years) > 1 and (
-            model_inputs.scenario.optimisation.exact_method == "decomposition") and (
-            model_inputs.scenario.heat is None):  # with district heat: the monolithic LP
+            model_inputs.scenario.optimisation.exact_method == "decomposition"):
         # exact, several weather years: one LP per year in a cut loop (same optimum)
         sn, report, lps, _ = solve_by_weather_year(
             model_inputs, export_allowed=export_allowed, bounds=bounds, options=options,
