@@ -17,7 +17,6 @@ SHIPPED_SCENARIOS = (
     "lausitz_2030",
     "lausitz_2030_4years",
     "lausitz_2030_fixed",
-    "lausitz_2030_heat",
     "lausitz_2040",
     "single_site_heat",
     "single_site_heat_sizing",
