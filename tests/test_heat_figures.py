@@ -100,6 +100,10 @@ def test_winter_week_stacks_to_demand_plus_charge(heat: xr.Dataset, figures: dic
     np.testing.assert_allclose(level.get_ydata(), week.thermal_storage_mwh.values)
     assert "(MW_th)" in ax.get_ylabel()
     assert "(MWh_th)" in figures["heat_dispatch_winter_boxberg"].axes[1].get_ylabel()
+    # the store axis reaches the year's highest level, whatever the week's (a nearly empty
+    # store in a winter week reads as nearly empty, not as a full axis of tiny levels)
+    assert figures["heat_dispatch_winter_boxberg"].axes[1].get_ylim() == pytest.approx(
+        (0.0, 1.05 * float(heat.thermal_storage_mwh.max())))
 
 
 def test_duration_curve_sorts_demand_and_stacks_the_same_hours(

@@ -130,14 +130,16 @@ def heat_dispatch_figure(ds: xr.Dataset, site: str | None, window: slice) -> Fig
     _date_axis(ax)
     handles, labels = ax.get_legend_handles_labels()
     level = _values(sub, "thermal_storage_mwh", site)
-    if np.any(_values(ds, "thermal_storage_mwh", site) > 0.0):
+    year_top = float(np.max(_values(ds, "thermal_storage_mwh", site), initial=0.0))
+    if year_top > 0.0:
         ax2 = ax.twinx()
         ax2.spines["right"].set_visible(True)
         ax2.grid(False)
         (line,) = ax2.plot(time.to_numpy() + step, level, color=LEVEL_COLOUR, linewidth=1.0,
                            linestyle="--", label="Store level, end of hour (right axis)")
         ax2.set_ylabel("Store level (MWh_th)")
-        ax2.set_ylim(bottom=0)
+        # the highest level of the whole period: a week with the store nearly empty reads so
+        ax2.set_ylim(0.0, 1.05 * year_top)
         ax2.yaxis.set_major_formatter(_THOUSANDS)
         handles.append(line)
         labels.append(line.get_label())
