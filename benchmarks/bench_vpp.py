@@ -9,6 +9,10 @@ of ``--scenario FILE``, e.g. the sized default scenario::
         --skip-relaxed-year --compare-days 0   # --highs-defaults: HiGHS's own options,
                                                # --cold-start: no warm start
 
+(``lausitz_2030`` carries district heat since 2026-12-01, so its sized file schedules the
+heat too; the sized-default figures in docs/PERFORMANCE.md before that date are of the
+electricity and hydrogen system: size a file with ``heat: null`` to repeat them.)
+
 * the full year (or ``--days N``): wall time, seconds per simulated day, solve-time
   percentiles per window, windows stopped early or handed to the fallback; then the
   same year with the other look-ahead (relaxed or binary, whichever the scenario does not

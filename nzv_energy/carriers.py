@@ -61,6 +61,10 @@ CARRIERS: dict[str, Carrier] = {
     "electricity": Carrier("Electricity", "#fdd0a2"),
     "curtailment": Carrier("Curtailment", "#f28e2b"),
     "local demand": Carrier("Local demand", "#6d4c41"),
+    "chp": Carrier("CHP", "#d95f02"),
+    "heat pump": Carrier("Heat pumps", "#648fff"),
+    "waste heat booster": Carrier("Waste-heat boosters", "#00c2a0"),
+    "electric boiler": Carrier("Electric boilers", "#b15928"),
     "fixed O&M": Carrier("Fixed O&M", "#a6761d"),
     "variable O&M": Carrier("Variable O&M", "#e7298a"),
 }

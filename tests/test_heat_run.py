@@ -58,3 +58,20 @@ def test_run_values_the_waste_heat_and_nets_it_from_the_lcoh(heat_run) -> None:
     expected = row["lcoh_chain_eur_per_kg"] - per_kg
     assert (f"| LCOH net of the waste heat (lcoh_chain_net_of_waste_heat_eur_per_kg) | "
             f"{expected:.3f} |") in report
+
+
+def test_electricity_figures_draw_the_heat_s_electricity(heat_run) -> None:
+    """The dispatch figures, the monthly balance and the page stack SOURCES above zero and
+    SINKS below: with district heat the heat pumps, boosters, electric boilers and the CHP
+    are layers, so supply and use close every hour of the run's dispatch.nc."""
+    import xarray as xr
+
+    from nzv_energy.report.figures import SINKS, SOURCES
+
+    with xr.open_dataset(heat_run / "dispatch.nc") as ds:
+        assert float(ds["heat_pump_electricity_mw"].sum() + ds["booster_electricity_mw"].sum()
+                     + ds["electric_boiler_electricity_mw"].sum()) > 0.0
+        supply = sum(ds[var] for var, _, _ in SOURCES if var in ds)
+        use = sum(ds[var] for var, _, _ in SINKS if var in ds)
+        scale = float(np.abs(supply).max())
+        np.testing.assert_allclose(supply.values, use.values, atol=1e-9 * scale)

@@ -130,11 +130,16 @@ SOURCES: tuple[tuple[str, str, str], ...] = (
     ("battery_discharge_mw", "Battery discharge", _colour("battery")),
     ("grid_import_mw", "Grid import", _colour("grid")),
     ("gas_backup_mw", "Gas backup", _colour("gas backup")),
+    ("chp_electric_mw", "District-heat CHP", _colour("chp")),
 )
 SINKS: tuple[tuple[str, str, str], ...] = (
     ("local_demand_mw", "Local demand", _colour("local demand")),
     ("electrolysis_input_mw", "Electrolysis", _colour("electrolysis")),
     ("battery_charge_mw", "Battery charge", _colour("battery charge")),
+    # the district heat's electricity (absent without heat: no layer then)
+    ("heat_pump_electricity_mw", "Heat pumps", _colour("heat pump")),
+    ("booster_electricity_mw", "Waste-heat boosters", _colour("waste heat booster")),
+    ("electric_boiler_electricity_mw", "Electric boilers", _colour("electric boiler")),
     ("grid_export_mw", "Grid export", _colour("grid export")),
     ("curtailment_mw", "Curtailment", _colour("curtailment")),
 )
