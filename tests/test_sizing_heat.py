@@ -212,7 +212,8 @@ def test_system_net_cost_per_kg_leaves_the_heat_cost_to_the_heat(sizing):
     r = optimise(scenario, inputs, mode="exact")
     costs = r.costs
     heat_rows = costs[costs["component"].str.startswith("heat") & costs["in_total"]]
-    assert set(heat_rows["component"]) >= {"heat operation", "heat heat_pump", "heat thermal_storage"}
+    assert set(heat_rows["component"]) >= {"heat operation", "heat heat_pump",
+                                           "heat thermal_storage"}
     heat_cost = float(heat_rows["eur_per_year"].sum())
     assert heat_cost > 0.0
     assert r.kpis["heat_system_cost_eur_per_year"] == pytest.approx(heat_cost, rel=1e-12)
@@ -220,3 +221,23 @@ def test_system_net_cost_per_kg_leaves_the_heat_cost_to_the_heat(sizing):
     assert r.system_net_cost_per_kg_h2_eur_per_kg == pytest.approx(
         (r.total_cost_eur_per_year - heat_cost) / kg, rel=1e-12)
     assert r.kpis["system_net_cost_per_kg_h2_eur_per_kg"] == r.system_net_cost_per_kg_h2_eur_per_kg
+
+
+def test_a_heat_capacity_held_by_its_bound_is_reported(sizing):
+    """In the late-January fixture the CHP pays at its 10 MW_el upper bound: reported like the
+    other capacities, with its dual; a looser bound lowers the cost by at most the dual per MW
+    (the optimum is convex and piecewise linear in the bound)."""
+    scenario, inputs = sizing
+    r = optimise(scenario, inputs, mode="exact")
+    rows = r.bounds_at_limit.set_index(["site", "technology"])
+    assert ("boxberg", "chp_mw") in rows.index, r.bounds_at_limit
+    row = rows.loc[("boxberg", "chp_mw")]
+    assert row["bound"] == "upper" and row["limit"] == 10.0
+    assert row["value"] == pytest.approx(10.0)
+    dual = float(row["dual_eur_per_unit_year"])
+    assert dual > 0.0
+    sc = scenario_with(scenario, {"heat": {"boxberg": {"chp": {"electric_mw": {"min": 0,
+                                                                                 "max": 11}}}}})
+    wider = optimise(sc, for_scenario(inputs, sc), mode="exact")
+    saving = r.objective_eur_per_year - wider.objective_eur_per_year
+    assert 0.0 < saving <= dual * (1 + 1e-6)

@@ -477,6 +477,8 @@ def bound_report(sn: SizingNetwork, values: dict[tuple[str, str], float],
     the bound (positive at an upper bound; negative at a lower bound, the cost
     of the last forced MW).
 
+    District-heat capacities (:mod:`nzv_energy.sizing.heat`) are reported alike.
+
     Returns
     -------
     pandas.DataFrame
@@ -484,8 +486,10 @@ def bound_report(sn: SizingNetwork, values: dict[tuple[str, str], float],
         dual_eur_per_unit_year.
     """
     rows = []
-    for key, b in sn.bounds.items():
-        if not b.extendable or b.is_zero:
+    heat_bounds = [] if sn.heat is None else [
+        ((site, fld), b) for site, m in sn.heat.sites.items() for fld, b in m.bounds.items()]
+    for key, b in [*sn.bounds.items(), *heat_bounds]:
+        if not b.extendable or b.is_zero or key not in values:
             continue
         v = values[key]
         d = lps.capacity_reduced_costs.get(key, float("nan"))
