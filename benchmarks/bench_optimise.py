@@ -330,6 +330,11 @@ def part_two(path: Path, exact_4_years: bool, baseline: bool = False,
             else:
                 print(f"3 sites, {len(years)} year(s): fast objective vs exact "
                       f"{fast_objective / r.objective_eur_per_year - 1:+.3%}")
+                if "exact_relative_gap" in r.kpis:  # exact_method auto: by weather year
+                    print(f"3 sites, {len(years)} year(s), exact by weather year: "
+                          f"{int(r.kpis['exact_decomposition_iterations'])} iterations, "
+                          f"gap {r.kpis['exact_relative_gap']:.1e}, sizing "
+                          f"{r.timings_s['solve']:.1f} s; load average {os.getloadavg()[0]:.1f}")
             table, _ = resimulate(r.scenario, inputs)
             shares = ", ".join(f"{y} {table.loc[str(y), 'demand_met_share']:.1%}" for y in years)
             print(f"3 sites, {len(years)} year(s), {mode:5s}: {el:7.2f} s "

@@ -370,12 +370,14 @@ class Optimisation(_Frozen):
     max_grid_import_mwh_per_year: float | None = Field(default=None, ge=0)
     min_storage_share: float | None = Field(default=None, ge=0, le=1)
     time_limit_s: float | None = Field(default=None, gt=0)
-    exact_method: Literal["monolithic", "decomposition"] = Field(
-        default="decomposition",
+    exact_method: Literal["auto", "monolithic", "decomposition"] = Field(
+        default="auto",
         description=(
-            "Exact mode with several weather years: 'decomposition' solves one operation LP "
-            "per year (capacities shared, years in parallel) in a cut loop to a relative gap "
-            "of 1e-7, the same optimum; 'monolithic': one LP of all years"
+            "Exact mode: 'decomposition' solves one operation LP per weather year "
+            "(capacities shared, years in parallel) in a cut loop to a relative gap of "
+            "1e-7, the same optimum; 'monolithic': one LP of all years (to HiGHS's "
+            "tolerances); 'auto': the decomposition for several years and for one year of "
+            "several sites from 4,380 hours, otherwise one LP"
         ),
     )
     fast_mode_error_estimate: Literal["none", "operate", "bound"] = Field(

@@ -152,13 +152,64 @@ def test_optimise_routes_exact_multi_year_through_the_decomposition(three_sites)
     dec = optimise(sc, three_sites, mode="exact", run_precheck=False)
     mono = optimise(mono_sc, for_scenario(three_sites, mono_sc), mode="exact",
                     run_precheck=False)
-    assert sc.optimisation.exact_method == "decomposition"  # the default
+    assert sc.optimisation.exact_method == "auto"  # the default: several years decompose
     assert "exact_relative_gap" in dec.kpis and "exact_relative_gap" not in mono.kpis
     assert abs(dec.objective_eur_per_year - mono.objective_eur_per_year) <= 1e-6 * abs(
         mono.objective_eur_per_year)
     # the cost account of the combined years adds up to the objective, as in one LP
     assert dec.total_cost_eur_per_year == pytest.approx(dec.objective_eur_per_year, rel=1e-9)
     assert len(dec.dataset.time) == len(three_sites.time)
+
+
+# ----------------------------------------------------------- one weather year, fast start
+
+ONE_YEAR_HOURS = 168
+
+
+@pytest.fixture(scope="module")
+def year_2019() -> SystemInputs:
+    """3 sites (no district heat), 2019."""
+    base = load_scenario(SCENARIOS / "lausitz_2030.yaml")
+    return build_inputs(base.model_copy(update={
+        "heat": None, "weather": base.weather.model_copy(update={"years": (2019,)})}))
+
+
+@pytest.fixture(scope="module")
+def one_year(year_2019) -> SystemInputs:
+    """The 3-site year cut to a week from early February."""
+    return sliced_inputs(year_2019, ONE_YEAR_HOURS, start=24 * 30)
+
+
+def test_one_year_from_the_fast_lp_reaches_the_monolithic_optimum(one_year):
+    _, ref = _monolithic(one_year)
+    _, report, lps, dec = solve_by_weather_year(one_year)  # one year: starts from the fast LP
+    assert dec.start_iterations == 0  # no cut loop on the segments
+    assert dec.converged and report.status.has_solution
+    assert abs(lps.objective - ref.objective) <= 1e-6 * abs(ref.objective)
+    slack = 1e-9 * abs(ref.objective)  # the solvers' own tolerances
+    assert dec.lower_bound_eur_per_year <= ref.objective + slack <= (
+        dec.upper_bound_eur_per_year + 2 * slack)
+    # its capacities are optimal: the monolithic LP operating them costs the optimum
+    fixed = _operate_fixed(one_year, lps.capacities)
+    assert abs(fixed - ref.objective) <= 1e-6 * abs(ref.objective)
+    np.testing.assert_allclose(lps.flows["pipeline"].sum(axis=1), one_year.hydrogen_demand_mw,
+                               rtol=1e-7, atol=1e-6)
+
+
+def test_auto_decomposes_only_long_multi_site_years(year_2019, one_year, three_sites):
+    from nzv_energy.sizing.decompose import AUTO_MIN_HOURS, use_decomposition
+
+    def method(inputs, value):
+        sc = scenario_with(inputs.scenario, {"optimisation": {"exact_method": value}})
+        return use_decomposition(for_scenario(inputs, sc))
+
+    assert method(three_sites, "auto") and not method(three_sites, "monolithic")
+    assert method(year_2019, "auto") and not method(year_2019, "monolithic")
+    assert not method(one_year, "auto") and method(one_year, "decomposition")
+    assert len(one_year.time) < AUTO_MIN_HOURS
+    one_site = load_scenario(SCENARIOS / "single_site_sizing.yaml")
+    one_site_inputs = build_inputs(one_site)
+    assert not method(one_site_inputs.select_year(one_site_inputs.years[0]), "auto")
 
 
 # --------------------------------------------------------------------------- district heat

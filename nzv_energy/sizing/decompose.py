@@ -23,7 +23,8 @@ Plain cutting planes zig-zag between the corners of the box (37 → 136
 iterations as the horizon grows, docs/PERFORMANCE.md); the projection keeps
 the steps short.  The loop starts from the same cut loop run on the fast
 mode's time segments of each year (a point within about 1 % of the optimum,
-cheap to find) and stops on a relative gap, which it reports.
+cheap to find; one weather year: from the fast mode's LP of that year, solved
+once) and stops on a relative gap, which it reports.
 
 Each year's LP stays loaded in its own :class:`highspy.Highs` and is re-solved
 warm after the bound changes; the years are solved in parallel threads
@@ -74,6 +75,7 @@ from nzv_energy.sizing.network import (
 )
 from nzv_energy.sizing.solve import (
     EXACT_OPTIONS,
+    FAST_OPTIONS,
     SolveReport,
     SolveStatus,
     TerminationCondition,
@@ -86,11 +88,15 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "GAP_TOLERANCE", "DecompositionError", "DecompositionReport", "ExactMethod",
-    "solve_by_weather_year",
+    "solve_by_weather_year", "use_decomposition",
 ]
 
-#: ``optimisation.exact_method``: how ``mode: exact`` solves several weather years.
-ExactMethod = Literal["monolithic", "decomposition"]
+#: ``optimisation.exact_method``: how ``mode: exact`` solves the hourly LP.
+ExactMethod = Literal["auto", "monolithic", "decomposition"]
+#: ``exact_method: auto`` decomposes one weather year of several sites from this many hours
+#: (3 sites, 8,760 h: 125 s against more than 555 s for the monolithic LP; short horizons
+#: solve fast in one piece, docs/PERFORMANCE.md).
+AUTO_MIN_HOURS = 4_380
 
 #: Relative gap (upper − lower) / |upper| at which the loop stops.
 GAP_TOLERANCE = 1e-7
@@ -105,6 +111,11 @@ SLACK_PENALTY = 1.0e5
 #: Trust region of the hourly loop around a start from the segments, share of each range
 #: (doubled after every step that lowers the upper bound).
 START_RADIUS = 0.02
+#: Share of the ranges at which the trust region is dropped.
+MAX_RADIUS = 0.5
+#: Box above the best point, share of each range, in which :meth:`_Loop.without_slack`
+#: first looks for the raise that serves every year without slack.
+REPAIR_RADIUS = 0.01
 #: Level parameter λ of the bundle method (share of the gap above the lower bound).
 LEVEL_FRACTION = 0.3
 #: Iterations of the level projection QP at most (see :class:`_Master`).
@@ -441,29 +452,51 @@ class _Loop:
         m = self.master
         assert self.best is not None
         z = self.best.copy()
+        raised: list[tuple[np.ndarray, float]] = []  # each year's raise and operating cost
         for y in self.years:  # in turn, each from the capacities the previous ones raised
             n, ns = len(y.cap_cols), len(y.slack_cols)
             cols = y.cap_cols.astype(np.int32)
             y.h.changeColsBounds(ns, y.slack_cols.astype(np.int32), np.zeros(ns), np.zeros(ns))
-            y.h.changeColsBounds(n, cols, z[y.link[:n]], m.hi[y.link[:n]])
             # a raise costs its capital against this year's share of the operating cost
             y.h.changeColsCost(n, cols, m.n_years * m.capital[y.link[:n]])
-            call_interruptibly(y.h.run, y.h.cancelSolve, "highs-year")
-            status = y.h.getModelStatus()
-            x = np.asarray(y.h.getSolution().col_value)[y.cap_cols]
-            y.h.changeColsCost(n, cols, np.zeros(n))
+            lo, hi = z[y.link[:n]], m.hi[y.link[:n]]
+            # first within a small box above the point (a warm re-solve of a few
+            # iterations; with every capacity free up to its range it is nearly the
+            # year's whole sizing LP), then, if that cannot serve the year, the ranges
+            for upper in (np.minimum(hi, lo + REPAIR_RADIUS * m.scale[y.link[:n]]), hi):
+                y.h.changeColsBounds(n, cols, lo, upper)
+                call_interruptibly(y.h.run, y.h.cancelSolve, "highs-year")
+                status = y.h.getModelStatus()
+                if status == highspy.HighsModelStatus.kOptimal:
+                    break
             if status != highspy.HighsModelStatus.kOptimal:
                 logger.info("decomposition: weather year %d without slack: %s", y.year,
                             y.h.modelStatusToString(status))
+                y.h.changeColsCost(n, cols, np.zeros(n))
                 return False
+            self.solves += 1
+            self.simplex += int(y.h.getInfo().simplex_iteration_count)
+            x = np.asarray(y.h.getSolution().col_value)[y.cap_cols]
+            raised.append((x, float(y.h.getInfo().objective_function_value)
+                           - float(m.n_years * m.capital[y.link[:n]] @ x)))
             z[y.link[:n]] = np.maximum(z[y.link[:n]], x)
-        for y in self.years:
+        # a year whose raise is the final point (one year: always) has its operation at
+        # the point solved already (the raise LP restricted to its optimal capacities);
+        # the others are operated there.  Re-solving the raise LP's basis with the
+        # capital costs removed took up to 100 s on the 3-site year (docs/PERFORMANCE.md).
+        again = []
+        total = float(m.capital @ z) + self.constant
+        for y, (x, value) in zip(self.years, raised, strict=True):
             n = len(y.cap_cols)
             caps = z[y.link[:n]]
+            if np.array_equal(caps, x):
+                total += value / m.n_years
+                continue
+            y.h.changeColsCost(n, y.cap_cols.astype(np.int32), np.zeros(n))
             y.h.changeColsBounds(n, y.cap_cols.astype(np.int32), caps, caps)
-        _run_all(self.years, self.pool)
-        total = float(m.capital @ z) + self.constant
-        for y in self.years:
+            again.append(y)
+        _run_all(again, self.pool)
+        for y in again:
             if y.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 return False
             self.solves += 1
@@ -504,7 +537,7 @@ class _Loop:
             before = self.upper
             self.evaluate(point if projected is None else projected)
             if self.radius is not None and self.upper < before:
-                self.radius = 2.0 * self.radius if self.radius < 0.5 else None
+                self.radius = 2.0 * self.radius if self.radius < MAX_RADIUS else None
 
 
 class DecompositionError(NzvError):
@@ -596,6 +629,52 @@ def _start_point(master: _Master) -> np.ndarray:
     return z if projected is None else projected
 
 
+def use_decomposition(inputs: SystemInputs) -> bool:
+    """Whether ``mode: exact`` solves ``inputs`` by :func:`solve_by_weather_year`.
+
+    ``optimisation.exact_method`` ``decomposition`` always, ``monolithic`` never; ``auto``
+    (default) for several weather years and for one year of several sites from
+    :data:`AUTO_MIN_HOURS` hours.  One site stays monolithic: its hourly LP solves in
+    about 16 s and to HiGHS's own tolerances (the cut loop stops at a gap of 1e-7).
+    """
+    method = inputs.scenario.optimisation.exact_method
+    if method != "auto":
+        return method == "decomposition"
+    return len(inputs.years) > 1 or (len(inputs.site_names) > 1
+                                     and len(inputs.time) >= AUTO_MIN_HOURS)
+
+
+def _fast_start(
+    inputs: SystemInputs,
+    master: _Master,
+    keys: Sequence[tuple[str, str]],
+    export_allowed: bool | None,
+    bounds: dict[tuple[str, str], Bounds] | None,
+    time_limit_s: float | None,
+) -> np.ndarray | None:
+    """Capacities of the fast mode's LP of ``inputs`` as a master point (``None``: failed).
+
+    The same LP as ``optimise(..., mode="fast")`` solves (the scenario's time
+    segments, sized renewables in the balance, :data:`FAST_OPTIONS`), solved once;
+    each year's budgets start at the cap.  For one weather year this replaces the
+    cut loop on the segments, which reaches the same point in many year solves.
+    """
+    seg = segment(inputs)
+    sn = plan_network(seg.inputs, seg.weights_h, export_allowed=export_allowed, bounds=bounds)
+    try:
+        _, lps = solve_direct(sn, build_direct_model(sn, substitute_renewables="all"),
+                              options=dict(FAST_OPTIONS), time_limit_s=time_limit_s)
+    except NzvError as exc:  # infeasible or out of time: the hourly loop finds out itself
+        logger.info("decomposition: no start from the fast mode's LP (%s)", exc)
+        return None
+    if not all(k in lps.capacities for k in keys):
+        return None
+    z = np.empty(master.n_z)
+    z[:len(keys)] = [lps.capacities[k] for k in keys]
+    z[len(keys):] = master.hi[len(keys):] / master.n_years  # budgets: N × cap each
+    return np.clip(z, master.lo, master.hi)
+
+
 def solve_by_weather_year(
     inputs: SystemInputs,
     *,
@@ -605,7 +684,7 @@ def solve_by_weather_year(
     time_limit_s: float | None = None,
     tolerance: float = GAP_TOLERANCE,
     threads: int | None = None,
-    start: Literal["segments", "middle"] = "segments",
+    start: Literal["fast", "segments", "middle"] | None = None,
     max_iterations: int = 1000,
 ) -> tuple[SizingNetwork, SolveReport, LpSolution, DecompositionReport]:
     """The exact (hourly) sizing of several weather years, solved year by year.
@@ -631,9 +710,13 @@ def solve_by_weather_year(
     threads
         Year LPs solved at once; ``min(number of years, CPU cores)`` when ``None``.
     start
-        ``segments``: first run the loop on the fast mode's time segments of each
-        year and start from its capacities; ``middle``: start from the middle of
-        every capacity range.
+        ``fast``: start from the capacities of the fast mode's LP of the whole
+        horizon (one segmented LP); ``segments``: first run the loop on the fast
+        mode's time segments of each year and start from its capacities;
+        ``middle``: start from the middle of every capacity range.  ``None``:
+        ``fast`` for one weather year, ``segments`` for several (where the fast LP
+        of all years costs more than the loop over their segments,
+        docs/PERFORMANCE.md).
     max_iterations
         Evaluations of the hourly year LPs at most.
 
@@ -654,6 +737,8 @@ def solve_by_weather_year(
     silence_banner()
     whole = plan_network(inputs, None, export_allowed=export_allowed, bounds=bounds)
     year_list = list(inputs.years)
+    if start is None:
+        start = "fast" if len(year_list) == 1 else "segments"
     n_threads = threads or max(1, min(len(year_list), os.cpu_count() or 1))
     deadline = t0 + (time_limit_s if time_limit_s is not None else np.inf)
     timings: dict[str, float] = {}
@@ -676,10 +761,15 @@ def solve_by_weather_year(
         years, master = _years([(y, inputs.select_year(y), None) for y in year_list], whole,
                                opts)
         timings["build"] = time.perf_counter() - t1
+        if start == "fast" and not pinned:
+            t3 = time.perf_counter()
+            z0 = _fast_start(inputs, master, list(years[0].dm.capacity_cols), export_allowed,
+                             bounds, None if time_limit_s is None else max(deadline - t3, 1.0))
+            timings["start"] = time.perf_counter() - t3
+        loop = _Loop(whole, years, master, pool)
         if z0 is None:
             z0 = _start_point(master)
-        loop = _Loop(whole, years, master, pool)
-        if start_loop is not None:
+        else:  # near the optimum: a trust region keeps the first steps short
             loop.radius = START_RADIUS
         t2 = time.perf_counter()
         converged = loop.run(z0, tolerance, deadline, max_iterations, "hours")

@@ -27,7 +27,7 @@ from nzv_energy.grid_carbon import import_co2_t
 from nzv_energy.highs_banner import silence_banner
 from nzv_energy.scenario import Scenario
 from nzv_energy.sizing.aggregation import Method, Segmentation, segment
-from nzv_energy.sizing.decompose import solve_by_weather_year
+from nzv_energy.sizing.decompose import solve_by_weather_year, use_decomposition
 from nzv_energy.sizing.heat import (
     heat_co2_t_per_year,
     heat_kpis,
@@ -507,9 +507,8 @@ def _solve_once(
 ) -> tuple[SizingNetwork, SolveReport, sol.LpSolution, Callable[[], pypsa.Network]]:
     """Build and solve one LP with either engine; stage times go into ``timings``."""
     t2 = time.perf_counter()
-    if engine == "direct" and weights is None and len(model_inputs.years) > 1 and (
-            model_inputs.scenario.optimisation.exact_method == "decomposition"):
-        # exact, several weather years: one LP per year in a cut loop (same optimum)
+    if engine == "direct" and weights is None and use_decomposition(model_inputs):
+        # exact, several weather years or a 3-site year: one LP per year in a cut loop
         sn, report, lps, _ = solve_by_weather_year(
             model_inputs, export_allowed=export_allowed, bounds=bounds, options=options,
             time_limit_s=limit)
