@@ -1,9 +1,10 @@
-"""Same inputs, same bytes: the default run twice, provenance without wall-clock values.
+"""Same inputs, same bytes: the three-site run twice, provenance without wall-clock values.
 
-The byte comparison runs ``python run.py --out A`` and ``--out B`` (the default
-scenario, about a minute each on an idle 2-core machine) as real processes, so
-each has its own string-hash seed: anything that follows set or dict-of-set
-order (PyPSA's component walk) shows up as a difference.
+The byte comparison runs ``python run.py run S --out A`` and ``--out B`` as real processes,
+so each has its own string-hash seed: anything that follows set or dict-of-set order
+(PyPSA's component walk) shows up as a difference. ``S`` is the default scenario without
+its district heat (``extends: lausitz_2030`` with ``heat: null``): about a minute each on
+an idle 2-core machine, where the default with heat takes 7-14 minutes (docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
@@ -30,22 +31,28 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 1800
 
 
+#: The default scenario without its district heat, written next to the two results folders.
+SCENARIO_FILE = "three_sites.yaml"
+SCENARIO_TEXT = "extends: lausitz_2030\nname: three_sites\nheat: null\n"
+
+
 def _start_default(out: Path, hash_seed: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
     env["PYTHONHASHSEED"] = hash_seed
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "run.py"), "-q", "--out", str(out)],
+        [sys.executable, str(ROOT / "run.py"), "-q", "run", SCENARIO_FILE, "--out", str(out)],
         cwd=out.parent, env=env, stdout=subprocess.DEVNULL,
     )
 
 
 @pytest.fixture(scope="session")
 def default_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Two results folders of the default scenario, ``python run.py --out A`` and ``B``.
+    """Two results folders of the three sites, ``python run.py run S --out A`` and ``B``.
 
     The two processes run side by side (one per core), each with its own hash seed.
     """
     parent = tmp_path_factory.mktemp("reproducible")
+    (parent / SCENARIO_FILE).write_text(SCENARIO_TEXT, encoding="utf-8")
     a, b = parent / "A", parent / "B"
     procs = [_start_default(a, "1"), _start_default(b, "2")]
     try:
@@ -60,7 +67,7 @@ def default_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="session")
 def default_run_a(default_runs: tuple[Path, Path]) -> Path:
-    """The default scenario's results folder, written by ``python run.py --out A``."""
+    """The three-site results folder, written by ``python run.py run S --out A``."""
     return default_runs[0]
 
 
@@ -83,7 +90,7 @@ def test_two_default_runs_write_identical_bytes(default_runs: tuple[Path, Path])
 def test_the_default_run_records_no_wall_clock_and_no_output_path(default_run_a: Path) -> None:
     prov = json.loads((default_run_a / "provenance.json").read_text())
     assert "created_utc" not in prov
-    assert prov["command"] == "run.py"
+    assert prov["command"] == f"run.py run {SCENARIO_FILE}"
     assert "seconds" not in (default_run_a / "sizing_steps.csv").read_text().splitlines()[0]
     report = (default_run_a / "report.md").read_text()
     assert "Written" not in report
