@@ -189,3 +189,29 @@ def test_the_shipped_lock_file_pins_every_direct_dependency() -> None:
         if "extra ==" not in r or "extra == \"test\"" in r
     }
     assert direct - pinned == set()
+
+
+def test_two_runs_with_district_heat_write_identical_bytes(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The same for a run with district heat (single_site_heat: heat rules, the run without
+    waste heat for its value, heat_kpis.csv, heat figures and report section)."""
+    parent = tmp_path_factory.mktemp("reproducible_heat")
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    procs = []
+    for out, seed in (("A", "3"), ("B", "4")):
+        procs.append(subprocess.Popen(
+            [sys.executable, str(ROOT / "run.py"), "-q", "run", "single_site_heat", "--out", out],
+            cwd=parent, env={**env, "PYTHONHASHSEED": seed}, stdout=subprocess.DEVNULL))
+    try:
+        codes = [p.wait(timeout=TIMEOUT_S) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert codes == [0, 0]
+    a, b = parent / "A", parent / "B"
+    names = _files(a)
+    assert names == _files(b)
+    assert "heat_kpis.csv" in names and "figures/heat_duration_boxberg.png" in names
+    assert [n for n in names if (a / n).read_bytes() != (b / n).read_bytes()] == []
