@@ -36,13 +36,28 @@ SCENARIO_FILE = "three_sites.yaml"
 SCENARIO_TEXT = "extends: lausitz_2030\nname: three_sites\nheat: null\n"
 
 
-def _start_default(out: Path, hash_seed: str) -> subprocess.Popen[bytes]:
+def _run_twice(parent: Path, scenario: str, seeds: tuple[str, str]) -> tuple[Path, Path]:
+    """``python run.py run SCENARIO --out A`` and ``--out B`` in ``parent``, side by side.
+
+    Each process has its own string-hash seed and no SOURCE_DATE_EPOCH; both must succeed.
+    """
     env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
-    env["PYTHONHASHSEED"] = hash_seed
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "run.py"), "-q", "run", SCENARIO_FILE, "--out", str(out)],
-        cwd=out.parent, env=env, stdout=subprocess.DEVNULL,
-    )
+    outs = (parent / "A", parent / "B")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(ROOT / "run.py"), "-q", "run", scenario, "--out", str(out)],
+            cwd=parent, env={**env, "PYTHONHASHSEED": seed}, stdout=subprocess.DEVNULL,
+        )
+        for out, seed in zip(outs, seeds, strict=True)
+    ]
+    try:
+        codes = [p.wait(timeout=TIMEOUT_S) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert codes == [0, 0]
+    return outs
 
 
 @pytest.fixture(scope="session")
@@ -53,16 +68,7 @@ def default_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """
     parent = tmp_path_factory.mktemp("reproducible")
     (parent / SCENARIO_FILE).write_text(SCENARIO_TEXT, encoding="utf-8")
-    a, b = parent / "A", parent / "B"
-    procs = [_start_default(a, "1"), _start_default(b, "2")]
-    try:
-        codes = [p.wait(timeout=TIMEOUT_S) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-    assert codes == [0, 0]
-    return a, b
+    return _run_twice(parent, SCENARIO_FILE, ("1", "2"))
 
 
 @pytest.fixture(scope="session")
@@ -196,21 +202,8 @@ def test_two_runs_with_district_heat_write_identical_bytes(
 ) -> None:
     """The same for a run with district heat (single_site_heat: heat rules, the run without
     waste heat for its value, heat_kpis.csv, heat figures and report section)."""
-    parent = tmp_path_factory.mktemp("reproducible_heat")
-    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
-    procs = []
-    for out, seed in (("A", "3"), ("B", "4")):
-        procs.append(subprocess.Popen(
-            [sys.executable, str(ROOT / "run.py"), "-q", "run", "single_site_heat", "--out", out],
-            cwd=parent, env={**env, "PYTHONHASHSEED": seed}, stdout=subprocess.DEVNULL))
-    try:
-        codes = [p.wait(timeout=TIMEOUT_S) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-    assert codes == [0, 0]
-    a, b = parent / "A", parent / "B"
+    a, b = _run_twice(tmp_path_factory.mktemp("reproducible_heat"), "single_site_heat",
+                      ("3", "4"))
     names = _files(a)
     assert names == _files(b)
     assert "heat_kpis.csv" in names and "figures/heat_duration_boxberg.png" in names
