@@ -5,16 +5,21 @@ Prints, from one run on the shipped inputs of ``scenarios/lausitz_2030_fixed.yam
 
 * compile time: a cold compile in a fresh process with an empty numba cache, and the
   first call of this process (loads the ``cache=True`` machine code);
-* ns per site-hour of the full rule set with every hourly output written (one pass);
+* ns per site-hour of the full rule set with every hourly output written, and with
+  totals only (one pass each);
 * the same with the district heat rule on (every site with a heat network and heat
   assets, ``heat_scenario``), side by side with the run without heat;
-* system-years per second of a 1,000-member ensemble (4 weather years x 250 capacity
-  variants) on all cores, and on one core;
+* system-years per second (and per minute) of a 1,000-member ensemble (4 weather years
+  x 250 capacity variants, KPIs only) on all cores and on one core, and the ns per
+  site-hour per core it takes (both passes of a cyclic year counted);
 * the ratio against the plain-Python reference of the same rules on the same inputs;
 * with ``--baseline DIR`` (a copy of an earlier ``kernels/`` folder), that kernel and this
   one side by side in this process: alternating pairs of the one-pass kernel with hourly
-  outputs and with totals only (CPU time of this thread, best of 3 each), and whether every
-  output, total and state is bit-identical.
+  outputs and with totals only (CPU time of this thread, best of 3 each), whether every
+  output, total and state is bit-identical (and the largest difference), and a serial
+  KPI-only ensemble of ``--baseline-members`` members of both.  Kernels from before the
+  compile-time variants (their API: ``simulate_year_heat``, hourly rows first, a ``write``
+  flag) are called with their own arguments.
 """
 
 from __future__ import annotations
@@ -28,7 +33,10 @@ import sys
 import tempfile
 import time
 import types
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,18 +67,20 @@ t0 = time.perf_counter()
 from nzv_energy.kernels import dispatch as kd, ensemble as ke
 n_h, n_s = 24, 2
 w = np.zeros((n_h, n_s)); p = np.zeros(n_h); mo = np.zeros(n_h, np.int64)
+hourly = (w, w, p, p, p, mo)
 cap = np.ones((n_s, kd.N_CAP)); par = np.full(kd.N_PAR, 0.5)
+par[kd.P_RFNBO_MONTHLY] = par[kd.P_FIRM_MW] = par[kd.P_GRID_IMPORT] = 0.0
+opts = kd.pass_options(par)
 t1 = time.perf_counter()
-kd.simulate_year(w, w, p, p, p, mo, cap, par, np.zeros((kd.N_OUT, n_h, n_s)),
-                np.zeros((kd.N_SYS_OUT, n_h)), np.zeros((n_s, kd.N_SUM)), np.zeros(kd.N_SYS_SUM),
-                np.zeros((n_s, kd.N_STATE)), np.zeros((n_s, kd.N_STATE)), True)
+kd.simulate_year(hourly, cap, par, np.zeros((n_s, kd.N_SUM)), np.zeros(kd.N_SYS_SUM),
+                 np.zeros((n_s, kd.N_STATE)), np.zeros((n_s, kd.N_STATE)),
+                 np.zeros((n_h, n_s, kd.N_OUT)), np.zeros((n_h, kd.N_SYS_OUT)), None, opts)
 t2 = time.perf_counter()
 m = 2
-args = (w, w, p, p, p, mo, np.array([0, n_h]), np.zeros(m, np.int64), np.ones((m, n_s, kd.N_CAP)),
-        np.full((m, kd.N_PAR), 0.5), np.zeros((m, kd.N_OUT, 0, n_s)),
-        np.zeros((m, kd.N_SYS_OUT, 0)),
-        np.zeros((m, n_s, kd.N_SUM)), np.zeros((m, kd.N_SYS_SUM)), np.zeros((m, n_s, kd.N_STATE)),
-        np.zeros((m, n_s, kd.N_STATE)))
+members = (np.zeros(m, np.int64), np.ones((m, n_s, kd.N_CAP)), np.stack([par] * m),
+           np.zeros((m, n_s, kd.N_SUM)), np.zeros((m, kd.N_SYS_SUM)),
+           np.zeros((m, n_s, kd.N_STATE)), np.zeros((m, n_s, kd.N_STATE)))
+args = (hourly, np.array([0, n_h]), members, None, None, None, opts)
 ke.run_members_serial(0, m, *args)
 t3 = time.perf_counter()
 ke.run_members_parallel(*args)
@@ -148,24 +158,67 @@ def load_baseline(folder: Path) -> types.ModuleType:
     return importlib.import_module(f"{name}.dispatch")
 
 
-def side_by_side(
-    old: types.ModuleType, hourly: tuple, cap: np.ndarray, par: np.ndarray, pairs: int = 25
-) -> None:
-    """The baseline kernel against this one, alternating, on the same one-pass inputs."""
+def _runner(k: types.ModuleType, hourly: tuple, cap: np.ndarray, par: np.ndarray,
+            write: bool) -> tuple[Callable[[], None], list[np.ndarray]]:
+    """A one-pass call of kernel module ``k`` and its results in this kernel's layout.
+
+    Kernels from before the compile-time variants (``simulate_year_heat`` beside
+    ``simulate_year``, hourly outputs as rows ``(N_OUT, n_h, n_s)``, a ``write`` flag)
+    are called with their own arguments.
+    """
     n_h, n_s = hourly[0].shape
+    h = n_h if write else 0
+    totals = [np.zeros((n_s, k.N_SUM)), np.zeros(k.N_SYS_SUM), np.zeros((n_s, k.N_STATE)),
+              np.zeros((n_s, k.N_STATE))]
+    if hasattr(k, "simulate_year_heat"):  # the earlier kernel API
+        out, sys_out = np.zeros((k.N_OUT, h, n_s)), np.zeros((k.N_SYS_OUT, h))
+        call = partial(k.simulate_year, *hourly, cap, par, out, sys_out, *totals, write)
+        return call, [np.moveaxis(out, 0, 2), sys_out.T, *totals]
+    out, sys_out = np.zeros((h, n_s, k.N_OUT)), np.zeros((h, k.N_SYS_OUT))
+    call = partial(k.simulate_year, hourly, cap, par, *totals, out if write else None,
+                   sys_out if write else None, None, k.pass_options(par))
+    return call, [out, sys_out, *totals]
 
-    def runner(k: types.ModuleType, write: bool) -> tuple:
-        h = n_h if write else 0
-        bufs = (np.zeros((k.N_OUT, h, n_s)), np.zeros((k.N_SYS_OUT, h)),
-                np.zeros((n_s, k.N_SUM)), np.zeros(k.N_SYS_SUM), np.zeros((n_s, k.N_STATE)),
-                np.zeros((n_s, k.N_STATE)))
-        return (lambda: k.simulate_year(*hourly, cap, par, *bufs, write)), bufs
 
+def _serial_members(k: types.ModuleType, arrays: Any, cap: np.ndarray, par: np.ndarray,
+                    m: int) -> tuple[Callable[[], None], np.ndarray]:
+    """A serial KPI-only ensemble of ``m`` members (weather years in turn) of module ``k``."""
+    n_s = cap.shape[0]
+    yidx = np.arange(m, dtype=np.int64) % len(arrays.years)
+    caps, pars = np.stack([cap] * m), np.stack([par] * m)
+    sums = np.zeros((m, n_s, k.N_SUM))
+    rest = (sums, np.zeros((m, k.N_SYS_SUM)), np.zeros((m, n_s, k.N_STATE)),
+            np.zeros((m, n_s, k.N_STATE)))
+    hourly = (arrays.wind_cf, arrays.pv_cf, arrays.price_eur_per_mwh, arrays.hydrogen_demand_mw,
+              arrays.grid_co2_g_per_kwh, arrays.month)
+    ke = importlib.import_module(k.__name__.rsplit(".", 1)[0] + ".ensemble")
+    if hasattr(k, "simulate_year_heat"):  # the earlier kernel API
+        call = partial(ke.run_members_serial, 0, m, *hourly, arrays.year_start, yidx, caps, pars,
+                       np.zeros((m, k.N_OUT, 0, n_s)), np.zeros((m, k.N_SYS_OUT, 0)), *rest)
+    else:
+        call = partial(ke.run_members_serial, 0, m, hourly, arrays.year_start,
+                       (yidx, caps, pars, *rest), None, None, None, k.pass_options(pars))
+    return call, sums
+
+
+def side_by_side(
+    old: types.ModuleType, hourly: tuple, cap: np.ndarray, par: np.ndarray, arrays: Any,
+    members: int, pairs: int = 25,
+) -> None:
+    """The baseline kernel against this one, alternating, on the same inputs.
+
+    One pass with hourly outputs and with totals only (``pairs`` pairs), then a serial
+    KPI-only ensemble of ``members`` members, cyclic (every pass counted).
+    """
+    n_h, n_s = hourly[0].shape
     for write, label in ((True, "hourly outputs written"), (False, "totals only")):
-        (f_old, b_old), (f_new, b_new) = runner(old, write), runner(kd, write)
+        (f_old, b_old), (f_new, b_new) = (_runner(old, hourly, cap, par, write),
+                                          _runner(kd, hourly, cap, par, write))
         f_old()
         f_new()
         same = all(np.array_equal(x, y) for x, y in zip(b_old, b_new, strict=True))
+        worst = max((float(np.max(np.abs(x - y) / np.maximum(1.0, np.abs(y)))) if x.size else 0.0)
+                    for x, y in zip(b_old, b_new, strict=True))
         t_old, t_new = [], []
         for i in range(pairs):
             first, second = (f_old, f_new) if i % 2 == 0 else (f_new, f_old)
@@ -177,7 +230,28 @@ def side_by_side(
         print(f"baseline vs this kernel, {label}: {min(t_old) * unit:.1f} "
               f"({statistics.median(t_old) * unit:.1f}) -> {min(t_new) * unit:.1f} "
               f"({statistics.median(t_new) * unit:.1f}) ns per site-hour best (median), "
-              f"new/old median of {pairs} pairs {ratio:.3f}; bit-identical: {same}")
+              f"new/old median of {pairs} pairs {ratio:.3f}; bit-identical: {same} "
+              f"(largest difference {worst:.1e}, relative above 1)")
+    cyclic = par.copy()
+    cyclic[kd.P_CYCLIC] = 1.0
+    (e_old, s_old), (e_new, s_new) = (_serial_members(old, arrays, cap, cyclic, members),
+                                      _serial_members(kd, arrays, cap, cyclic, members))
+    e_old()
+    e_new()
+    t_old, t_new = [], []
+    for i in range(max(pairs // 5, 3)):
+        first, second = (e_old, e_new) if i % 2 == 0 else (e_new, e_old)
+        a, b = cpu_best_of(first, 1), cpu_best_of(second, 1)
+        t_old.append(a if i % 2 == 0 else b)
+        t_new.append(b if i % 2 == 0 else a)
+    site_hours = 2 * n_s * float(np.diff(arrays.year_start)[np.arange(members) % len(arrays.years)]
+                                 .sum())
+    worst = float(np.max(np.abs(s_old - s_new) / np.maximum(1.0, np.abs(s_new))))
+    print(f"baseline vs this kernel, serial ensemble of {members} members (cyclic, KPIs only): "
+          f"{min(t_old) * 1e9 / site_hours:.1f} -> {min(t_new) * 1e9 / site_hours:.1f} ns per "
+          f"site-hour per pass, best of {len(t_old)}; new/old median "
+          f"{statistics.median(n / o for n, o in zip(t_new, t_old, strict=True)):.3f}; totals "
+          f"largest difference {worst:.1e} (relative above 1)")
 
 
 def main() -> None:
@@ -186,6 +260,8 @@ def main() -> None:
     parser.add_argument("--skip-cold-compile", action="store_true")
     parser.add_argument("--baseline", type=Path, default=None,
                         help="a copy of an earlier kernels/ folder to measure against")
+    parser.add_argument("--baseline-members", type=int, default=100,
+                        help="members of the serial ensemble measured against the baseline")
     args = parser.parse_args()
 
     threads = os.environ.get("NUMBA_NUM_THREADS", "default")
@@ -216,26 +292,34 @@ def main() -> None:
     n_h, n_s = b - a, cap.shape[0]
     hourly = (arrays.wind_cf[a:b], arrays.pv_cf[a:b], arrays.price_eur_per_mwh[a:b],
               arrays.hydrogen_demand_mw[a:b], arrays.grid_co2_g_per_kwh[a:b], arrays.month[a:b])
-    out = np.zeros((kd.N_OUT, n_h, n_s))
-    sys_out = np.zeros((kd.N_SYS_OUT, n_h))
+    out = np.zeros((n_h, n_s, kd.N_OUT))
+    sys_out = np.zeros((n_h, kd.N_SYS_OUT))
     sums = np.zeros((n_s, kd.N_SUM))
     sys_sums = np.zeros(kd.N_SYS_SUM)
     st0, st1 = np.zeros((n_s, kd.N_STATE)), np.zeros((n_s, kd.N_STATE))
+    options = kd.pass_options(par)
 
     def kernel() -> None:
-        kd.simulate_year(*hourly, cap, par, out, sys_out, sums, sys_sums, st0, st1, True)
+        kd.simulate_year(hourly, cap, par, sums, sys_sums, st0, st1, out, sys_out, None, options)
+
+    def kernel_totals() -> None:
+        kd.simulate_year(hourly, cap, par, sums, sys_sums, st0, st1, None, None, None, options)
 
     t0 = time.perf_counter()
     kernel()
     first_call = time.perf_counter() - t0
     print(f"first call in this process (cached machine code): {first_call:.2f} s")
     if args.baseline is not None:
-        side_by_side(load_baseline(args.baseline.resolve()), hourly, cap, par)
+        side_by_side(load_baseline(args.baseline.resolve()), hourly, cap, par, arrays,
+                     args.baseline_members)
 
     site_hours = n_h * n_s
     kernel_s = best_of(kernel, 30)
     print(f"full rule set, hourly outputs written: {kernel_s * 1e9 / site_hours:.1f} ns per "
           f"site-hour ({n_s} sites x {n_h} h = {kernel_s * 1e3:.2f} ms per system-year, one pass)")
+    kernel_totals()
+    totals_s = best_of(kernel_totals, 30)
+    print(f"full rule set, totals only: {totals_s * 1e9 / site_hours:.1f} ns per site-hour")
     # district heat on, side by side with the same pass without it (interleaved repeats)
     config = heat_config_from_mapping(HEAT, site_names=tuple(inputs.site_names))
     heated = scenario.model_copy(update={"heat": config.sites})
@@ -248,9 +332,9 @@ def main() -> None:
     h_tot = np.zeros((n_s, kd.N_HEAT_TOT))
 
     def kernel_heat() -> None:
-        kd.simulate_year_heat(*hourly, cap, par, out, sys_out, sums, sys_sums, st0, st1, True,
-                              heat_in, heat.cap, heat.par, heat.site, h_state, h_out, h_sums,
-                              h_tot)
+        kd.simulate_year(hourly, cap, par, sums, sys_sums, st0, st1, out, sys_out,
+                         (heat_in, heat.cap, heat.par, heat.site, h_state, h_out, h_sums, h_tot),
+                         options)
 
     kernel_heat()
     plain, with_heat = [], []
@@ -290,10 +374,13 @@ def main() -> None:
         t = min(walls)
         rates[backend] = m / t
         n_years = len(arrays.years)
+        passes = 2 if cyclic else 1
+        member_hours = float(np.diff(arrays.year_start)[year_index].sum()) * n_s * passes
         print(f"ensemble of {m} members ({n_years} weather years x {m // n_years} "
               f"capacity variants, cyclic={cyclic}, KPIs only), {backend} on {threads} core(s): "
-              f"{t:.2f} s = {m / t:,.0f} system-years/s (cores busy on average: "
-              f"{cpus[walls.index(t)] / t:.2f})")
+              f"{t:.2f} s = {m / t:,.0f} system-years/s = {60 * m / t:,.0f} per minute; "
+              f"{t * threads * 1e9 / member_hours:.1f} ns per site-hour per core, each pass "
+              f"counted (cores busy on average: {cpus[walls.index(t)] / t:.2f})")
     print(f"parallel speed-up over one core: {rates['prange'] / rates['serial']:.2f}x")
 
     # plain-Python reference of the same rules on the same inputs (one pass, hourly results)
@@ -307,8 +394,9 @@ def main() -> None:
     ref_s = min(ref_times)
     kernel()  # ``out`` holds the last run with district heat: the run without it again
     worst = max(
-        float(np.max(np.abs(ref.array("hydrogen_output_mw") - out[kd.O_HYDROGEN_OUTPUT_MW]))),
-        float(np.max(np.abs(ref.array("grid_export_mw") - out[kd.O_GRID_EXPORT_MW]))),
+        float(np.max(np.abs(ref.array("hydrogen_output_mw")
+                            - out[:, :, kd.O_HYDROGEN_OUTPUT_MW]))),
+        float(np.max(np.abs(ref.array("grid_export_mw") - out[:, :, kd.O_GRID_EXPORT_MW]))),
     )
     print(f"pure-Python reference: {ref_s:.2f} s per system-year "
           f"({ref_s * 1e9 / site_hours:,.0f} ns per site-hour); kernel is "

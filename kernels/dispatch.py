@@ -24,18 +24,20 @@ par : (N_PAR,)
 state : (n_s, N_STATE)
     Battery state of charge, hydrogen storage level, electrolyser on (0/1) and
     stack operating hours; updated in place.
-out : (N_OUT, n_h, n_s) or (N_OUT, 0, n_s)
-    Hourly site results, rows ``O_*`` (written only when ``write`` is true).
-sys_out : (N_SYS_OUT, n_h) or (N_SYS_OUT, 0)
-    Hourly system results, rows ``Y_*``.
+out : (n_h, n_s, N_OUT) or None
+    Hourly site results, columns ``O_*`` (the outputs of a site-hour are contiguous);
+    ``None``: not written (totals only).
+sys_out : (n_h, N_SYS_OUT) or None
+    Hourly system results, columns ``Y_*``.
 sums : (n_s, N_SUM)
     Per-site totals over the pass, columns ``K_*`` (MWh, EUR, counts).
 sys_sums : (N_SYS_SUM,)
     System totals, entries ``Z_*``.
 
-District heat (optional; ``n_hs`` = ``n_s`` with heat, 0 without: then the heat rule
-is one untaken branch per site-hour and these arrays are empty)
-----------------------------------------------------------------------------------
+District heat (optional: ``heat`` is the tuple of these arrays, or ``None``)
+----------------------------------------------------------------------------
+heat = (heat_in, heat_cap, heat_par, heat_site, heat_state, heat_out, heat_sums, heat_tot)
+
 heat_in : (n_h, N_HEAT_IN, n_hs)
     Hourly heat demand and heat-pump COPs of each site, entries ``HI_*``.
 heat_cap : (n_hs, N_HEAT_CAP); heat_par : (n_hs, N_HEAT_PAR)
@@ -46,12 +48,26 @@ heat_state : (n_hs, N_HEAT_STATE)
     Thermal store level (carried from hour to hour) and its value at the start of the
     reported pass, entries ``HL_*``.
 heat_out : (N_HEAT_OUT, n_h, n_hs) or (N_HEAT_OUT, 0, n_hs)
-    Hourly heat results, rows ``HO_*`` of :mod:`.heat` (written only when ``write``).
+    Hourly heat results, rows ``HO_*`` of :mod:`.heat` (written when ``out`` is).
 heat_sums : (n_hs, N_HEAT_OUT)
     Sum over the pass of each ``HO_*`` row (MWh); column ``HO_STORAGE_MWH`` holds
     the store level at the end of the pass instead.
 heat_tot : (n_hs, N_HEAT_TOT)
     Heat totals an hourly sum does not give directly, entries ``HT_*``.
+
+``n_hs`` = ``n_s``.
+
+Compile-time variants
+---------------------
+``out`` / ``sys_out`` and ``heat`` are arrays or ``None``, and ``options``
+(:func:`pass_options`) holds ``True`` or ``None`` for each rule that only some
+scenarios use: monthly RFNBO matching, the firm commitment, grid import.  numba
+compiles one machine-code variant per combination of these types (on first use, then
+cached); in a variant the parts that are ``None`` do not exist, so a run without
+hourly outputs, heat, monthly matching, a commitment or grid import does no per-hour
+work for them.  Where an option is ``True`` the rule still follows its parameter.  A
+cyclic year's warm-up pass gives :func:`dispatch_pass` ``sums=None``: it keeps no per-site
+totals, only the state it ends in.
 """
 
 from __future__ import annotations
@@ -265,18 +281,24 @@ def power_for_hydrogen(
     rating_mw: float,
     knee_fraction: float,
     knee_efficiency: float,
-    slope: float,
+    inv_knee_efficiency: float,
+    inv_slope: float,
     factor: float,
 ) -> float:
-    """Inverse of :func:`hydrogen_from_power` (may exceed the rating; the caller clips)."""
+    """Inverse of :func:`hydrogen_from_power` (may exceed the rating; the caller clips).
+
+    Takes the reciprocals of the part-load efficiency and of the slope (computed once
+    per pass): multiplications keep this on the hourly critical path short, where
+    divisions would be several times slower.
+    """
     if factor <= 0.0:
         return 0.0
     target = hydrogen_mw / factor
     knee_mw = rating_mw * knee_fraction
     knee_h2 = knee_mw * knee_efficiency
     if target <= knee_h2:
-        return target / knee_efficiency
-    return knee_mw + (target - knee_h2) / slope
+        return target * inv_knee_efficiency
+    return knee_mw + (target - knee_h2) * inv_slope
 
 
 @njit(cache=True, nogil=True)
@@ -319,17 +341,11 @@ def firm_top_up(
     cap: np.ndarray,
     par: np.ndarray,
     state: np.ndarray,
-    f_charge: np.ndarray,
-    f_discharge: np.ndarray,
-    f_export: np.ndarray,
-    f_import: np.ndarray,
-    f_gas: np.ndarray,
-    f_h2_charge: np.ndarray,
+    flows: tuple,
     h2_discharge: np.ndarray,
-    sums: np.ndarray,
-    out: np.ndarray,
+    sums: np.ndarray | None,
+    out: np.ndarray | None,
     t: int,
-    write: bool,
 ) -> float:
     """Rule 8: raise the sites' export by ``gap`` MW; return what is still missing.
 
@@ -338,9 +354,11 @@ def firm_top_up(
     (b) battery discharge down to the minimum state of charge, within its power,
     (c) gas backup within its rating (hydrogen-fired: fuel from the hour's production
     that went to the store, then the store).  A site that imports in the hour adds
-    nothing.  The site's flows, its state, its totals and (``write``) its hourly
-    outputs are updated in place.
+    nothing.  The site's flows (``flows``: battery charge, discharge, export, import,
+    gas backup and hydrogen-store charge, each ``(n_s,)``), its state, its totals and
+    (``out``) its hourly outputs are updated in place.
     """
+    f_charge, f_discharge, f_export, f_import, f_gas, f_h2_charge = flows
     n_s = cap.shape[0]
     eta_ch = par[P_BATTERY_CHARGE_EFFICIENCY]
     eta_dis = par[P_BATTERY_DISCHARGE_EFFICIENCY]
@@ -366,7 +384,8 @@ def firm_top_up(
                 soc -= x * eta_ch
                 if soc < soc_min:
                     soc = soc_min
-                sums[s, K_BATTERY_CHARGE_MWH] -= x
+                if sums is not None:
+                    sums[s, K_BATTERY_CHARGE_MWH] -= x
             elif step == 1:
                 # (b) battery discharge, never in an hour it still charges
                 if f_charge[s] > 0.0:
@@ -379,7 +398,8 @@ def firm_top_up(
                 soc -= x / eta_dis
                 if soc < soc_min:
                     soc = soc_min
-                sums[s, K_BATTERY_DISCHARGE_MWH] += x
+                if sums is not None:
+                    sums[s, K_BATTERY_DISCHARGE_MWH] += x
             else:
                 # (c) gas backup
                 level = state[s, S_HYDROGEN_STORAGE_MWH]
@@ -391,8 +411,9 @@ def firm_top_up(
                     continue
                 fuel = x / gas_eff
                 f_gas[s] += x
-                sums[s, K_GAS_BACKUP_MWH] += x
-                sums[s, K_GAS_BACKUP_FUEL_MWH] += fuel
+                if sums is not None:
+                    sums[s, K_GAS_BACKUP_MWH] += x
+                    sums[s, K_GAS_BACKUP_FUEL_MWH] += fuel
                 if gas_h2:
                     from_charge = fuel if fuel < f_h2_charge[s] else f_h2_charge[s]
                     f_h2_charge[s] -= from_charge
@@ -401,24 +422,26 @@ def firm_top_up(
                     if level < 0.0:
                         level = 0.0
                     state[s, S_HYDROGEN_STORAGE_MWH] = level
-                    sums[s, K_GAS_BACKUP_HYDROGEN_FUEL_MWH] += fuel
-                    sums[s, K_HYDROGEN_STORAGE_CHARGE_MWH] -= from_charge
+                    if sums is not None:
+                        sums[s, K_GAS_BACKUP_HYDROGEN_FUEL_MWH] += fuel
+                        sums[s, K_HYDROGEN_STORAGE_CHARGE_MWH] -= from_charge
             state[s, S_BATTERY_SOC_MWH] = soc
             f_export[s] += x
             gap -= x
-            sums[s, K_GRID_EXPORT_MWH] += x
-            sums[s, K_GRID_EXPORT_REVENUE_EUR] += x * p
-            if write:
-                out[O_BATTERY_CHARGE_MW, t, s] = f_charge[s]
-                out[O_BATTERY_DISCHARGE_MW, t, s] = f_discharge[s]
-                out[O_BATTERY_SOC_MWH, t, s] = soc
-                out[O_GRID_EXPORT_MW, t, s] = f_export[s]
-                out[O_GAS_BACKUP_MW, t, s] = f_gas[s]
-                out[O_GAS_BACKUP_FUEL_MW, t, s] = f_gas[s] / gas_eff
-                out[O_GAS_BACKUP_HYDROGEN_FUEL_MW, t, s] = (
+            if sums is not None:
+                sums[s, K_GRID_EXPORT_MWH] += x
+                sums[s, K_GRID_EXPORT_REVENUE_EUR] += x * p
+            if out is not None:
+                out[t, s, O_BATTERY_CHARGE_MW] = f_charge[s]
+                out[t, s, O_BATTERY_DISCHARGE_MW] = f_discharge[s]
+                out[t, s, O_BATTERY_SOC_MWH] = soc
+                out[t, s, O_GRID_EXPORT_MW] = f_export[s]
+                out[t, s, O_GAS_BACKUP_MW] = f_gas[s]
+                out[t, s, O_GAS_BACKUP_FUEL_MW] = f_gas[s] / gas_eff
+                out[t, s, O_GAS_BACKUP_HYDROGEN_FUEL_MW] = (
                     f_gas[s] / gas_eff if gas_h2 else 0.0
                 )
-                out[O_HYDROGEN_STORAGE_CHARGE_MW, t, s] = f_h2_charge[s]
+                out[t, s, O_HYDROGEN_STORAGE_CHARGE_MW] = f_h2_charge[s]
     return gap if gap > 0.0 else 0.0
 
 
@@ -526,39 +549,28 @@ def heat_rule(
 
 @njit(cache=True, nogil=True)
 def dispatch_pass(
-    wind_cf: np.ndarray,
-    pv_cf: np.ndarray,
-    price: np.ndarray,
-    demand: np.ndarray,
-    grid_co2: np.ndarray,
-    month: np.ndarray,
+    hourly: tuple,
     cap: np.ndarray,
     par: np.ndarray,
     state: np.ndarray,
-    out: np.ndarray,
-    sys_out: np.ndarray,
-    sums: np.ndarray,
+    sums: np.ndarray | None,
     sys_sums: np.ndarray,
-    month_acc: np.ndarray,
-    unmatched: np.ndarray,
-    write: bool,
-    heat_in: np.ndarray,
-    heat_cap: np.ndarray,
-    heat_par: np.ndarray,
-    heat_site: np.ndarray,
-    heat_state: np.ndarray,
-    heat_out: np.ndarray,
-    heat_sums: np.ndarray,
-    heat_tot: np.ndarray,
+    out: np.ndarray | None,
+    sys_out: np.ndarray | None,
+    heat: tuple | None,
+    options: tuple,
 ) -> None:
     """Run the dispatch rules over all hours once, starting from ``state``.
 
-    ``sums``, ``sys_sums``, ``month_acc``, ``heat_sums`` and ``heat_tot`` are added
-    to (the caller zeroes them).  ``unmatched`` (n_h, n_s) receives each hour's
-    hydrogen not matched hourly when ``write`` is true and monthly matching is on;
-    otherwise it may have zero rows.  The district heat rule runs when ``heat_cap``
-    has rows (one per site), after each site's electricity and hydrogen rules.
+    ``hourly`` is ``(wind_cf, pv_cf, price, demand, grid_co2, month)``.  ``sums``,
+    ``sys_sums`` and the heat's ``heat_sums`` and ``heat_tot`` are added to (the
+    caller zeroes them); the monthly RFNBO accumulators belong to the pass.  The
+    district heat rule runs with ``heat`` (one row per site), after each site's
+    electricity and hydrogen rules.  See "Compile-time variants" in the module
+    docstring for the ``None`` arguments and ``options``.
     """
+    wind_cf, pv_cf, price, demand, grid_co2, month = hourly
+    monthly_rule, firm_rule, grid_rule = options
     n_h = wind_cf.shape[0]
     n_s = wind_cf.shape[1]
 
@@ -577,6 +589,8 @@ def dispatch_pass(
         slope = eta_rated
     else:
         slope = (eta_rated - knee * eta_knee) / (1.0 - knee)
+    inv_eta_knee = 1.0 / eta_knee
+    inv_slope = 1.0 / slope
     standby_fraction = par[P_ELECTROLYSIS_STANDBY_FRACTION]
     stack_life = par[P_STACK_LIFETIME_HOURS]
     degradation = par[P_DEGRADATION_FRACTION_PER_1000H] / 1000.0
@@ -584,20 +598,22 @@ def dispatch_pass(
     inv_gas_eff = 1.0 / gas_eff
     gas_h2 = par[P_GAS_BACKUP_HYDROGEN_FUEL] > 0.5
     gas_cost = par[P_GAS_BACKUP_MARGINAL_COST_EUR_PER_MWH]
-    grid_allowed = par[P_GRID_IMPORT] > 0.5
+    grid_allowed = grid_rule is not None and par[P_GRID_IMPORT] > 0.5
     import_threshold = par[P_IMPORT_PRICE_THRESHOLD_EUR_PER_MWH]
     carbon_threshold = par[P_IMPORT_CARBON_THRESHOLD_G_PER_KWH]
     low_carbon = par[P_LOW_CARBON_GRID_THRESHOLD_G_PER_KWH]
     rfnbo_threshold = par[P_RFNBO_PRICE_THRESHOLD_EUR_PER_MWH]
     rfnbo_co2_threshold = par[P_RFNBO_CO2_PRICE_THRESHOLD_EUR_PER_MWH]
-    monthly = par[P_RFNBO_MONTHLY] > 0.5
+    monthly = monthly_rule is not None and par[P_RFNBO_MONTHLY] > 0.5
     price_scale = par[P_PRICE_SCALE]
     demand_scale = par[P_DEMAND_SCALE]
     battery_to_ely = par[P_BATTERY_TO_ELECTROLYSIS] > 0.5
     by_room = par[P_ROUTE_BY_STORAGE_ROOM] > 0.5
     room_tol = room_tie_tolerance(cap)
-    keep_unmatched = write and monthly
-    firm = par[P_FIRM_MW]
+    keep_unmatched = out is not None and monthly
+    month_acc = np.zeros((n_s if monthly else 0, N_MONTHS, N_MONTH_ACC))
+    unmatched = np.empty((n_h if keep_unmatched else 0, n_s))
+    firm = par[P_FIRM_MW] if firm_rule is not None else 0.0
     firm_on = firm > 0.0
 
     flow = np.zeros(n_s)
@@ -612,16 +628,18 @@ def dispatch_pass(
     f_import = np.zeros(n_firm)
     f_gas = np.zeros(n_firm)
     f_h2_charge = np.zeros(n_firm)
-    heat_on = heat_cap.shape[0] > 0
-    heat_write = write and heat_on
-    hrow = np.zeros(N_HEAT_OUT if heat_on else 0)
+    flows = (f_charge, f_discharge, f_export, f_import, f_gas, f_h2_charge)
+    if heat is not None:
+        heat_in, heat_cap, heat_par, heat_site, heat_state, heat_out, heat_sums, heat_tot = heat
+        hrow = np.zeros(N_HEAT_OUT)
     # the per-site totals run in a private copy (no aliasing with the caller's arrays, so
     # the compiler need not reload or store them around every other array write); the
     # same additions in the same order, copied back after the pass
-    tot = np.empty((n_s, N_SUM))
-    for s in range(n_s):
-        for k in range(N_SUM):
-            tot[s, k] = sums[s, k]
+    if sums is not None:
+        tot = np.empty((n_s, N_SUM))
+        for s in range(n_s):
+            for k in range(N_SUM):
+                tot[s, k] = sums[s, k]
 
     for t in range(n_h):
         p = price[t] * price_scale
@@ -687,7 +705,8 @@ def dispatch_pass(
                 if sink >= factor * rating * eta_rated:
                     p_cap = rating  # every MW_H2 the stack can make has somewhere to go
                 else:
-                    p_cap = power_for_hydrogen(sink, rating, knee, eta_knee, slope, factor)
+                    p_cap = power_for_hydrogen(sink, rating, knee, eta_knee, inv_eta_knee,
+                                               inv_slope, factor)
                     if p_cap > rating:
                         p_cap = rating
                 p_min = min_load * rating
@@ -813,12 +832,13 @@ def dispatch_pass(
 
             # rule 9: district heat of the site (docs/dispatch.md, docs/district_heat.md)
             heat_el = 0.0
-            if heat_on:
+            if heat is not None:
                 (export, curtail, imp, unserved, h2_charge, level, heat_el,
                  from_store) = heat_rule(
                     s, t, p, grid_ok, grid_mw, p_el if on else 0.0, export, curtail, imp,
                     grid_ely, unserved, h2_charge, level, heat_in, heat_cap, heat_par,
-                    heat_site, heat_state, heat_out, heat_sums, heat_tot, hrow, heat_write,
+                    heat_site, heat_state, heat_out, heat_sums, heat_tot, hrow,
+                    out is not None,
                 )
                 h2_discharge[s] += from_store
                 standby_short = unserved if unserved < standby else standby
@@ -829,7 +849,9 @@ def dispatch_pass(
             rfnbo_h2 = 0.0
             if on:
                 matched = ren_ely + bat_ely + (grid_ely if rfnbo_price else 0.0)
-                rfnbo_h2 = h2 * (matched / p_el)
+                # all of the input matched (always without grid power): the hydrogen itself,
+                # the same value as h2 * (p_el / p_el) without a division
+                rfnbo_h2 = h2 if matched == p_el else h2 * (matched / p_el)
                 if monthly:
                     month_acc[s, m, M_UNMATCHED_ELECTRICITY_MWH] += p_el - matched
                     month_acc[s, m, M_UNMATCHED_HYDROGEN_MWH] += h2 - rfnbo_h2
@@ -842,13 +864,16 @@ def dispatch_pass(
 
             # stack hours, starts and replacements
             if on:
-                if not was_on:
-                    tot[s, K_STARTS] += 1.0
                 hours += 1.0
-                tot[s, K_OPERATING_HOURS] += 1.0
-                if hours >= stack_life:
+                replaced = hours >= stack_life
+                if replaced:
                     hours = 0.0
-                    tot[s, K_STACK_REPLACEMENTS] += 1.0
+                if sums is not None:
+                    if not was_on:
+                        tot[s, K_STARTS] += 1.0
+                    tot[s, K_OPERATING_HOURS] += 1.0
+                    if replaced:
+                        tot[s, K_STACK_REPLACEMENTS] += 1.0
             state[s, S_BATTERY_SOC_MWH] = soc
             state[s, S_HYDROGEN_STORAGE_MWH] = level
             state[s, S_ELECTROLYSIS_ON] = 1.0 if on else 0.0
@@ -862,68 +887,70 @@ def dispatch_pass(
                 f_h2_charge[s] = h2_charge
 
             ely_in = p_el + standby_served
-            tot[s, K_WIND_MWH] += wind
-            tot[s, K_PV_MWH] += pv
-            tot[s, K_CURTAILMENT_MWH] += curtail
-            tot[s, K_LOCAL_DEMAND_MWH] += load_served
-            tot[s, K_ELECTROLYSIS_INPUT_MWH] += ely_in
-            tot[s, K_BATTERY_CHARGE_MWH] += charge
-            tot[s, K_BATTERY_DISCHARGE_MWH] += discharge
-            tot[s, K_GRID_EXPORT_MWH] += export
-            tot[s, K_GRID_EXPORT_REVENUE_EUR] += export * p
-            tot[s, K_HYDROGEN_STORAGE_CHARGE_MWH] += h2_charge
-            # totals that are zero in most hours are added only when their value is not: a
-            # running sum from +0.0 keeps its bits when an exact zero is added, so skipping
-            # the zeros gives the same totals for fewer loads and stores
-            if on:  # off: no hydrogen; on: no standby
-                tot[s, K_HYDROGEN_OUTPUT_MWH] += h2
-                tot[s, K_RFNBO_HYDROGEN_MWH] += rfnbo_h2
-            elif standby_served != 0.0:
-                tot[s, K_ELECTROLYSIS_STANDBY_MWH] += standby_served
-            if imp != 0.0:
-                tot[s, K_GRID_IMPORT_MWH] += imp
-                tot[s, K_GRID_IMPORT_COST_EUR] += imp * p
-            if grid_ely != 0.0:
-                tot[s, K_ELECTROLYSIS_GRID_MWH] += grid_ely
-            if gas != 0.0:  # zero gas: zero fuel
-                tot[s, K_GAS_BACKUP_MWH] += gas
-                tot[s, K_GAS_BACKUP_FUEL_MWH] += fuel
-                tot[s, K_GAS_BACKUP_HYDROGEN_FUEL_MWH] += h2_fuel
-            if unserved != 0.0:
-                tot[s, K_UNSERVED_ELECTRICITY_MWH] += unserved
-            # emissions: imports at the hour's grid intensity (MWh x g/kWh = kg), shared with
-            # natural gas among the site's consumers in proportion to their use
-            natural_gas = fuel - h2_fuel
-            if imp > 0.0 or natural_gas > 0.0:
-                imp_co2 = imp * ci * 0.001 if imp > 0.0 else 0.0
-                use = ely_in + load_served + heat_el
-                share = ely_in / use if use > 0.0 else 0.0
-                if heat_on and heat_el > 0.0:
-                    heat_tot[s, HT_GRID_IMPORT_CO2_T] += imp_co2 * heat_el / use
-                tot[s, K_GRID_IMPORT_CO2_T] += imp_co2
-                tot[s, K_ELECTROLYSIS_GRID_IMPORT_CO2_T] += imp_co2 * share
-                tot[s, K_ELECTROLYSIS_NATURAL_GAS_MWH] += natural_gas * share
-            if on and low_hour:
-                tot[s, K_LOW_CARBON_OPERATING_HOURS] += 1.0
-            if write:
-                out[O_WIND_MW, t, s] = wind
-                out[O_PV_MW, t, s] = pv
-                out[O_CURTAILMENT_MW, t, s] = curtail
-                out[O_LOCAL_DEMAND_MW, t, s] = load_served
-                out[O_ELECTROLYSIS_INPUT_MW, t, s] = ely_in
-                out[O_ELECTROLYSIS_STANDBY_MW, t, s] = standby_served
-                out[O_HYDROGEN_OUTPUT_MW, t, s] = h2
-                out[O_ELECTROLYSIS_ON, t, s] = 1.0 if on else 0.0
-                out[O_BATTERY_CHARGE_MW, t, s] = charge
-                out[O_BATTERY_DISCHARGE_MW, t, s] = discharge
-                out[O_BATTERY_SOC_MWH, t, s] = soc
-                out[O_GRID_IMPORT_MW, t, s] = imp
-                out[O_GRID_EXPORT_MW, t, s] = export
-                out[O_GAS_BACKUP_MW, t, s] = gas
-                out[O_GAS_BACKUP_FUEL_MW, t, s] = fuel
-                out[O_GAS_BACKUP_HYDROGEN_FUEL_MW, t, s] = h2_fuel
-                out[O_HYDROGEN_STORAGE_CHARGE_MW, t, s] = h2_charge
-                out[O_RFNBO_HYDROGEN_MW, t, s] = rfnbo_h2
+            if sums is not None:  # (a warm-up pass keeps no totals)
+                tot[s, K_WIND_MWH] += wind
+                tot[s, K_PV_MWH] += pv
+                tot[s, K_CURTAILMENT_MWH] += curtail
+                tot[s, K_LOCAL_DEMAND_MWH] += load_served
+                tot[s, K_ELECTROLYSIS_INPUT_MWH] += ely_in
+                tot[s, K_BATTERY_CHARGE_MWH] += charge
+                tot[s, K_BATTERY_DISCHARGE_MWH] += discharge
+                tot[s, K_GRID_EXPORT_MWH] += export
+                tot[s, K_GRID_EXPORT_REVENUE_EUR] += export * p
+                tot[s, K_HYDROGEN_STORAGE_CHARGE_MWH] += h2_charge
+                # totals that are zero in most hours are added only when their value is not: a
+                # running sum from +0.0 keeps its bits when an exact zero is added, so skipping
+                # the zeros gives the same totals for fewer loads and stores
+                if on:  # off: no hydrogen; on: no standby
+                    tot[s, K_HYDROGEN_OUTPUT_MWH] += h2
+                    tot[s, K_RFNBO_HYDROGEN_MWH] += rfnbo_h2
+                elif standby_served != 0.0:
+                    tot[s, K_ELECTROLYSIS_STANDBY_MWH] += standby_served
+                if imp != 0.0:
+                    tot[s, K_GRID_IMPORT_MWH] += imp
+                    tot[s, K_GRID_IMPORT_COST_EUR] += imp * p
+                if grid_ely != 0.0:
+                    tot[s, K_ELECTROLYSIS_GRID_MWH] += grid_ely
+                if gas != 0.0:  # zero gas: zero fuel
+                    tot[s, K_GAS_BACKUP_MWH] += gas
+                    tot[s, K_GAS_BACKUP_FUEL_MWH] += fuel
+                    tot[s, K_GAS_BACKUP_HYDROGEN_FUEL_MWH] += h2_fuel
+                if unserved != 0.0:
+                    tot[s, K_UNSERVED_ELECTRICITY_MWH] += unserved
+                # emissions: imports at the hour's grid intensity (MWh x g/kWh = kg), shared with
+                # natural gas among the site's consumers in proportion to their use
+                natural_gas = fuel - h2_fuel
+                if imp > 0.0 or natural_gas > 0.0:
+                    imp_co2 = imp * ci * 0.001 if imp > 0.0 else 0.0
+                    use = ely_in + load_served + heat_el
+                    share = ely_in / use if use > 0.0 else 0.0
+                    if heat is not None:
+                        if heat_el > 0.0:
+                            heat_tot[s, HT_GRID_IMPORT_CO2_T] += imp_co2 * heat_el / use
+                    tot[s, K_GRID_IMPORT_CO2_T] += imp_co2
+                    tot[s, K_ELECTROLYSIS_GRID_IMPORT_CO2_T] += imp_co2 * share
+                    tot[s, K_ELECTROLYSIS_NATURAL_GAS_MWH] += natural_gas * share
+                if on and low_hour:
+                    tot[s, K_LOW_CARBON_OPERATING_HOURS] += 1.0
+            if out is not None:
+                out[t, s, O_WIND_MW] = wind
+                out[t, s, O_PV_MW] = pv
+                out[t, s, O_CURTAILMENT_MW] = curtail
+                out[t, s, O_LOCAL_DEMAND_MW] = load_served
+                out[t, s, O_ELECTROLYSIS_INPUT_MW] = ely_in
+                out[t, s, O_ELECTROLYSIS_STANDBY_MW] = standby_served
+                out[t, s, O_HYDROGEN_OUTPUT_MW] = h2
+                out[t, s, O_ELECTROLYSIS_ON] = 1.0 if on else 0.0
+                out[t, s, O_BATTERY_CHARGE_MW] = charge
+                out[t, s, O_BATTERY_DISCHARGE_MW] = discharge
+                out[t, s, O_BATTERY_SOC_MWH] = soc
+                out[t, s, O_GRID_IMPORT_MW] = imp
+                out[t, s, O_GRID_EXPORT_MW] = export
+                out[t, s, O_GAS_BACKUP_MW] = gas
+                out[t, s, O_GAS_BACKUP_FUEL_MW] = fuel
+                out[t, s, O_GAS_BACKUP_HYDROGEN_FUEL_MW] = h2_fuel
+                out[t, s, O_HYDROGEN_STORAGE_CHARGE_MW] = h2_charge
+                out[t, s, O_RFNBO_HYDROGEN_MW] = rfnbo_h2
 
         # ---- rule 7: storages serve the rest of the demand, in site order ---------------------
         if d_rem > 0.0:
@@ -950,10 +977,10 @@ def dispatch_pass(
                 net += f_export[s] - f_import[s]
             gap = firm - net
             if gap > 0.0:
-                gap = firm_top_up(
-                    gap, p, cap, par, state, f_charge, f_discharge, f_export, f_import, f_gas,
-                    f_h2_charge, h2_discharge, tot, out, t, write,
-                )
+                if sums is not None:
+                    gap = firm_top_up(gap, p, cap, par, state, flows, h2_discharge, tot, out, t)
+                else:
+                    gap = firm_top_up(gap, p, cap, par, state, flows, h2_discharge, None, out, t)
                 # smaller: rounding of the sum over sites; at most the commitment (a portfolio
                 # that imports delivers nothing, as in the LP bound)
                 if gap > UNSERVED_ROUNDING * firm:
@@ -962,28 +989,29 @@ def dispatch_pass(
             sys_sums[Z_FIRM_SHORTFALL_MWH] += shortfall
             if shortfall > 0.0:
                 sys_sums[Z_FIRM_HOURS_SHORT] += 1.0
-        if write:
-            sys_out[Y_FIRM_DELIVERY_MW, t] = firm - shortfall
-            sys_out[Y_FIRM_SHORTFALL_MW, t] = shortfall
+        if sys_out is not None:
+            sys_out[t, Y_FIRM_DELIVERY_MW] = firm - shortfall
+            sys_out[t, Y_FIRM_SHORTFALL_MW] = shortfall
         delivered = 0.0
         for s in range(n_s):
             delivered += flow[s]
-            tot[s, K_PIPELINE_FLOW_MWH] += flow[s]
-            tot[s, K_HYDROGEN_STORAGE_DISCHARGE_MWH] += h2_discharge[s]
-            if write:
-                out[O_PIPELINE_FLOW_MW, t, s] = flow[s]
-                out[O_HYDROGEN_STORAGE_DISCHARGE_MW, t, s] = h2_discharge[s]
-                out[O_HYDROGEN_STORAGE_MWH, t, s] = state[s, S_HYDROGEN_STORAGE_MWH]
+            if sums is not None:
+                tot[s, K_PIPELINE_FLOW_MWH] += flow[s]
+                tot[s, K_HYDROGEN_STORAGE_DISCHARGE_MWH] += h2_discharge[s]
+            if out is not None:
+                out[t, s, O_PIPELINE_FLOW_MW] = flow[s]
+                out[t, s, O_HYDROGEN_STORAGE_DISCHARGE_MW] = h2_discharge[s]
+                out[t, s, O_HYDROGEN_STORAGE_MWH] = state[s, S_HYDROGEN_STORAGE_MWH]
         unserved_h2 = demand_t - delivered
         if unserved_h2 < UNSERVED_ROUNDING * demand_t:  # rounding of the sum, not a shortfall
             unserved_h2 = 0.0
         sys_sums[Z_HYDROGEN_DEMAND_MWH] += demand_t
         sys_sums[Z_HYDROGEN_DELIVERED_MWH] += delivered
         sys_sums[Z_UNSERVED_HYDROGEN_MWH] += unserved_h2
-        if write:
-            sys_out[Y_HYDROGEN_DEMAND_MW, t] = demand_t
-            sys_out[Y_HYDROGEN_DELIVERED_MW, t] = delivered
-            sys_out[Y_UNSERVED_HYDROGEN_MW, t] = unserved_h2
+        if sys_out is not None:
+            sys_out[t, Y_HYDROGEN_DEMAND_MW] = demand_t
+            sys_out[t, Y_HYDROGEN_DELIVERED_MW] = delivered
+            sys_out[t, Y_UNSERVED_HYDROGEN_MW] = unserved_h2
 
     # ---- monthly matching: grid hydrogen matched by the same month's renewable export ----------
     if monthly:
@@ -994,71 +1022,42 @@ def dispatch_pass(
                 if grid_el > 0.0:
                     r = month_acc[s, mm, M_EXPORT_MWH] / grid_el
                     ratio[s, mm] = r if r < 1.0 else 1.0
-                    tot[s, K_RFNBO_HYDROGEN_MWH] += (
-                        ratio[s, mm] * month_acc[s, mm, M_UNMATCHED_HYDROGEN_MWH]
-                    )
-        if write:
+                    if sums is not None:
+                        tot[s, K_RFNBO_HYDROGEN_MWH] += (
+                            ratio[s, mm] * month_acc[s, mm, M_UNMATCHED_HYDROGEN_MWH]
+                        )
+        if out is not None:
             for t in range(n_h):
                 mm = month[t]
                 for s in range(n_s):
-                    out[O_RFNBO_HYDROGEN_MW, t, s] += unmatched[t, s] * ratio[s, mm]
-    for s in range(n_s):
-        for k in range(N_SUM):
-            sums[s, k] = tot[s, k]
+                    out[t, s, O_RFNBO_HYDROGEN_MW] += unmatched[t, s] * ratio[s, mm]
+    if sums is not None:
+        for s in range(n_s):
+            for k in range(N_SUM):
+                sums[s, k] = tot[s, k]
+
+
+def pass_options(par: np.ndarray) -> tuple[bool | None, bool | None, bool | None]:
+    """The ``options`` of :func:`simulate_year` for parameters ``par`` (plain Python).
+
+    ``(monthly, firm, grid)``: ``True`` where at least one parameter row (one run, or
+    every member of an ensemble) uses monthly RFNBO matching, a firm commitment or
+    grid import, ``None`` where none does (that variant leaves the rule out).
+    """
+    rows = np.asarray(par, dtype=np.float64).reshape(-1, N_PAR)
+    used = (
+        bool((rows[:, P_RFNBO_MONTHLY] > 0.5).any()),
+        bool((rows[:, P_FIRM_MW] > 0.0).any()),
+        bool((rows[:, P_GRID_IMPORT] > 0.5).any()),
+    )
+    return tuple(True if u else None for u in used)  # type: ignore[return-value]
 
 
 @njit(cache=True, nogil=True)
 def simulate_year(
-    wind_cf: np.ndarray,
-    pv_cf: np.ndarray,
-    price: np.ndarray,
-    demand: np.ndarray,
-    grid_co2: np.ndarray,
-    month: np.ndarray,
-    cap: np.ndarray,
-    par: np.ndarray,
-    out: np.ndarray,
-    sys_out: np.ndarray,
-    sums: np.ndarray,
-    sys_sums: np.ndarray,
-    start_state: np.ndarray,
-    end_state: np.ndarray,
-    write: bool,
-) -> None:
-    """:func:`simulate_year_heat` without district heat (empty heat arrays)."""
-    no_heat = np.zeros((0, 0))
-    simulate_year_heat(
-        wind_cf, pv_cf, price, demand, grid_co2, month, cap, par, out, sys_out, sums,
-        sys_sums, start_state, end_state, write, np.zeros((0, N_HEAT_IN, 0)), no_heat,
-        no_heat, no_heat, no_heat, np.zeros((N_HEAT_OUT, 0, 0)), no_heat, no_heat,
-    )
-
-
-@njit(cache=True, nogil=True)
-def simulate_year_heat(
-    wind_cf: np.ndarray,
-    pv_cf: np.ndarray,
-    price: np.ndarray,
-    demand: np.ndarray,
-    grid_co2: np.ndarray,
-    month: np.ndarray,
-    cap: np.ndarray,
-    par: np.ndarray,
-    out: np.ndarray,
-    sys_out: np.ndarray,
-    sums: np.ndarray,
-    sys_sums: np.ndarray,
-    start_state: np.ndarray,
-    end_state: np.ndarray,
-    write: bool,
-    heat_in: np.ndarray,
-    heat_cap: np.ndarray,
-    heat_par: np.ndarray,
-    heat_site: np.ndarray,
-    heat_state: np.ndarray,
-    heat_out: np.ndarray,
-    heat_sums: np.ndarray,
-    heat_tot: np.ndarray,
+    hourly: tuple, cap: np.ndarray, par: np.ndarray, sums: np.ndarray, sys_sums: np.ndarray,
+    start_state: np.ndarray, end_state: np.ndarray, out: np.ndarray | None,
+    sys_out: np.ndarray | None, heat: tuple | None, options: tuple,
 ) -> None:
     """One weather year from the scenario's initial state, or cyclic (two passes).
 
@@ -1066,34 +1065,27 @@ def simulate_year_heat(
     state, then again from that state; only the second pass is reported.
     ``start_state`` receives the state the reported pass starts from,
     ``end_state`` the state after it.  ``sums`` and ``sys_sums`` are overwritten,
-    and so are the heat arrays (empty without heat): ``heat_state`` ends with the
-    store level after the reported pass and the level it started from.
+    and so are the heat's sums and totals: its ``heat_state`` ends with the store
+    level after the reported pass and the level it started from.  ``hourly``,
+    ``heat`` and ``options`` as in :func:`dispatch_pass`; ``out`` and ``sys_out``
+    (``None``: totals only) hold the reported pass.
     """
-    n_h = wind_cf.shape[0]
-    n_s = wind_cf.shape[1]
+    n_s = cap.shape[0]
     state = np.empty((n_s, N_STATE))
     initial_state(cap, par, state)
-    monthly = par[P_RFNBO_MONTHLY] > 0.5
-    unmatched = np.empty((n_h if (write and monthly) else 0, n_s))
-    month_acc = np.zeros((n_s, N_MONTHS, N_MONTH_ACC))
-    n_hs = heat_cap.shape[0]
-    for s in range(n_hs):
-        heat_state[s, HL_LEVEL_MWH] = (
-            heat_site[s, HS_INITIAL_STORAGE_FRACTION] * heat_cap[s, _HC_STORAGE_MWH]
-        )
+    if heat is not None:
+        heat_cap, heat_site, heat_state = heat[1], heat[3], heat[4]
+        heat_sums, heat_tot = heat[6], heat[7]
+        for s in range(n_s):
+            heat_state[s, HL_LEVEL_MWH] = (
+                heat_site[s, HS_INITIAL_STORAGE_FRACTION] * heat_cap[s, _HC_STORAGE_MWH]
+            )
     if par[P_CYCLIC] > 0.5:
-        dispatch_pass(
-            wind_cf, pv_cf, price, demand, grid_co2, month, cap, par, state, out, sys_out,
-            # ``write and False``: a plain bool, so that numba compiles one dispatch_pass
-            # (a literal False would compile a second specialisation)
-            sums, sys_sums, month_acc, unmatched, write and False, heat_in, heat_cap, heat_par,
-            heat_site, heat_state, heat_out, heat_sums, heat_tot,
-        )
+        # the first pass only brings the state to the year's end: no hourly outputs, no
+        # per-site totals (the variant without them)
+        dispatch_pass(hourly, cap, par, state, None, sys_sums, None, None, heat, options)
         for s in range(n_s):
             state[s, S_STACK_HOURS] = par[P_INITIAL_STACK_HOURS]
-            for mm in range(N_MONTHS):
-                for k in range(N_MONTH_ACC):
-                    month_acc[s, mm, k] = 0.0
     for s in range(n_s):
         for k in range(N_SUM):
             sums[s, k] = 0.0
@@ -1101,17 +1093,14 @@ def simulate_year_heat(
             start_state[s, k] = state[s, k]
     for k in range(N_SYS_SUM):
         sys_sums[k] = 0.0
-    for s in range(n_hs):
-        heat_state[s, HL_START_MWH] = heat_state[s, HL_LEVEL_MWH]
-        for k in range(N_HEAT_OUT):
-            heat_sums[s, k] = 0.0
-        for k in range(N_HEAT_TOT):
-            heat_tot[s, k] = 0.0
-    dispatch_pass(
-        wind_cf, pv_cf, price, demand, grid_co2, month, cap, par, state, out, sys_out,
-        sums, sys_sums, month_acc, unmatched, write, heat_in, heat_cap, heat_par, heat_site,
-        heat_state, heat_out, heat_sums, heat_tot,
-    )
+    if heat is not None:
+        for s in range(n_s):
+            heat_state[s, HL_START_MWH] = heat_state[s, HL_LEVEL_MWH]
+            for k in range(N_HEAT_OUT):
+                heat_sums[s, k] = 0.0
+            for k in range(N_HEAT_TOT):
+                heat_tot[s, k] = 0.0
+    dispatch_pass(hourly, cap, par, state, sums, sys_sums, out, sys_out, heat, options)
     for s in range(n_s):
         for k in range(N_STATE):
             end_state[s, k] = state[s, k]

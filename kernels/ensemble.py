@@ -3,238 +3,100 @@
 Each member runs :func:`~nzv_energy.kernels.dispatch.simulate_year` on one
 weather year of the shared hourly inputs (hours ``year_start[y]`` to
 ``year_start[y + 1]``) with its own capacities and parameters, and writes only
-its totals (and, when ``out`` has hours, its hourly results).  Memory per
-member is a few hundred bytes unless hourly results are kept.
+its totals (and, when ``out`` is given, its hourly results).  Memory per member
+is a few hundred bytes unless hourly results are kept.  Single runs and members
+run the same compiled pass (:func:`~nzv_energy.kernels.dispatch.dispatch_pass`).
 
 Array layouts (``m`` members, ``n_s`` sites, ``H`` hours of all years)
 -----------------------------------------------------------------------
-wind_cf, pv_cf : (H, n_s); price, demand, grid_co2 : (H,); month : (H,) int64
+hourly : (wind_cf, pv_cf, price, demand, grid_co2, month) of all years, shared
+    read-only: (H, n_s), (H, n_s), (H,), (H,), (H,), (H,) int64
 year_start : (n_years + 1,) int64 offsets of each weather year
-year_index : (m,) int64
-cap : (m, n_s, N_CAP); par : (m, N_PAR)
-out : (m, N_OUT, h_max, n_s) or (m, N_OUT, 0, n_s); sys_out : (m, N_SYS_OUT, h_max or 0)
-sums : (m, n_s, N_SUM); sys_sums : (m, N_SYS_SUM)
-start_state, end_state : (m, n_s, N_STATE)
-
-With district heat (``run_members_*_heat``, :func:`~nzv_energy.kernels.dispatch.simulate_year_heat`)
----------------------------------------------------------------------------------------------------
-heat_in : (H, N_HEAT_IN, n_s), shared read-only by every member (sliced by weather year)
-heat_cap : (m, n_s, N_HEAT_CAP); heat_par : (m, n_s, N_HEAT_PAR); heat_site : (m, n_s, N_HEAT_SITE)
-heat_state : (m, n_s, N_HEAT_STATE); heat_out : (m, N_HEAT_OUT, h_max or 0, n_s)
-heat_sums : (m, n_s, N_HEAT_OUT); heat_tot : (m, n_s, N_HEAT_TOT)
-
-The functions without heat are kept apart from those with it, so an ensemble
-without heat runs the same compiled code as before heat existed.
+members : (year_index, cap, par, sums, sys_sums, start_state, end_state)
+    (m,) int64, (m, n_s, N_CAP), (m, N_PAR), (m, n_s, N_SUM), (m, N_SYS_SUM),
+    (m, n_s, N_STATE), (m, n_s, N_STATE)
+out : (m, h_max, n_s, N_OUT) or None; sys_out : (m, h_max, N_SYS_OUT) or None
+heat : None, or (heat_in, heat_cap, heat_par, heat_site, heat_state, heat_out,
+    heat_sums, heat_tot) with heat_in (H, N_HEAT_IN, n_s) shared read-only and the
+    others one row per member: (m, n_s, N_HEAT_CAP), (m, n_s, N_HEAT_PAR),
+    (m, n_s, N_HEAT_SITE), (m, n_s, N_HEAT_STATE), (m, N_HEAT_OUT, h_max or 0, n_s),
+    (m, n_s, N_HEAT_OUT), (m, n_s, N_HEAT_TOT)
+options : :func:`~nzv_energy.kernels.dispatch.pass_options` of all members' parameters
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+from numba.core import types
+from numba.extending import overload
 
-from .dispatch import simulate_year, simulate_year_heat
+from .dispatch import simulate_year
+
+
+def _row(x: np.ndarray | None, i: int) -> np.ndarray | None:
+    """``x[i]``, or ``None`` for ``None``."""
+    return None if x is None else x[i]
+
+
+def _heat_row(heat: tuple | None, i: int, a: int, b: int) -> tuple | None:
+    """Member ``i``'s heat arrays, hours ``a:b`` of the shared heat inputs (or ``None``)."""
+    if heat is None:
+        return None
+    return (heat[0][a:b], heat[1][i], heat[2][i], heat[3][i], heat[4][i], heat[5][i],
+            heat[6][i], heat[7][i])
+
+
+# Compiled, both choose by the argument's type when numba compiles the caller, so that a
+# ``None`` stays ``None`` (the kernel variant without that part) and an array stays an array
+# (a plain njit function returning either would return an optional type). numba compares
+# the parameters of these typing functions with those of the functions they return, so they
+# carry no annotations.
+@overload(_row)
+def _row_typed(x, i):  # type: ignore[no-untyped-def]
+    if isinstance(x, types.NoneType):
+        return lambda x, i: None
+    return lambda x, i: x[i]
+
+
+@overload(_heat_row)
+def _heat_row_typed(heat, i, a, b):  # type: ignore[no-untyped-def]
+    if isinstance(heat, types.NoneType):
+        return lambda heat, i, a, b: None
+    return lambda heat, i, a, b: (heat[0][a:b], heat[1][i], heat[2][i], heat[3][i],
+                                  heat[4][i], heat[5][i], heat[6][i], heat[7][i])
 
 
 @njit(cache=True, nogil=True)
-def _member(
-    i: int,
-    wind_cf: np.ndarray,
-    pv_cf: np.ndarray,
-    price: np.ndarray,
-    demand: np.ndarray,
-    grid_co2: np.ndarray,
-    month: np.ndarray,
-    year_start: np.ndarray,
-    year_index: np.ndarray,
-    cap: np.ndarray,
-    par: np.ndarray,
-    out: np.ndarray,
-    sys_out: np.ndarray,
-    sums: np.ndarray,
-    sys_sums: np.ndarray,
-    start_state: np.ndarray,
-    end_state: np.ndarray,
-) -> None:
+def _member(i: int, hourly: tuple, year_start: np.ndarray, members: tuple,
+            out: np.ndarray | None, sys_out: np.ndarray | None, heat: tuple | None,
+            options: tuple) -> None:
+    year_index, cap, par, sums, sys_sums, start_state, end_state = members
     y = year_index[i]
     a = year_start[y]
     b = year_start[y + 1]
-    # out[i] keeps its C layout (one compiled signature shared with single runs); the
-    # kernel writes the first b - a hours of it
-    write = out.shape[2] > 0
+    wind_cf, pv_cf, price, demand, grid_co2, month = hourly
+    # out[i] keeps its C layout; the kernel writes the first b - a hours of it
     simulate_year(
-        wind_cf[a:b], pv_cf[a:b], price[a:b], demand[a:b], grid_co2[a:b], month[a:b], cap[i],
-        par[i],
-        out[i], sys_out[i], sums[i], sys_sums[i], start_state[i], end_state[i], write,
+        (wind_cf[a:b], pv_cf[a:b], price[a:b], demand[a:b], grid_co2[a:b], month[a:b]),
+        cap[i], par[i], sums[i], sys_sums[i], start_state[i], end_state[i], _row(out, i),
+        _row(sys_out, i), _heat_row(heat, i, a, b), options,
     )
 
 
 @njit(cache=True, nogil=True)
-def run_members_serial(
-    first: int,
-    stop: int,
-    wind_cf: np.ndarray,
-    pv_cf: np.ndarray,
-    price: np.ndarray,
-    demand: np.ndarray,
-    grid_co2: np.ndarray,
-    month: np.ndarray,
-    year_start: np.ndarray,
-    year_index: np.ndarray,
-    cap: np.ndarray,
-    par: np.ndarray,
-    out: np.ndarray,
-    sys_out: np.ndarray,
-    sums: np.ndarray,
-    sys_sums: np.ndarray,
-    start_state: np.ndarray,
-    end_state: np.ndarray,
-) -> None:
+def run_members_serial(first: int, stop: int, hourly: tuple, year_start: np.ndarray,
+                       members: tuple, out: np.ndarray | None, sys_out: np.ndarray | None,
+                       heat: tuple | None, options: tuple) -> None:
     """Members ``first`` to ``stop - 1``, one after another (GIL released: call from threads)."""
     for i in range(first, stop):
-        _member(
-            i, wind_cf, pv_cf, price, demand, grid_co2, month, year_start, year_index, cap, par,
-            out, sys_out, sums, sys_sums, start_state, end_state,
-        )
+        _member(i, hourly, year_start, members, out, sys_out, heat, options)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def run_members_parallel(
-    wind_cf: np.ndarray,
-    pv_cf: np.ndarray,
-    price: np.ndarray,
-    demand: np.ndarray,
-    grid_co2: np.ndarray,
-    month: np.ndarray,
-    year_start: np.ndarray,
-    year_index: np.ndarray,
-    cap: np.ndarray,
-    par: np.ndarray,
-    out: np.ndarray,
-    sys_out: np.ndarray,
-    sums: np.ndarray,
-    sys_sums: np.ndarray,
-    start_state: np.ndarray,
-    end_state: np.ndarray,
-) -> None:
+def run_members_parallel(hourly: tuple, year_start: np.ndarray, members: tuple,
+                         out: np.ndarray | None, sys_out: np.ndarray | None,
+                         heat: tuple | None, options: tuple) -> None:
     """All members, spread over numba's threads with ``prange``."""
-    m = cap.shape[0]
-    for i in prange(m):
-        _member(
-            i, wind_cf, pv_cf, price, demand, grid_co2, month, year_start, year_index, cap, par,
-            out, sys_out, sums, sys_sums, start_state, end_state,
-        )
-
-
-@njit(cache=True, nogil=True)
-def _member_heat(
-    i: int,
-    wind_cf: np.ndarray,
-    pv_cf: np.ndarray,
-    price: np.ndarray,
-    demand: np.ndarray,
-    grid_co2: np.ndarray,
-    month: np.ndarray,
-    year_start: np.ndarray,
-    year_index: np.ndarray,
-    cap: np.ndarray,
-    par: np.ndarray,
-    out: np.ndarray,
-    sys_out: np.ndarray,
-    sums: np.ndarray,
-    sys_sums: np.ndarray,
-    start_state: np.ndarray,
-    end_state: np.ndarray,
-    heat_in: np.ndarray,
-    heat_cap: np.ndarray,
-    heat_par: np.ndarray,
-    heat_site: np.ndarray,
-    heat_state: np.ndarray,
-    heat_out: np.ndarray,
-    heat_sums: np.ndarray,
-    heat_tot: np.ndarray,
-) -> None:
-    y = year_index[i]
-    a = year_start[y]
-    b = year_start[y + 1]
-    write = out.shape[2] > 0
-    simulate_year_heat(
-        wind_cf[a:b], pv_cf[a:b], price[a:b], demand[a:b], grid_co2[a:b], month[a:b], cap[i],
-        par[i], out[i], sys_out[i], sums[i], sys_sums[i], start_state[i], end_state[i], write,
-        heat_in[a:b], heat_cap[i], heat_par[i], heat_site[i], heat_state[i], heat_out[i],
-        heat_sums[i], heat_tot[i],
-    )
-
-
-@njit(cache=True, nogil=True)
-def run_members_serial_heat(
-    first: int,
-    stop: int,
-    wind_cf: np.ndarray,
-    pv_cf: np.ndarray,
-    price: np.ndarray,
-    demand: np.ndarray,
-    grid_co2: np.ndarray,
-    month: np.ndarray,
-    year_start: np.ndarray,
-    year_index: np.ndarray,
-    cap: np.ndarray,
-    par: np.ndarray,
-    out: np.ndarray,
-    sys_out: np.ndarray,
-    sums: np.ndarray,
-    sys_sums: np.ndarray,
-    start_state: np.ndarray,
-    end_state: np.ndarray,
-    heat_in: np.ndarray,
-    heat_cap: np.ndarray,
-    heat_par: np.ndarray,
-    heat_site: np.ndarray,
-    heat_state: np.ndarray,
-    heat_out: np.ndarray,
-    heat_sums: np.ndarray,
-    heat_tot: np.ndarray,
-) -> None:
-    """:func:`run_members_serial` with the district heat rule (rule 9) on every member."""
-    for i in range(first, stop):
-        _member_heat(
-            i, wind_cf, pv_cf, price, demand, grid_co2, month, year_start, year_index, cap, par,
-            out, sys_out, sums, sys_sums, start_state, end_state, heat_in, heat_cap, heat_par,
-            heat_site, heat_state, heat_out, heat_sums, heat_tot,
-        )
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def run_members_parallel_heat(
-    wind_cf: np.ndarray,
-    pv_cf: np.ndarray,
-    price: np.ndarray,
-    demand: np.ndarray,
-    grid_co2: np.ndarray,
-    month: np.ndarray,
-    year_start: np.ndarray,
-    year_index: np.ndarray,
-    cap: np.ndarray,
-    par: np.ndarray,
-    out: np.ndarray,
-    sys_out: np.ndarray,
-    sums: np.ndarray,
-    sys_sums: np.ndarray,
-    start_state: np.ndarray,
-    end_state: np.ndarray,
-    heat_in: np.ndarray,
-    heat_cap: np.ndarray,
-    heat_par: np.ndarray,
-    heat_site: np.ndarray,
-    heat_state: np.ndarray,
-    heat_out: np.ndarray,
-    heat_sums: np.ndarray,
-    heat_tot: np.ndarray,
-) -> None:
-    """:func:`run_members_parallel` with the district heat rule (rule 9) on every member."""
-    m = cap.shape[0]
-    for i in prange(m):
-        _member_heat(
-            i, wind_cf, pv_cf, price, demand, grid_co2, month, year_start, year_index, cap, par,
-            out, sys_out, sums, sys_sums, start_state, end_state, heat_in, heat_cap, heat_par,
-            heat_site, heat_state, heat_out, heat_sums, heat_tot,
-        )
+    for i in prange(members[1].shape[0]):
+        _member(i, hourly, year_start, members, out, sys_out, heat, options)

@@ -81,6 +81,89 @@ N_HEAT_OUT = 22
 
 
 @njit(cache=True, nogil=True, inline="always")
+def heat_pump_heat(
+    power_mw: float,
+    cop: float,
+    room_mw_th: float,
+    limit_mw_th: float,
+    from_waste: bool,
+    waste_left_mw: float,
+    source_per_heat: float,
+) -> float:
+    """Heat (MW_th) the heat pump makes from ``power_mw`` at ``cop``.
+
+    Within its free rating ``room_mw_th``, the electrolyser heat left as its source
+    (``from_waste``: each MW_th takes ``source_per_heat`` MW of it) and ``limit_mw_th``
+    (the heat still needed, or the store's room).
+    """
+    q = power_mw * cop
+    if q > room_mw_th:
+        q = room_mw_th
+    if from_waste and q > waste_left_mw / source_per_heat:
+        q = waste_left_mw / source_per_heat
+    if q > limit_mw_th:
+        q = limit_mw_th
+    return q
+
+
+@njit(cache=True, nogil=True, inline="always")
+def waste_heat_left(waste_left_mw: float, heat_mw_th: float, from_waste: bool,
+                    source_per_heat: float) -> float:
+    """Electrolyser heat left after a heat pump on it made ``heat_mw_th`` (not below 0)."""
+    if from_waste:
+        waste_left_mw -= heat_mw_th * source_per_heat
+        if waste_left_mw < 0.0:
+            waste_left_mw = 0.0
+    return waste_left_mw
+
+
+@njit(cache=True, nogil=True, inline="always")
+def boiler_heat(power_mw: float, efficiency: float, room_mw_th: float,
+                limit_mw_th: float) -> float:
+    """Heat (MW_th) the electric boiler makes from ``power_mw`` within its room and the limit."""
+    q = power_mw * efficiency
+    if q > room_mw_th:
+        q = room_mw_th
+    if q > limit_mw_th:
+        q = limit_mw_th
+    return q
+
+
+@njit(cache=True, nogil=True, inline="always")
+def heat_from_surplus(
+    surplus_mw: float,
+    limit_mw_th: float,
+    cop: float,
+    hp_room_mw_th: float,
+    boiler_efficiency: float,
+    boiler_room_mw_th: float,
+    from_waste: bool,
+    waste_left_mw: float,
+    source_per_heat: float,
+) -> tuple[float, float, float, float]:
+    """Heat from surplus power: the heat pump first, then the electric boiler, up to the limit.
+
+    Returns
+    -------
+    tuple
+        Heat-pump heat and boiler heat (MW_th), the surplus and the electrolyser heat
+        left (MW).
+    """
+    q_hp = 0.0
+    q_eb = 0.0
+    if limit_mw_th > 0.0 and surplus_mw > 0.0 and hp_room_mw_th > 0.0:
+        q_hp = heat_pump_heat(surplus_mw, cop, hp_room_mw_th, limit_mw_th, from_waste,
+                              waste_left_mw, source_per_heat)
+        surplus_mw -= q_hp / cop
+        waste_left_mw = waste_heat_left(waste_left_mw, q_hp, from_waste, source_per_heat)
+        limit_mw_th -= q_hp
+    if limit_mw_th > 0.0 and surplus_mw > 0.0 and boiler_room_mw_th > 0.0:
+        q_eb = boiler_heat(surplus_mw, boiler_efficiency, boiler_room_mw_th, limit_mw_th)
+        surplus_mw -= q_eb / boiler_efficiency
+    return q_hp, q_eb, surplus_mw, waste_left_mw
+
+
+@njit(cache=True, nogil=True, inline="always")
 def heat_step(
     demand_mw: float,
     electrolysis_mw: float,
@@ -246,34 +329,16 @@ def heat_step(
     hp_el = 0.0
     eb_heat = 0.0
     eb_el = 0.0
-    if need > 0.0 and surplus > 0.0 and hp_room > 0.0:
-        q = surplus * cop
-        if q > hp_room:
-            q = hp_room
-        if hp_from_waste and q > waste_left / src_per_heat:
-            q = waste_left / src_per_heat
-        if q > need:
-            q = need
-        hp_heat += q
-        hp_el += q / cop
-        surplus -= q / cop
-        if hp_from_waste:
-            waste_left -= q * src_per_heat
-            if waste_left < 0.0:
-                waste_left = 0.0
-        hp_room -= q
-        need -= q
-    if need > 0.0 and surplus > 0.0 and eb_room > 0.0:
-        q = surplus * eta_eb
-        if q > eb_room:
-            q = eb_room
-        if q > need:
-            q = need
-        eb_heat += q
-        eb_el += q / eta_eb
-        surplus -= q / eta_eb
-        eb_room -= q
-        need -= q
+    q_hp, q_eb, surplus, waste_left = heat_from_surplus(
+        surplus, need, cop, hp_room, eta_eb, eb_room, hp_from_waste, waste_left, src_per_heat)
+    hp_heat += q_hp
+    hp_el += q_hp / cop
+    hp_room -= q_hp
+    eb_heat += q_eb
+    eb_el += q_eb / eta_eb
+    eb_room -= q_eb
+    need -= q_hp
+    need -= q_eb
 
     # ---- 4. store discharge in deficit --------------------------------------------------------
     discharge = 0.0
@@ -287,29 +352,16 @@ def heat_step(
     # ---- 5. heat pump and electric boiler on grid power, when cheaper than the fuel ----------
     el_import = 0.0
     if need > 0.0 and imp_room > 0.0 and hp_room > 0.0 and price <= max_heat_cost * cop:
-        q = imp_room * cop
-        if q > hp_room:
-            q = hp_room
-        if hp_from_waste and q > waste_left / src_per_heat:
-            q = waste_left / src_per_heat
-        if q > need:
-            q = need
+        q = heat_pump_heat(imp_room, cop, hp_room, need, hp_from_waste, waste_left, src_per_heat)
         hp_heat += q
         hp_el += q / cop
         imp_room -= q / cop
         el_import += q / cop
-        if hp_from_waste:
-            waste_left -= q * src_per_heat
-            if waste_left < 0.0:
-                waste_left = 0.0
+        waste_left = waste_heat_left(waste_left, q, hp_from_waste, src_per_heat)
         hp_room -= q
         need -= q
     if need > 0.0 and imp_room > 0.0 and eb_room > 0.0 and price <= max_heat_cost * eta_eb:
-        q = imp_room * eta_eb
-        if q > eb_room:
-            q = eb_room
-        if q > need:
-            q = need
+        q = boiler_heat(imp_room, eta_eb, eb_room, need)
         eb_heat += q
         eb_el += q / eta_eb
         imp_room -= q / eta_eb
@@ -383,34 +435,15 @@ def heat_step(
                 charge += x
                 room -= x
         # surplus power: heat pump, then electric boiler
-        if room > 0.0 and surplus > 0.0 and hp_room > 0.0:
-            q = surplus * cop
-            if q > hp_room:
-                q = hp_room
-            if hp_from_waste and q > waste_left / src_per_heat:
-                q = waste_left / src_per_heat
-            if q > room:
-                q = room
-            hp_heat += q
-            hp_el += q / cop
-            surplus -= q / cop
-            if hp_from_waste:
-                waste_left -= q * src_per_heat
-                if waste_left < 0.0:
-                    waste_left = 0.0
-            charge += q
-            room -= q
-        if room > 0.0 and surplus > 0.0 and eb_room > 0.0:
-            q = surplus * eta_eb
-            if q > eb_room:
-                q = eb_room
-            if q > room:
-                q = room
-            eb_heat += q
-            eb_el += q / eta_eb
-            surplus -= q / eta_eb
-            charge += q
-            room -= q
+        q_hp, q_eb, surplus, waste_left = heat_from_surplus(
+            surplus, room, cop, hp_room, eta_eb, eb_room, hp_from_waste, waste_left,
+            src_per_heat)
+        hp_heat += q_hp
+        hp_el += q_hp / cop
+        eb_heat += q_eb
+        eb_el += q_eb / eta_eb
+        charge += q_hp
+        charge += q_eb
         level += charge
     else:
         dumped = forced_left

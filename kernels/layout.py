@@ -176,12 +176,11 @@ SITE_OUTPUTS: tuple[Entry, ...] = tuple(
 )
 
 #: Hourly system outputs ``Y_*`` (rows of ``sys_out``).
-SYSTEM_OUTPUTS: tuple[Entry, ...] = (
-    Entry("hydrogen_demand_mw", "hydrogen_demand_mw", "MW_H2"),
-    Entry("hydrogen_delivered_mw", "hydrogen_delivered_mw", "MW_H2"),
-    Entry("unserved_hydrogen_mw", "unserved_hydrogen_mw", "MW_H2"),
-    Entry("firm_delivery_mw", "firm_delivery_mw", "MW"),
-    Entry("firm_shortfall_mw", "firm_shortfall_mw", "MW"),
+SYSTEM_OUTPUTS: tuple[Entry, ...] = tuple(
+    Entry(name, name, unit) for name, unit in (
+        ("hydrogen_demand_mw", "MW_H2"), ("hydrogen_delivered_mw", "MW_H2"),
+        ("unserved_hydrogen_mw", "MW_H2"), ("firm_delivery_mw", "MW"), ("firm_shortfall_mw", "MW"),
+    )
 )
 
 #: Per-site totals ``K_*`` (columns of ``sums``); the source is the hourly variable
@@ -222,13 +221,10 @@ SITE_SUMS: tuple[Entry, ...] = (
           "h"),
 )
 
-#: System totals ``Z_*`` (entries of ``sys_sums``).
+#: System totals ``Z_*`` (entries of ``sys_sums``): each hourly system output summed over
+#: the hours (``<name>h``, MW -> MWh), then the hours short of the firm commitment.
 SYSTEM_SUMS: tuple[Entry, ...] = (
-    Entry("hydrogen_demand_mwh", "hydrogen_demand_mw", "MWh_H2"),
-    Entry("hydrogen_delivered_mwh", "hydrogen_delivered_mw", "MWh_H2"),
-    Entry("unserved_hydrogen_mwh", "unserved_hydrogen_mw", "MWh_H2"),
-    Entry("firm_delivery_mwh", "firm_delivery_mw", "MWh"),
-    Entry("firm_shortfall_mwh", "firm_shortfall_mw", "MWh"),
+    *(Entry(f"{e.name}h", e.name, e.unit.replace("MW", "MWh", 1)) for e in SYSTEM_OUTPUTS),
     Entry("firm_hours_short", "derived: hours with firm_shortfall_mw > 0", "h"),
 )
 

@@ -53,6 +53,7 @@ def small_case() -> tuple[np.ndarray, ...]:
 def run_all() -> dict[str, np.ndarray]:
     """simulate_year (cyclic and not) and both ensemble kernels on the small case."""
     wind, pv, price, demand, grid_co2, month, cap, par = small_case()
+    hourly = (wind, pv, price, demand, grid_co2, month)
     n_s = cap.shape[0]
     results: dict[str, np.ndarray] = {}
     # (cyclic, firm commitment MW): the commitment's rule 8 runs in the last two
@@ -60,14 +61,14 @@ def run_all() -> dict[str, np.ndarray]:
         p = par.copy()
         p[kd.P_CYCLIC] = cyclic
         p[kd.P_FIRM_MW] = firm
-        out = np.zeros((kd.N_OUT, N_HOURS, n_s))
-        sys_out = np.zeros((kd.N_SYS_OUT, N_HOURS))
+        out = np.zeros((N_HOURS, n_s, kd.N_OUT))
+        sys_out = np.zeros((N_HOURS, kd.N_SYS_OUT))
         sums = np.zeros((n_s, kd.N_SUM))
         sys_sums = np.zeros(kd.N_SYS_SUM)
         start = np.zeros((n_s, kd.N_STATE))
         end = np.zeros((n_s, kd.N_STATE))
-        kd.simulate_year(wind, pv, price, demand, grid_co2, month, cap, p, out, sys_out, sums,
-                         sys_sums, start, end, True)
+        kd.simulate_year(hourly, cap, p, sums, sys_sums, start, end, out, sys_out, None,
+                         kd.pass_options(p))
         for name, arr in (("out", out), ("sys_out", sys_out), ("sums", sums),
                           ("sys_sums", sys_sums), ("start", start), ("end", end)):
             results[f"{name}_{int(cyclic)}_{int(firm)}"] = arr
@@ -99,16 +100,16 @@ def run_all() -> dict[str, np.ndarray]:
         p = par.copy()
         p[kd.P_CYCLIC] = cyclic
         arrays_ = {
-            "out": np.zeros((kd.N_OUT, N_HOURS, n_s)), "sys_out": np.zeros((kd.N_SYS_OUT, N_HOURS)),
             "sums": np.zeros((n_s, kd.N_SUM)), "sys_sums": np.zeros(kd.N_SYS_SUM),
             "start": np.zeros((n_s, kd.N_STATE)), "end": np.zeros((n_s, kd.N_STATE)),
+            "out": np.zeros((N_HOURS, n_s, kd.N_OUT)), "sys_out": np.zeros((N_HOURS, kd.N_SYS_OUT)),
             "heat_state": np.zeros((n_s, kd.N_HEAT_STATE)),
             "heat_out": np.zeros((hk.N_HEAT_OUT, N_HOURS, n_s)),
             "heat_sums": np.zeros((n_s, hk.N_HEAT_OUT)), "heat_tot": np.zeros((n_s, kd.N_HEAT_TOT)),
         }
-        kd.simulate_year_heat(wind, pv, price, demand, grid_co2, month, cap, p, *list(
-            arrays_.values())[:6], True, heat_in, heat_cap, heat_par, heat_site,
-            *list(arrays_.values())[6:])
+        a = list(arrays_.values())
+        kd.simulate_year(hourly, cap, p, *a[:6], (heat_in, heat_cap, heat_par, heat_site, *a[6:]),
+                         kd.pass_options(p))
         for name, arr in arrays_.items():
             results[f"heat_{name}_{int(cyclic)}"] = arr
     m = 3
@@ -119,18 +120,29 @@ def run_all() -> dict[str, np.ndarray]:
     pars[1, kd.P_GRID_IMPORT] = 0.0
     pars[1, kd.P_FIRM_MW] = 10.0
     pars[2, kd.P_GAS_BACKUP_HYDROGEN_FUEL] = 0.0  # natural gas: its emissions are shared too
+    # members with heat: site 0's heat assets halved in the second member
+    heat_caps = np.stack([heat_cap, heat_cap * np.array([[0.5], [1.0]]), heat_cap])
     for name, kernel in (("serial", ke.run_members_serial), ("parallel", ke.run_members_parallel)):
-        sums = np.zeros((m, n_s, kd.N_SUM))
-        sys_sums = np.zeros((m, kd.N_SYS_SUM))
-        args = (wind, pv, price, demand, grid_co2, month, year_start, year_index, caps, pars,
-                np.zeros((m, kd.N_OUT, 0, n_s)), np.zeros((m, kd.N_SYS_OUT, 0)), sums, sys_sums,
-                np.zeros((m, n_s, kd.N_STATE)), np.zeros((m, n_s, kd.N_STATE)))
-        if name == "serial":
-            kernel(0, m, *args)
-        else:
-            kernel(*args)
-        results[f"ensemble_{name}_sums"] = sums
-        results[f"ensemble_{name}_sys_sums"] = sys_sums
+        for with_heat in (False, True):
+            sums = np.zeros((m, n_s, kd.N_SUM))
+            sys_sums = np.zeros((m, kd.N_SYS_SUM))
+            members = (year_index, caps, pars, sums, sys_sums, np.zeros((m, n_s, kd.N_STATE)),
+                       np.zeros((m, n_s, kd.N_STATE)))
+            heat = None
+            if with_heat:
+                heat = (heat_in, heat_caps, np.stack([heat_par] * m), np.stack([heat_site] * m),
+                        np.zeros((m, n_s, kd.N_HEAT_STATE)), np.zeros((m, hk.N_HEAT_OUT, 0, n_s)),
+                        np.zeros((m, n_s, hk.N_HEAT_OUT)), np.zeros((m, n_s, kd.N_HEAT_TOT)))
+            args = (hourly, year_start, members, None, None, heat, kd.pass_options(pars))
+            if name == "serial":
+                kernel(0, m, *args)
+            else:
+                kernel(*args)
+            label = f"ensemble_{name}{'_heat' if with_heat else ''}"
+            results[f"{label}_sums"] = sums
+            results[f"{label}_sys_sums"] = sys_sums
+            if heat is not None:
+                results[f"{label}_heat_sums"] = heat[6]
     return results
 
 
@@ -173,7 +185,40 @@ def test_compiled_and_python_kernels_agree_exactly(tmp_path: Path) -> None:
     assert compiled["heat_heat_tot_0"][0, kd.HT_HYDROGEN_FUEL_MWH] > 0
     for key, value in compiled.items():
         np.testing.assert_array_equal(python[key], value, err_msg=key)
-    # the ensemble members equal single runs of the same inputs
-    np.testing.assert_array_equal(
-        compiled["ensemble_serial_sums"], compiled["ensemble_parallel_sums"]
-    )
+    # the serial and the prange runner give every member the same bits
+    for suffix in ("sums", "heat_sums", "heat_heat_sums"):
+        np.testing.assert_array_equal(
+            compiled[f"ensemble_serial_{suffix}"], compiled[f"ensemble_parallel_{suffix}"]
+        )
+    assert compiled["ensemble_serial_heat_heat_sums"][1, 0, hk.HO_HEAT_PUMP_MW] > 0
+
+
+def test_variants_without_a_rule_equal_the_rule_switched_off() -> None:
+    """A compile-time variant that leaves out monthly matching, the commitment and grid import
+    (options ``None``) gives the same bits as the variant that has them, with their parameters
+    off; the totals-only variant gives the totals of the one that writes hourly results."""
+    wind, pv, price, demand, grid_co2, month, cap, par = small_case()
+    hourly = (wind, pv, price, demand, grid_co2, month)
+    n_s = cap.shape[0]
+    p = par.copy()
+    p[kd.P_RFNBO_MONTHLY] = 0.0
+    p[kd.P_FIRM_MW] = 0.0
+    p[kd.P_GRID_IMPORT] = 0.0
+    p[kd.P_CYCLIC] = 1.0
+    assert kd.pass_options(p) == (None, None, None)
+    assert kd.pass_options(par) == (True, None, True)
+
+    def run(options: tuple[bool | None, ...], write: bool) -> list[np.ndarray]:
+        bufs = [np.zeros((n_s, kd.N_SUM)), np.zeros(kd.N_SYS_SUM), np.zeros((n_s, kd.N_STATE)),
+                np.zeros((n_s, kd.N_STATE))]
+        out = np.zeros((N_HOURS, n_s, kd.N_OUT)) if write else None
+        sys_out = np.zeros((N_HOURS, kd.N_SYS_OUT)) if write else None
+        kd.simulate_year(hourly, cap, p, *bufs, out, sys_out, None, options)
+        return bufs + ([out, sys_out] if write else [])  # type: ignore[list-item]
+
+    general = run((True, True, True), True)
+    assert general[0][:, kd.K_HYDROGEN_OUTPUT_MWH].sum() > 0
+    for got, expected in zip(run((None, None, None), True), general, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    for got, expected in zip(run((None, None, None), False), general[:4], strict=True):
+        np.testing.assert_array_equal(got, expected)

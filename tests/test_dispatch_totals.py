@@ -68,7 +68,7 @@ def test_plain_totals_equal_hourly_outputs_summed_in_order(
     nonzero = set()
     for k, row in PLAIN_TOTALS:
         for s in range(cap.shape[0]):
-            expected = _sequential_sum(run.out[row, :, s])
+            expected = _sequential_sum(run.out[:, s, row])
             assert run.sums[s, k] == expected, (layout.SITE_SUMS[k].name, s)
             if expected != 0.0:
                 nonzero.add(layout.SITE_SUMS[k].name)

@@ -23,7 +23,7 @@ import dataclasses
 import itertools
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -318,28 +318,30 @@ def run_ensemble(
     h_max = int(lengths.max()) if keep_hourly else 0
     rows = None if heat is None else _heat_rows(heat, m, n_s, heat_capacities, heat_params,
                                                 heat_site, h_max)
-    out = np.zeros((m, kd.N_OUT, h_max, n_s))
-    sys_out = np.zeros((m, kd.N_SYS_OUT, h_max))
+    out = np.zeros((m, h_max, n_s, kd.N_OUT)) if keep_hourly else None
+    sys_out = np.zeros((m, h_max, kd.N_SYS_OUT)) if keep_hourly else None
     sums = np.zeros((m, n_s, kd.N_SUM))
     sys_sums = np.zeros((m, kd.N_SYS_SUM))
     start_state = np.zeros((m, n_s, kd.N_STATE))
     end_state = np.zeros((m, n_s, kd.N_STATE))
-    args = (
-        arrays.wind_cf, arrays.pv_cf, arrays.price_eur_per_mwh, arrays.hydrogen_demand_mw,
-        arrays.grid_co2_g_per_kwh, arrays.month, arrays.year_start, yidx, cap, par, out,
-        sys_out, sums, sys_sums, start_state, end_state,
+    args = _KernelArgs(
+        hourly=(arrays.wind_cf, arrays.pv_cf, arrays.price_eur_per_mwh,
+                arrays.hydrogen_demand_mw, arrays.grid_co2_g_per_kwh, arrays.month),
+        year_start=arrays.year_start,
+        members=(yidx, cap, par, sums, sys_sums, start_state, end_state),
+        options=kd.pass_options(par),
     )
     threads = n_threads or os.cpu_count() or 1
     if backend not in ("prange", "threads", "serial"):
         raise ScenarioError(None, "backend", backend, "'prange', 'threads' or 'serial'")
     heat_frame = None
     if heat is None or rows is None:
-        _call(backend, threads, m, ke.run_members_serial, ke.run_members_parallel, args)
+        _call(backend, threads, m, args.at(out, sys_out, None))
     else:
         econ = _member_economics(scenario, heat_economics, m)
         heat_frame = _run_heat_members(
             backend, threads, args, heat, rows, econ, inputs, arrays, cost, int(lengths.max()),
-            keep_hourly,
+            None if out is None or sys_out is None else (out, sys_out),
         )
     frame = kpi_frame(
         sums, sys_sums, cap, par, cost, inputs.pipeline_km, lengths[yidx].astype(np.float64),
@@ -355,9 +357,10 @@ def run_ensemble(
         for i in range(m):
             a, b = int(arrays.year_start[yidx[i]]), int(arrays.year_start[yidx[i] + 1])
             n_h = b - a
-            data = {name: out[i, row, :n_h] for row, name in SITE_OUTPUTS.items()}
+            assert out is not None and sys_out is not None
+            data = {name: out[i, :n_h, :, row] for row, name in SITE_OUTPUTS.items()}
             firm = par[i, kd.P_FIRM_MW] > 0.0
-            data.update({name: sys_out[i, row, :n_h] for row, name in SYSTEM_OUTPUTS.items()
+            data.update({name: sys_out[i, :n_h, row] for row, name in SYSTEM_OUTPUTS.items()
                          if firm or name not in FIRM_VARIABLES})
             data["price_eur_per_mwh"] = arrays.price_eur_per_mwh[a:b] * par[i, kd.P_PRICE_SCALE]
             ds = make_dataset(
@@ -376,15 +379,28 @@ def run_ensemble(
     )
 
 
-def _call(
-    backend: Backend,
-    threads: int,
-    m: int,
-    serial: Callable[..., None],
-    parallel: Callable[..., None],
-    args: tuple[Any, ...],
-) -> None:
+@dataclass(frozen=True)
+class _KernelArgs:
+    """The arguments of :mod:`nzv_energy.kernels.ensemble`'s runners shared by all calls."""
+
+    hourly: tuple[np.ndarray, ...]
+    year_start: np.ndarray
+    members: tuple[np.ndarray, ...]
+    options: tuple[bool | None, ...]
+
+    def part(self, lo: int, hi: int) -> _KernelArgs:
+        """Members ``lo`` to ``hi - 1`` only."""
+        return dataclasses.replace(self, members=tuple(x[lo:hi] for x in self.members))
+
+    def at(self, out: np.ndarray | None, sys_out: np.ndarray | None,
+           heat: tuple[np.ndarray, ...] | None) -> tuple[Any, ...]:
+        """The runners' arguments after ``first, stop`` (``None``: that part left out)."""
+        return (self.hourly, self.year_start, self.members, out, sys_out, heat, self.options)
+
+
+def _call(backend: Backend, threads: int, m: int, args: tuple[Any, ...]) -> None:
     """Run members ``0 .. m-1`` of the kernel arguments ``args`` on ``backend``."""
+    serial, parallel = ke.run_members_serial, ke.run_members_parallel
     if backend == "prange":
         previous = numba.get_num_threads()
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
@@ -566,7 +582,7 @@ def heat_member_kpis(table: pd.DataFrame) -> dict[str, float]:
 def _run_heat_members(
     backend: Backend,
     threads: int,
-    args: tuple[Any, ...],
+    args: _KernelArgs,
     heat: HeatArrays,
     rows: _HeatRows,
     econ: list[Mapping[str, SiteHeatEconomics]],
@@ -574,25 +590,29 @@ def _run_heat_members(
     arrays: HourlyArrays,
     cost: np.ndarray,
     h_year: int,
-    keep_hourly: bool,
+    hourly_out: tuple[np.ndarray, np.ndarray] | None,
 ) -> pd.DataFrame:
     """Run the members with district heat in chunks and return their heat KPIs.
 
     The heat KPIs need each member's hours (electricity for heat and CHP power at
     the hour's price, grid power for heat at the hour's intensity), so the kernel
-    writes hourly results; without ``keep_hourly`` it does so for
-    :data:`HEAT_CHUNK_MEMBERS` members at a time into reused buffers.
+    writes hourly results: into ``hourly_out`` (``(out, sys_out)`` of all members) when
+    the caller keeps them, otherwise for :data:`HEAT_CHUNK_MEMBERS` members at a time
+    into reused buffers.
     """
-    (wind, pv, price, demand, grid_co2, month, year_start, yidx, cap, par, out, sys_out,
-     sums, sys_sums, start_state, end_state) = args
+    price = args.hourly[2]
+    year_start = args.year_start
+    yidx, cap, par, sums, sys_sums = args.members[:5]
     m, n_s = cap.shape[0], cap.shape[1]
+    keep_hourly = hourly_out is not None
     step = max(m, 1) if keep_hourly else HEAT_CHUNK_MEMBERS
-    if keep_hourly:
-        chunk_out, chunk_sys, chunk_heat = out, sys_out, rows.out
+    if hourly_out is not None:
+        chunk_out, chunk_sys = hourly_out
+        chunk_heat = rows.out
     else:
         k = min(step, m)
-        chunk_out = np.zeros((k, kd.N_OUT, h_year, n_s))
-        chunk_sys = np.zeros((k, kd.N_SYS_OUT, h_year))
+        chunk_out = np.zeros((k, h_year, n_s, kd.N_OUT))
+        chunk_sys = np.zeros((k, h_year, kd.N_SYS_OUT))
         chunk_heat = np.zeros((k, hk.N_HEAT_OUT, h_year, n_s))
     hydrogen_chp = any(e.chp_fuel == "hydrogen" for sites in econ for e in sites.values())
     lengths = np.diff(year_start)
@@ -603,15 +623,10 @@ def _run_heat_members(
         if not keep_hourly:
             for buf in (chunk_out, chunk_sys, chunk_heat):
                 buf.fill(0.0)
-        part = (
-            wind, pv, price, demand, grid_co2, month, year_start, yidx[lo:hi], cap[lo:hi],
-            par[lo:hi], chunk_out[:k], chunk_sys[:k], sums[lo:hi], sys_sums[lo:hi],
-            start_state[lo:hi], end_state[lo:hi], heat.heat_in, rows.cap[lo:hi],
-            rows.par[lo:hi], rows.site[lo:hi], rows.state[lo:hi], chunk_heat[:k],
-            rows.sums[lo:hi], rows.tot[lo:hi],
-        )
-        _call(backend, threads, k, ke.run_members_serial_heat, ke.run_members_parallel_heat,
-              part)
+        member_heat = (heat.heat_in, rows.cap[lo:hi], rows.par[lo:hi], rows.site[lo:hi],
+                       rows.state[lo:hi], chunk_heat[:k], rows.sums[lo:hi], rows.tot[lo:hi])
+        _call(backend, threads, k,
+              args.part(lo, hi).at(chunk_out[:k], chunk_sys[:k], member_heat))
         lcoh = np.zeros(k)
         if hydrogen_chp:
             sl = slice(lo, hi)

@@ -2,7 +2,7 @@
 
 :func:`heat_arrays` turns the heat configuration of a scenario
 (:attr:`nzv_energy.scenario.Scenario.heat`) into the heat arrays of
-:func:`nzv_energy.kernels.dispatch.simulate_year_heat` (hourly demand and COPs of
+:func:`nzv_energy.kernels.dispatch.simulate_year` (hourly demand and COPs of
 every site, capacities, parameters, per-site settings); :func:`heat_dataset_variables`
 turns the kernel's hourly heat rows into dataset variables named and described
 as in :data:`nzv_energy.heat.simulate.HEAT_VARIABLES`. Sites without a heat block

@@ -347,7 +347,7 @@ class YearRun:
     Attributes
     ----------
     out, sys_out
-        Hourly site ``(N_OUT, n_h, n_s)`` and system ``(N_SYS_OUT, n_h)`` results.
+        Hourly site ``(n_h, n_s, N_OUT)`` and system ``(n_h, N_SYS_OUT)`` results.
     sums, sys_sums
         Per-site ``(n_s, N_SUM)`` and system ``(N_SYS_SUM,)`` totals.
     start_state, end_state
@@ -386,8 +386,8 @@ def run_year(
     n_h, n_s = b - a, cap.shape[0]
     n_hs = n_s if heat is not None else 0
     run = YearRun(
-        out=np.zeros((kd.N_OUT, n_h, n_s)),
-        sys_out=np.zeros((kd.N_SYS_OUT, n_h)),
+        out=np.zeros((n_h, n_s, kd.N_OUT)),
+        sys_out=np.zeros((n_h, kd.N_SYS_OUT)),
         sums=np.zeros((n_s, kd.N_SUM)),
         sys_sums=np.zeros(kd.N_SYS_SUM),
         start_state=np.zeros((n_s, kd.N_STATE)),
@@ -400,16 +400,17 @@ def run_year(
     hourly = (
         arrays.wind_cf[a:b], arrays.pv_cf[a:b], arrays.price_eur_per_mwh[a:b],
         arrays.hydrogen_demand_mw[a:b], arrays.grid_co2_g_per_kwh[a:b], arrays.month[a:b],
-        np.ascontiguousarray(cap, dtype=np.float64), np.ascontiguousarray(par, dtype=np.float64),
-        run.out, run.sys_out, run.sums, run.sys_sums, run.start_state, run.end_state, True,
     )
-    if heat is None:
-        kd.simulate_year(*hourly)
-    else:
-        kd.simulate_year_heat(
-            *hourly, np.ascontiguousarray(heat.heat_in[a:b]), heat.cap, heat.par, heat.site,
+    par = np.ascontiguousarray(par, dtype=np.float64)
+    kd.simulate_year(
+        hourly, np.ascontiguousarray(cap, dtype=np.float64), par, run.sums, run.sys_sums,
+        run.start_state, run.end_state, run.out, run.sys_out,
+        None if heat is None else (
+            np.ascontiguousarray(heat.heat_in[a:b]), heat.cap, heat.par, heat.site,
             run.heat_state, run.heat_out, run.heat_sums, run.heat_tot,
-        )
+        ),
+        kd.pass_options(par),
+    )
     return run
 
 
@@ -506,12 +507,12 @@ def dataset_from_runs(
     variables, the heat attributes and ``heat_chp_hydrogen`` (JSON: site -> 1 when its
     CHP burns the site's hydrogen) and ``heat_start_state``.
     """
-    out = np.concatenate([r.out for r in runs], axis=1)
-    sys_out = np.concatenate([r.sys_out for r in runs], axis=1)
-    data = {name: out[row] for row, name in SITE_OUTPUTS.items()}
+    out = np.concatenate([r.out for r in runs], axis=0)
+    sys_out = np.concatenate([r.sys_out for r in runs], axis=0)
+    data = {name: out[:, :, row] for row, name in SITE_OUTPUTS.items()}
     # the firm commitment's variables only under a commitment (schema.FIRM_VARIABLES)
     firm = par[kd.P_FIRM_MW] > 0.0
-    data.update({name: sys_out[row] for row, name in SYSTEM_OUTPUTS.items()
+    data.update({name: sys_out[:, row] for row, name in SYSTEM_OUTPUTS.items()
                  if firm or name not in FIRM_VARIABLES})
     data["price_eur_per_mwh"] = arrays.price_eur_per_mwh * par[kd.P_PRICE_SCALE]
     all_attrs = {
@@ -686,20 +687,16 @@ def dispatch_from_state(
                                  f"shape ({n_s},) (sites)")
         state[:, col] = arr
     check_state(state, cap)
-    out = np.zeros((kd.N_OUT, n_h, n_s))
-    sys_out = np.zeros((kd.N_SYS_OUT, n_h))
-    monthly = par[kd.P_RFNBO_MONTHLY] > 0.5
-    kd.dispatch_pass(
+    out = np.zeros((n_h, n_s, kd.N_OUT))
+    sys_out = np.zeros((n_h, kd.N_SYS_OUT))
+    hourly = (
         wind, np.ascontiguousarray(pv_cf, dtype=np.float64),
         np.ascontiguousarray(price_eur_per_mwh, dtype=np.float64),
         np.ascontiguousarray(hydrogen_demand_mw, dtype=np.float64), grid_co2,
-        np.ascontiguousarray(month, dtype=np.int64), cap, par, state, out, sys_out,
-        np.zeros((n_s, kd.N_SUM)), np.zeros(kd.N_SYS_SUM),
-        np.zeros((n_s, kd.N_MONTHS, kd.N_MONTH_ACC)),
-        np.zeros((n_h if monthly else 0, n_s)), True,
-        np.zeros((0, kd.N_HEAT_IN, 0)), np.zeros((0, 0)), np.zeros((0, 0)), np.zeros((0, 0)),
-        np.zeros((0, 0)), np.zeros((hk.N_HEAT_OUT, 0, 0)), np.zeros((0, 0)), np.zeros((0, 0)),
+        np.ascontiguousarray(month, dtype=np.int64),
     )
-    schedule = {name: out[row].T.copy() for row, name in SITE_OUTPUTS.items()}
-    schedule.update({name: sys_out[row].copy() for row, name in SYSTEM_OUTPUTS.items()})
+    kd.dispatch_pass(hourly, cap, par, state, np.zeros((n_s, kd.N_SUM)), np.zeros(kd.N_SYS_SUM),
+                     out, sys_out, None, kd.pass_options(par))
+    schedule = {name: out[:, :, row].T.copy() for row, name in SITE_OUTPUTS.items()}
+    schedule.update({name: sys_out[:, row].copy() for row, name in SYSTEM_OUTPUTS.items()})
     return schedule

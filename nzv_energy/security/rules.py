@@ -61,16 +61,14 @@ def _year_totals(
     p = par.copy()
     p[kd.P_FIRM_MW] = commitment_mw
     n_s = cap.shape[0]
-    out = np.zeros((kd.N_OUT, 0, n_s))
-    sys_out = np.zeros((kd.N_SYS_OUT, 0))
     totals = np.zeros((len(arrays.years), kd.N_SYS_SUM))
     for y in range(len(arrays.years)):
         a, b = int(arrays.year_start[y]), int(arrays.year_start[y + 1])
         kd.simulate_year(
-            arrays.wind_cf[a:b], arrays.pv_cf[a:b], arrays.price_eur_per_mwh[a:b],
-            arrays.hydrogen_demand_mw[a:b], arrays.grid_co2_g_per_kwh[a:b], arrays.month[a:b],
-            cap, p, out, sys_out, np.zeros((n_s, kd.N_SUM)), totals[y],
-            np.zeros((n_s, kd.N_STATE)), np.zeros((n_s, kd.N_STATE)), False,
+            (arrays.wind_cf[a:b], arrays.pv_cf[a:b], arrays.price_eur_per_mwh[a:b],
+             arrays.hydrogen_demand_mw[a:b], arrays.grid_co2_g_per_kwh[a:b], arrays.month[a:b]),
+            cap, p, np.zeros((n_s, kd.N_SUM)), totals[y], np.zeros((n_s, kd.N_STATE)),
+            np.zeros((n_s, kd.N_STATE)), None, None, None, kd.pass_options(p),
         )
     return totals
 
