@@ -196,7 +196,7 @@ def test_one_year_from_the_fast_lp_reaches_the_monolithic_optimum(one_year):
                                rtol=1e-7, atol=1e-6)
 
 
-def test_auto_decomposes_only_long_multi_site_years(year_2019, one_year, three_sites):
+def test_auto_decomposes_long_years_of_one_site_or_several(year_2019, one_year, three_sites):
     from nzv_energy.sizing.decompose import AUTO_MIN_HOURS, use_decomposition
 
     def method(inputs, value):
@@ -209,7 +209,68 @@ def test_auto_decomposes_only_long_multi_site_years(year_2019, one_year, three_s
     assert len(one_year.time) < AUTO_MIN_HOURS
     one_site = load_scenario(SCENARIOS / "single_site_sizing.yaml")
     one_site_inputs = build_inputs(one_site)
-    assert not method(one_site_inputs.select_year(one_site_inputs.years[0]), "auto")
+    full_year = one_site_inputs.select_year(one_site_inputs.years[0])
+    assert len(full_year.time) >= AUTO_MIN_HOURS
+    assert method(full_year, "auto") and not method(full_year, "monolithic")
+    assert not method(sliced_inputs(one_site_inputs, AUTO_MIN_HOURS - 1), "auto")
+
+
+def test_one_site_closes_the_gap_to_1e_10_several_sites_to_1e_7(year_2019):
+    from nzv_energy.sizing.decompose import gap_tolerance
+
+    one_site = build_inputs(load_scenario(SCENARIOS / "single_site_sizing.yaml"))
+    assert gap_tolerance(one_site) == 1e-10
+    assert gap_tolerance(year_2019) == 1e-7
+
+
+# ------------------------------------------------------------------- one site, one year
+
+#: A month of the one-site scenario: the hourly LP solves in a second or two both ways.
+ONE_SITE_HOURS = 720
+
+
+@pytest.fixture(scope="module")
+def one_site_month() -> SystemInputs:
+    scenario = load_scenario(SCENARIOS / "single_site_sizing.yaml")
+    decompose = scenario_with(scenario, {"optimisation": {"exact_method": "decomposition"}})
+    return for_scenario(sliced_inputs(build_inputs(scenario), ONE_SITE_HOURS, start=24 * 30),
+                        decompose)
+
+
+def test_one_site_decomposition_has_the_monolithic_objective_to_1e_9(one_site_month):
+    sc = one_site_month.scenario
+    mono_sc = scenario_with(sc, {"optimisation": {"exact_method": "monolithic"}})
+    dec = optimise(sc, one_site_month, mode="exact", run_precheck=False)
+    mono = optimise(mono_sc, for_scenario(one_site_month, mono_sc), mode="exact",
+                    run_precheck=False)
+    assert "exact_relative_gap" in dec.kpis and "exact_relative_gap" not in mono.kpis
+    assert dec.kpis["exact_relative_gap"] <= 1e-10  # one site: the tighter gap
+    assert abs(dec.objective_eur_per_year - mono.objective_eur_per_year) <= 1e-9 * abs(
+        mono.objective_eur_per_year)
+    assert dec.total_cost_eur_per_year == pytest.approx(dec.objective_eur_per_year, rel=1e-9)
+
+
+def test_one_site_decomposition_reports_bound_duals_as_the_monolithic_lp(one_site_month):
+    """A wind range cut to 80 MW binds: its dual is the objective's slope in the bound
+    (two monolithic sizings 0.01 MW apart); the pipeline at the demand peak that an unset
+    range allows saves nothing beyond it and is not reported (the cut loop's steep cuts
+    from points short of the peak, priced at the unserved-hydrogen penalty, are no dual)."""
+    def run(wind_max, method):
+        sc = scenario_with(one_site_month.scenario, {
+            "sites": {"boxberg": {"wind_mw": {"min": 0, "max": wind_max}}},
+            "optimisation": {"exact_method": method}})
+        return optimise(sc, for_scenario(one_site_month, sc), mode="exact", run_precheck=False)
+
+    dec = run(80, "decomposition")
+    step = 0.01
+    slope = (run(80, "monolithic").objective_eur_per_year
+             - run(80 + step, "monolithic").objective_eur_per_year) / step
+    caps = dec.capacities.set_index("technology")
+    assert caps.loc["pipeline_mw", "value"] == pytest.approx(caps.loc["pipeline_mw", "max"])
+    rows = dec.bounds_at_limit.set_index("technology")
+    assert "pipeline_mw" not in rows.index, dec.bounds_at_limit
+    assert rows.loc["wind_mw", "bound"] == "upper"
+    assert float(rows.loc["wind_mw", "dual_eur_per_unit_year"]) == pytest.approx(slope, rel=1e-6)
 
 
 # --------------------------------------------------------------------------- district heat

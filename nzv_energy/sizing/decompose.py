@@ -87,19 +87,22 @@ from nzv_energy.system import SystemInputs
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "GAP_TOLERANCE", "DecompositionError", "DecompositionReport", "ExactMethod",
-    "solve_by_weather_year", "use_decomposition",
+    "GAP_TOLERANCE", "ONE_SITE_GAP_TOLERANCE", "DecompositionError", "DecompositionReport",
+    "ExactMethod", "gap_tolerance", "solve_by_weather_year", "use_decomposition",
 ]
 
 #: ``optimisation.exact_method``: how ``mode: exact`` solves the hourly LP.
 ExactMethod = Literal["auto", "monolithic", "decomposition"]
-#: ``exact_method: auto`` decomposes one weather year of several sites from this many hours
-#: (3 sites, 8,760 h: 125 s against more than 555 s for the monolithic LP; short horizons
-#: solve fast in one piece, docs/PERFORMANCE.md).
+#: ``exact_method: auto`` decomposes one weather year from this many hours (3 sites,
+#: 8,760 h: 113 s against more than 555 s for the monolithic LP; one site: 9-10 s against
+#: 17-19 s; short horizons solve fast in one piece, docs/PERFORMANCE.md).
 AUTO_MIN_HOURS = 4_380
 
-#: Relative gap (upper − lower) / |upper| at which the loop stops.
+#: Relative gap (upper − lower) / |upper| at which the loop stops (several sites).
 GAP_TOLERANCE = 1e-7
+#: The gap for one site: its loop reaches 1e-10 in a few more iterations (one year:
+#: 44 against 35 at 1e-7), so its objective is the monolithic LP's to 1e-9 and better.
+ONE_SITE_GAP_TOLERANCE = 1e-10
 #: Gap of the start phase on the fast mode's segments (it only supplies a start point).
 START_GAP_TOLERANCE = 1e-4
 #: Cost of a unit of slack in a year LP: EUR per MWh of hydrogen not delivered
@@ -116,6 +119,14 @@ MAX_RADIUS = 0.5
 #: Box above the best point, share of each range, in which :meth:`_Loop.without_slack`
 #: first looks for the raise that serves every year without slack.
 REPAIR_RADIUS = 0.01
+#: Box around the best point, share of each range, in which :meth:`_Loop.bound_duals`
+#: re-solves one year as the sizing LP.
+DUAL_RADIUS = 0.01
+#: Level steps in a row without progress after which a loop below :data:`GAP_TOLERANCE`
+#: takes a cutting-plane step (at the master LP's point).
+KELLEY_AFTER = 3
+#: Iterations without progress after which a loop below :data:`GAP_TOLERANCE` stops.
+STALL_ITERATIONS = 20
 #: Level parameter λ of the bundle method (share of the gap above the lower bound).
 LEVEL_FRACTION = 0.3
 #: Iterations of the level projection QP at most (see :class:`_Master`).
@@ -159,7 +170,8 @@ class DecompositionReport:
     converged
         Whether the gap reached the tolerance (``False``: a time or iteration limit).
     timings_s
-        Seconds: ``start`` (segments), ``build`` (hourly year LPs), ``loop``, ``total``.
+        Seconds: ``start`` (segments or the fast LP), ``build`` (hourly year LPs),
+        ``loop``, ``bound_duals`` (:meth:`_Loop.bound_duals`), ``total``.
     """
 
     lower_bound_eur_per_year: float
@@ -401,6 +413,10 @@ class _Loop:
         self.simplex = 0
         #: trust region of the level steps, in shares of each range (``None``: none)
         self.radius: float | None = None
+        #: (upper, lower) at each check of :meth:`stalled`
+        self.history: list[tuple[float, float]] = []
+        #: iterations in a row that moved neither bound
+        self.idle = 0
 
     def evaluate(self, z: np.ndarray) -> float:
         """Solve every year at ``z``, add their cuts; returns the objective at ``z``."""
@@ -505,24 +521,97 @@ class _Loop:
         self.upper, self.best, self.evaluated = total, z, z.copy()
         return True
 
+    def bound_duals(self, n_cap: int) -> np.ndarray:
+        """``d objective / d capacity`` at the best point for the first ``n_cap`` capacities.
+
+        The master LP's reduced costs at its optimum are one subgradient of the cut model;
+        at a capacity on its bound they may carry the slope of a cut from a point that
+        needed slack (e.g. 1e5 EUR/MWh times the hours for a pipeline at the demand peak,
+        where more pipeline saves nothing), which is no dual of the bound.  With one
+        weather year and a capacity at a bound, the year LP becomes the sizing LP itself
+        near its optimum (capacities free within :data:`DUAL_RADIUS` of their ranges
+        around the best point, at their capital, no slack), and each capacity at a bound
+        gets the reduced cost of that LP re-solved warm with the bound moved outwards by
+        1e-5 of its range: the optimum's slope in the bound beyond it (``bound_report``'s
+        meaning; zero where moving the bound does not pay).  One site only: there it
+        costs 2-3 s (one year, 8,760 h), on the 3-site year 50-60 s for four capacities
+        at bounds, nearly half the sizing.  Several years or sites keep the master's
+        reduced costs (no year LP alone is the sizing LP of several years).
+        """
+        m = self.master
+        assert self.best is not None
+        z = self.best
+        out = self.reduced.copy()
+        lo, hi = m.lo[:n_cap], m.hi[:n_cap]
+        tol = 1e-6 * np.maximum(1.0, np.abs(hi))
+        upper = (hi > lo) & (z[:n_cap] >= hi - tol)
+        lower = (hi > lo) & (lo > 0.0) & (z[:n_cap] <= lo + tol) & ~upper
+        if (len(self.years) != 1 or len(self.whole.inputs.site_names) != 1
+                or not (upper.any() or lower.any())):
+            return out
+        y = self.years[0]
+        n, ns = len(y.cap_cols), len(y.slack_cols)
+        cols = y.cap_cols.astype(np.int32)
+        y.h.changeColsBounds(ns, y.slack_cols.astype(np.int32), np.zeros(ns), np.zeros(ns))
+        y.h.changeColsCost(n, cols, m.capital[:n])
+        radius = DUAL_RADIUS * m.scale[:n]
+        box_lo, box_hi = np.maximum(lo, z[:n] - radius), np.minimum(hi, z[:n] + radius)
+        step = 1e-5 * np.maximum(1.0, hi - lo)
+        for i in np.flatnonzero(upper | lower):
+            b_lo, b_hi = box_lo.copy(), box_hi.copy()
+            if upper[i]:
+                b_hi[i] = hi[i] + step[i]
+            else:
+                b_lo[i] = max(lo[i] - step[i], 0.0)
+            y.h.changeColsBounds(n, cols, b_lo, b_hi)
+            call_interruptibly(y.h.run, y.h.cancelSolve, "highs-year")
+            self.solves += 1
+            if y.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                logger.info("decomposition: no dual of the bound of capacity %d (%s); the "
+                            "master's reduced cost is reported", i,
+                            y.h.modelStatusToString(y.h.getModelStatus()))
+                continue
+            self.simplex += int(y.h.getInfo().simplex_iteration_count)
+            out[i] = float(np.asarray(y.h.getSolution().col_dual)[y.cap_cols[i]])
+        return out
+
     def gap(self) -> float:
         return (self.upper - self.lower) / max(abs(self.upper), 1.0)
+
+    def stalled(self) -> bool:
+        """Whether neither bound moved by 1e-12 (relative) in :data:`STALL_ITERATIONS`."""
+        self.history.append((self.upper, self.lower))
+        if len(self.history) <= STALL_ITERATIONS:
+            return False
+        (u0, l0), (u1, l1) = self.history[-1 - STALL_ITERATIONS], self.history[-1]
+        return max(u0 - u1, l1 - l0) <= 1e-12 * max(abs(u1), 1.0)
 
     def run(self, start: np.ndarray, tolerance: float, deadline: float,
             max_iterations: int, label: str) -> bool:
         """Iterate from ``start`` until the gap is below ``tolerance``; returns whether it is."""
         self.evaluate(start)
+        last = (np.inf, -np.inf)
         while True:
             point = self.solve_lower()
             gap = self.gap()
+            self.idle = 0 if (self.upper < last[0] or self.lower > last[1]) else self.idle + 1
+            last = (self.upper, self.lower)
             logger.info("decomposition (%s) %d: upper %.2f, lower %.2f EUR/a, gap %.2e",
                         label, self.iterations, self.upper, self.lower, gap)
             if gap <= tolerance:
+                return True
+            if gap <= GAP_TOLERANCE and self.stalled():
+                # below the several-site gap the bounds can stop moving at the year LPs'
+                # own precision (HiGHS's tolerances): the gap reached is reported
+                logger.info("decomposition (%s): the bounds have not moved in %d iterations; "
+                            "stopping at a gap of %.2e (asked: %.0e)", label,
+                            STALL_ITERATIONS, gap, tolerance)
                 return True
             if self.iterations >= max_iterations or time.perf_counter() > deadline:
                 return False
             assert self.best is not None
             lower = self.lower
+            whole_point = point
             if self.radius is not None:
                 # the level from the cut model within the box around the best point: far
                 # from it the first cuts say little, and far steps cost the year LPs many
@@ -535,6 +624,12 @@ class _Loop:
             if self.radius is not None:
                 self.master.set_box(None, 0.0)
             before = self.upper
+            if self.idle >= KELLEY_AFTER and gap <= GAP_TOLERANCE:
+                # below the several-site gap (one site's tail): level steps that moved
+                # neither bound (the projection crawls along a steep cut, e.g. the
+                # unserved-hydrogen penalty's slope at the demand peak); a plain
+                # cutting-plane step at the master LP's point raises the lower bound
+                projected, point = None, whole_point
             self.evaluate(point if projected is None else projected)
             if self.radius is not None and self.upper < before:
                 self.radius = 2.0 * self.radius if self.radius < MAX_RADIUS else None
@@ -633,15 +728,22 @@ def use_decomposition(inputs: SystemInputs) -> bool:
     """Whether ``mode: exact`` solves ``inputs`` by :func:`solve_by_weather_year`.
 
     ``optimisation.exact_method`` ``decomposition`` always, ``monolithic`` never; ``auto``
-    (default) for several weather years and for one year of several sites from
-    :data:`AUTO_MIN_HOURS` hours.  One site stays monolithic: its hourly LP solves in
-    about 16 s and to HiGHS's own tolerances (the cut loop stops at a gap of 1e-7).
+    (default) for several weather years and for one year from :data:`AUTO_MIN_HOURS`
+    hours (one site or several); shorter horizons solve fast as one LP.
     """
     method = inputs.scenario.optimisation.exact_method
     if method != "auto":
         return method == "decomposition"
-    return len(inputs.years) > 1 or (len(inputs.site_names) > 1
-                                     and len(inputs.time) >= AUTO_MIN_HOURS)
+    return len(inputs.years) > 1 or len(inputs.time) >= AUTO_MIN_HOURS
+
+
+def gap_tolerance(inputs: SystemInputs) -> float:
+    """The loop's relative gap for ``inputs``.
+
+    :data:`ONE_SITE_GAP_TOLERANCE` for one site, :data:`GAP_TOLERANCE` for several (where
+    each further digit costs many level steps of the large year LPs, docs/PERFORMANCE.md).
+    """
+    return ONE_SITE_GAP_TOLERANCE if len(inputs.site_names) == 1 else GAP_TOLERANCE
 
 
 def _fast_start(
@@ -682,7 +784,7 @@ def solve_by_weather_year(
     bounds: dict[tuple[str, str], Bounds] | None = None,
     options: dict[str, Any] | None = None,
     time_limit_s: float | None = None,
-    tolerance: float = GAP_TOLERANCE,
+    tolerance: float | None = None,
     threads: int | None = None,
     start: Literal["fast", "segments", "middle"] | None = None,
     max_iterations: int = 1000,
@@ -706,7 +808,9 @@ def solve_by_weather_year(
         Wall-clock limit of the whole loop: it stops with the best capacities found
         (status ``feasible``, the gap reached in the report).
     tolerance
-        Relative gap ``(upper − lower) / |upper|`` at which the loop stops.
+        Relative gap ``(upper − lower) / |upper|`` at which the loop stops;
+        :func:`gap_tolerance` of ``inputs`` when ``None`` (1e-10 for one site, 1e-7 for
+        several).
     threads
         Year LPs solved at once; ``min(number of years, CPU cores)`` when ``None``.
     start
@@ -733,6 +837,8 @@ def solve_by_weather_year(
         LP, which the loop hands over to when its optimum needs a slack).
     """
     t0 = time.perf_counter()
+    if tolerance is None:
+        tolerance = gap_tolerance(inputs)
     opts = {**(options or EXACT_OPTIONS), "output_flag": False}
     silence_banner()
     whole = plan_network(inputs, None, export_allowed=export_allowed, bounds=bounds)
@@ -811,6 +917,12 @@ def solve_by_weather_year(
             "time limit" if time.perf_counter() > deadline else "iteration limit",
             dec.relative_gap)
     lps = _solution(whole, years, loop.reduced, loop.best, loop.upper)
+    t4 = time.perf_counter()
+    duals = loop.bound_duals(len(years[0].cap_cols))  # after _solution read the years
+    lps.capacity_reduced_costs = {k: float(duals[i])
+                                  for i, k in enumerate(years[0].dm.capacity_cols)}
+    timings["bound_duals"] = time.perf_counter() - t4
+    timings["total"] = time.perf_counter() - t0
     report = SolveReport(
         status=SolveStatus.OPTIMAL if converged else SolveStatus.FEASIBLE,
         objective=loop.upper,

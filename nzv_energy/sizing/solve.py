@@ -62,12 +62,16 @@ EXACT_OPTIONS: dict[str, Any] = {
 }
 #: HiGHS options of the fast mode (aggregated time steps): dual simplex with Devex
 #: pricing, measured about twice as fast as the default steepest edge on the one-site
-#: segmented model and as fast on the 3-site one (docs/PERFORMANCE.md); the optimum
-#: is the same.
+#: segmented model and as fast on the 3-site one, and scaling by the largest value of
+#: each row and column (``simplex_scale_strategy`` 4): 1.9-2.1x faster on the one-site
+#: model, 1.7-2.5x on a quarter of the 3-site model with district heat, the same time
+#: within the machine's noise on the 3-site model without heat (docs/PERFORMANCE.md,
+#: Sizing part 7); the optimum is the same.
 FAST_OPTIONS: dict[str, Any] = {
     "solver": "simplex",
     "presolve": "on",
     "simplex_dual_edge_weight_strategy": 1,
+    "simplex_scale_strategy": 4,
 }
 
 
