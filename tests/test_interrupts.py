@@ -231,6 +231,10 @@ def test_call_interruptibly_cancels_the_call_and_raises_after_it_returned() -> N
         returned.set()
         return "stopped"
 
+    # Python's own Ctrl-C handler, as a ``run.py`` process has it: a library used by an earlier
+    # test in this process may have replaced it (also at the C level, where Python's
+    # handler table does not show it); ``signal.signal`` installs it at both levels
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.2, os.kill, args=(os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -238,6 +242,7 @@ def test_call_interruptibly_cancels_the_call_and_raises_after_it_returned() -> N
             call_interruptibly(blocking_call, cancelled.set, "test-solver")
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert cancelled.is_set()
     assert returned.is_set(), "the call was still running when KeyboardInterrupt was raised"
 
