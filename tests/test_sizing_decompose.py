@@ -146,14 +146,19 @@ def test_caps_on_means_over_the_years(three_sites, extra):
     assert float(np.sum(imported)) / len(YEARS) <= 0.5 * used * (1 + 1e-7) + 1e-6
 
 
+def _by_both_methods(inputs: SystemInputs):
+    """``optimise(mode="exact")`` of ``inputs`` as its scenario says and as one LP."""
+    mono_sc = scenario_with(inputs.scenario, {"optimisation": {"exact_method": "monolithic"}})
+    dec = optimise(inputs.scenario, inputs, mode="exact", run_precheck=False)
+    mono = optimise(mono_sc, for_scenario(inputs, mono_sc), mode="exact", run_precheck=False)
+    assert "exact_relative_gap" in dec.kpis and "exact_relative_gap" not in mono.kpis
+    return dec, mono
+
+
 def test_optimise_routes_exact_multi_year_through_the_decomposition(three_sites):
     sc = three_sites.scenario
-    mono_sc = scenario_with(sc, {"optimisation": {"exact_method": "monolithic"}})
-    dec = optimise(sc, three_sites, mode="exact", run_precheck=False)
-    mono = optimise(mono_sc, for_scenario(three_sites, mono_sc), mode="exact",
-                    run_precheck=False)
+    dec, mono = _by_both_methods(three_sites)
     assert sc.optimisation.exact_method == "auto"  # the default: several years decompose
-    assert "exact_relative_gap" in dec.kpis and "exact_relative_gap" not in mono.kpis
     assert abs(dec.objective_eur_per_year - mono.objective_eur_per_year) <= 1e-6 * abs(
         mono.objective_eur_per_year)
     # the cost account of the combined years adds up to the objective, as in one LP
@@ -238,12 +243,7 @@ def one_site_month() -> SystemInputs:
 
 
 def test_one_site_decomposition_has_the_monolithic_objective_to_1e_9(one_site_month):
-    sc = one_site_month.scenario
-    mono_sc = scenario_with(sc, {"optimisation": {"exact_method": "monolithic"}})
-    dec = optimise(sc, one_site_month, mode="exact", run_precheck=False)
-    mono = optimise(mono_sc, for_scenario(one_site_month, mono_sc), mode="exact",
-                    run_precheck=False)
-    assert "exact_relative_gap" in dec.kpis and "exact_relative_gap" not in mono.kpis
+    dec, mono = _by_both_methods(one_site_month)
     assert dec.kpis["exact_relative_gap"] <= 1e-10  # one site: the tighter gap
     assert abs(dec.objective_eur_per_year - mono.objective_eur_per_year) <= 1e-9 * abs(
         mono.objective_eur_per_year)
@@ -393,12 +393,7 @@ def _gas_backup_co2(sn, lps) -> float:
 
 
 def test_optimise_heat_kpis_by_decomposition_agree_with_the_monolithic_lp(heat_sites):
-    sc = heat_sites.scenario
-    mono_sc = scenario_with(sc, {"optimisation": {"exact_method": "monolithic"}})
-    dec = optimise(sc, heat_sites, mode="exact", run_precheck=False)
-    mono = optimise(mono_sc, for_scenario(heat_sites, mono_sc), mode="exact",
-                    run_precheck=False)
-    assert "exact_relative_gap" in dec.kpis and "exact_relative_gap" not in mono.kpis
+    dec, mono = _by_both_methods(heat_sites)
     assert abs(dec.objective_eur_per_year - mono.objective_eur_per_year) <= 1e-6 * abs(
         mono.objective_eur_per_year)
     assert dec.total_cost_eur_per_year == pytest.approx(dec.objective_eur_per_year, rel=1e-9)
