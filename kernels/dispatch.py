@@ -61,7 +61,8 @@ Compile-time variants
 ---------------------
 ``out`` / ``sys_out`` and ``heat`` are arrays or ``None``, and ``options``
 (:func:`pass_options`) holds ``True`` or ``None`` for each rule that only some
-scenarios use: monthly RFNBO matching, the firm commitment, grid import.  numba
+scenarios use: monthly RFNBO matching, the firm commitment, grid import (``pass_options``
+gives all three ``None`` or all ``True``).  numba
 compiles one machine-code variant per combination of these types (on first use, then
 cached); in a variant the parts that are ``None`` do not exist, so a run without
 hourly outputs, heat, monthly matching, a commitment or grid import does no per-hour
@@ -1040,17 +1041,19 @@ def dispatch_pass(
 def pass_options(par: np.ndarray) -> tuple[bool | None, bool | None, bool | None]:
     """The ``options`` of :func:`simulate_year` for parameters ``par`` (plain Python).
 
-    ``(monthly, firm, grid)``: ``True`` where at least one parameter row (one run, or
-    every member of an ensemble) uses monthly RFNBO matching, a firm commitment or
-    grid import, ``None`` where none does (that variant leaves the rule out).
+    ``(monthly, firm, grid)``: all ``None`` when no parameter row (one run, or any
+    member of an ensemble) uses monthly RFNBO matching, a firm commitment or grid
+    import - the variant without these rules -, otherwise all ``True`` (each rule then
+    follows its parameter).  Two variants rather than one per combination: each variant
+    of the pass takes seconds to compile, and most runs use none of the three.  The
+    kernel itself takes any combination.
     """
     rows = np.asarray(par, dtype=np.float64).reshape(-1, N_PAR)
-    used = (
-        bool((rows[:, P_RFNBO_MONTHLY] > 0.5).any()),
-        bool((rows[:, P_FIRM_MW] > 0.0).any()),
-        bool((rows[:, P_GRID_IMPORT] > 0.5).any()),
+    used = bool(
+        (rows[:, P_RFNBO_MONTHLY] > 0.5).any() or (rows[:, P_FIRM_MW] > 0.0).any()
+        or (rows[:, P_GRID_IMPORT] > 0.5).any()
     )
-    return tuple(True if u else None for u in used)  # type: ignore[return-value]
+    return (True, True, True) if used else (None, None, None)
 
 
 @njit(cache=True, nogil=True)

@@ -206,7 +206,7 @@ def test_variants_without_a_rule_equal_the_rule_switched_off() -> None:
     p[kd.P_GRID_IMPORT] = 0.0
     p[kd.P_CYCLIC] = 1.0
     assert kd.pass_options(p) == (None, None, None)
-    assert kd.pass_options(par) == (True, None, True)
+    assert kd.pass_options(par) == (True, True, True)
 
     def run(options: tuple[bool | None, ...], write: bool) -> list[np.ndarray]:
         bufs = [np.zeros((n_s, kd.N_SUM)), np.zeros(kd.N_SYS_SUM), np.zeros((n_s, kd.N_STATE)),
