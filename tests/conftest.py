@@ -51,6 +51,23 @@ def lp_tol(magnitude: float, n_rows: int = 1) -> float:
     return HIGHS_FEASIBILITY_TOLERANCE * max(abs(magnitude), 1.0) * n_rows
 
 
+#: Test runs of at least this many tests compile the common kernel variants first.
+WARM_KERNELS_FROM_TESTS = 50
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels(request: pytest.FixtureRequest,
+                     tmp_path_factory: pytest.TempPathFactory) -> None:
+    """In a large test run, the dispatch kernels' common variants are compiled before the
+    tests start, shared out between the worker processes (tests/kernel_warmup.py)."""
+    if request.session.testscollected < WARM_KERNELS_FROM_TESTS:
+        return
+    from tests.kernel_warmup import warm_kernels
+
+    # the parent of each worker's base temporary folder is shared by all workers of the run
+    warm_kernels(tmp_path_factory.getbasetemp().parent)
+
+
 @pytest.fixture
 def write_scenario(tmp_path: Path) -> Callable[..., Path]:
     """Write a scenario extending ``single_site_quick.yaml`` with the given overrides."""
