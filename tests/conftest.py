@@ -53,16 +53,6 @@ def lp_tol(magnitude: float, n_rows: int = 1) -> float:
 
 #: Test runs of at least this many tests compile the common kernel variants first.
 WARM_KERNELS_FROM_TESTS = 50
-#: The test files that take longest (minutes of default-scenario runs and full-year LPs),
-#: longest first. They are handed out first, so that a parallel run does not end with one
-#: worker still busy with them while the other is idle (``--dist loadfile``).
-LONGEST_FILES = ("test_reproducible.py", "test_network_file.py", "test_sizing_decompose.py")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Move the tests of :data:`LONGEST_FILES` to the front, keeping every other order."""
-    rank = {name: i for i, name in enumerate(LONGEST_FILES)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session", autouse=True)
