@@ -25,7 +25,7 @@ from nzv_energy.dispatch import (
     run_ensemble,
     simulate,
 )
-from nzv_energy.dispatch.parameters import CAPACITY_NAMES, DISPATCH_INDEX
+from nzv_energy.dispatch.parameters import DISPATCH_INDEX
 from nzv_energy.scenario_file import load_scenario
 from nzv_energy.system import build_inputs, fixed_capacities
 
@@ -46,7 +46,6 @@ def _case(name: str, firm_mw: float = 0.0) -> tuple:
     par = dispatch_parameter_vector(scenario)
     par[DISPATCH_INDEX["firm_mw"]] = firm_mw
     cap = capacity_array(caps, inputs.site_names)
-    assert cap.shape[1] == len(CAPACITY_NAMES)
     return inputs, caps, par, np.stack([cap, cap])
 
 

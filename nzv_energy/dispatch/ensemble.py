@@ -354,10 +354,10 @@ def run_ensemble(
     hourly = None
     if keep_hourly:
         hourly = []
+        assert out is not None and sys_out is not None  # keep_hourly: both were allocated
         for i in range(m):
             a, b = int(arrays.year_start[yidx[i]]), int(arrays.year_start[yidx[i] + 1])
             n_h = b - a
-            assert out is not None and sys_out is not None
             data = {name: out[i, :n_h, :, row] for row, name in SITE_OUTPUTS.items()}
             firm = par[i, kd.P_FIRM_MW] > 0.0
             data.update({name: sys_out[i, :n_h, row] for row, name in SYSTEM_OUTPUTS.items()
