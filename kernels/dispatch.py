@@ -940,25 +940,18 @@ def dispatch_pass(
                     tot[s, K_ELECTROLYSIS_NATURAL_GAS_MWH] += natural_gas * share
                 if on and low_hour:
                     tot[s, K_LOW_CARBON_OPERATING_HOURS] += 1.0
-            if out is not None:
-                out[t, s, O_WIND_MW] = wind
-                out[t, s, O_PV_MW] = pv
-                out[t, s, O_CURTAILMENT_MW] = curtail
-                out[t, s, O_LOCAL_DEMAND_MW] = load_served
-                out[t, s, O_ELECTROLYSIS_INPUT_MW] = ely_in
-                out[t, s, O_ELECTROLYSIS_STANDBY_MW] = standby_served
-                out[t, s, O_HYDROGEN_OUTPUT_MW] = h2
-                out[t, s, O_ELECTROLYSIS_ON] = 1.0 if on else 0.0
-                out[t, s, O_BATTERY_CHARGE_MW] = charge
-                out[t, s, O_BATTERY_DISCHARGE_MW] = discharge
-                out[t, s, O_BATTERY_SOC_MWH] = soc
-                out[t, s, O_GRID_IMPORT_MW] = imp
-                out[t, s, O_GRID_EXPORT_MW] = export
-                out[t, s, O_GAS_BACKUP_MW] = gas
-                out[t, s, O_GAS_BACKUP_FUEL_MW] = fuel
-                out[t, s, O_GAS_BACKUP_HYDROGEN_FUEL_MW] = h2_fuel
-                out[t, s, O_HYDROGEN_STORAGE_CHARGE_MW] = h2_charge
-                out[t, s, O_RFNBO_HYDROGEN_MW] = rfnbo_h2
+            if out is not None:  # the site-hour's row, one statement
+                (out[t, s, O_WIND_MW], out[t, s, O_PV_MW], out[t, s, O_CURTAILMENT_MW],
+                 out[t, s, O_LOCAL_DEMAND_MW], out[t, s, O_ELECTROLYSIS_INPUT_MW],
+                 out[t, s, O_ELECTROLYSIS_STANDBY_MW], out[t, s, O_HYDROGEN_OUTPUT_MW],
+                 out[t, s, O_ELECTROLYSIS_ON], out[t, s, O_BATTERY_CHARGE_MW],
+                 out[t, s, O_BATTERY_DISCHARGE_MW], out[t, s, O_BATTERY_SOC_MWH],
+                 out[t, s, O_GRID_IMPORT_MW], out[t, s, O_GRID_EXPORT_MW],
+                 out[t, s, O_GAS_BACKUP_MW], out[t, s, O_GAS_BACKUP_FUEL_MW],
+                 out[t, s, O_GAS_BACKUP_HYDROGEN_FUEL_MW], out[t, s, O_HYDROGEN_STORAGE_CHARGE_MW],
+                 out[t, s, O_RFNBO_HYDROGEN_MW]) = (
+                    wind, pv, curtail, load_served, ely_in, standby_served, h2, 1.0 if on else 0.0,
+                    charge, discharge, soc, imp, export, gas, fuel, h2_fuel, h2_charge, rfnbo_h2)
 
         # ---- rule 7: storages serve the rest of the demand, in site order ---------------------
         if d_rem > 0.0:
