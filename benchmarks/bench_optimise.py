@@ -55,7 +55,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -434,7 +434,9 @@ def decomposition(path: Path, hours: int) -> None:
     mono_s = time.perf_counter() - t
     print(f"monolithic LP: {mono_s:7.1f} s, objective {lps.objective:,.2f} EUR/a; "
           f"load average {os.getloadavg()[0]:.1f}")
-    for start, threads in (("segments", 2), ("middle", 2), ("segments", 1)):
+    starts: tuple[tuple[Literal["segments", "middle"], int], ...] = (
+        ("segments", 2), ("middle", 2), ("segments", 1))
+    for start, threads in starts:
         t = time.perf_counter()
         _, _, dec_lps, dec = solve_by_weather_year(inputs, start=start, threads=threads)
         dec_s = time.perf_counter() - t
