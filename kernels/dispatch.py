@@ -641,13 +641,15 @@ def dispatch_pass(
         for s in range(n_s):
             for k in range(N_SUM):
                 tot[s, k] = sums[s, k]
-    capp = np.empty((n_s, N_CAP))
-    st = np.empty((n_s, N_STATE))
+    # the same for the capacities and the state: a write to the state then need not make the
+    # compiler reload capacities (the state is copied back after the pass)
+    own_cap = np.empty((n_s, N_CAP))
+    own_state = np.empty((n_s, N_STATE))
     for s in range(n_s):
         for k in range(N_CAP):
-            capp[s, k] = cap[s, k]
+            own_cap[s, k] = cap[s, k]
         for k in range(N_STATE):
-            st[s, k] = state[s, k]
+            own_state[s, k] = state[s, k]
 
     for t in range(n_h):
         p = price[t] * price_scale
@@ -671,7 +673,8 @@ def dispatch_pass(
             order[s] = s
         if by_room:
             for s in range(n_s):
-                store_room[s] = capp[s, C_HYDROGEN_STORAGE_MWH] - st[s, S_HYDROGEN_STORAGE_MWH]
+                store_room[s] = (own_cap[s, C_HYDROGEN_STORAGE_MWH]
+                                 - own_state[s, S_HYDROGEN_STORAGE_MWH])
             for i in range(1, n_s):
                 o = order[i]
                 j = i
@@ -683,22 +686,22 @@ def dispatch_pass(
         # ---- per site: electricity, electrolyser, hydrogen from production --------------
         for k_site in range(n_s):
             s = order[k_site]
-            wind = wind_cf[t, s] * capp[s, C_WIND_MW]
-            pv = pv_cf[t, s] * capp[s, C_PV_MW]
+            wind = wind_cf[t, s] * own_cap[s, C_WIND_MW]
+            pv = pv_cf[t, s] * own_cap[s, C_PV_MW]
             gen = wind + pv
-            load = capp[s, C_LOCAL_DEMAND_MW]
-            rating = capp[s, C_ELECTROLYSIS_MW]
-            bat_mw = capp[s, C_BATTERY_MW]
-            bat_mwh = capp[s, C_BATTERY_MWH]
-            grid_mw = capp[s, C_GRID_CONNECTION_MW]
-            pipe_mw = capp[s, C_PIPELINE_MW]
-            store_mwh = capp[s, C_HYDROGEN_STORAGE_MWH]
+            load = own_cap[s, C_LOCAL_DEMAND_MW]
+            rating = own_cap[s, C_ELECTROLYSIS_MW]
+            bat_mw = own_cap[s, C_BATTERY_MW]
+            bat_mwh = own_cap[s, C_BATTERY_MWH]
+            grid_mw = own_cap[s, C_GRID_CONNECTION_MW]
+            pipe_mw = own_cap[s, C_PIPELINE_MW]
+            store_mwh = own_cap[s, C_HYDROGEN_STORAGE_MWH]
             soc_min = min_soc_fraction * bat_mwh
 
-            soc = st[s, S_BATTERY_SOC_MWH]
-            level = st[s, S_HYDROGEN_STORAGE_MWH]
-            was_on = st[s, S_ELECTROLYSIS_ON] > 0.5
-            hours = st[s, S_STACK_HOURS]
+            soc = own_state[s, S_BATTERY_SOC_MWH]
+            level = own_state[s, S_HYDROGEN_STORAGE_MWH]
+            was_on = own_state[s, S_ELECTROLYSIS_ON] > 0.5
+            hours = own_state[s, S_STACK_HOURS]
             factor = 1.0 - degradation * hours
 
             # rule 1-2: local load first, then the electrolyser takes renewable power
@@ -792,7 +795,7 @@ def dispatch_pass(
                 discharge += dis
                 deficit -= dis
                 grid_room = grid_mw - grid_ely if grid_ok else 0.0
-                gas_room = capp[s, C_GAS_BACKUP_MW]
+                gas_room = own_cap[s, C_GAS_BACKUP_MW]
                 if gas_h2:
                     fuel_room = (h2 + level) * gas_eff
                     if fuel_room < gas_room:
@@ -882,10 +885,10 @@ def dispatch_pass(
                     tot[s, K_OPERATING_HOURS] += 1.0
                     if replaced:
                         tot[s, K_STACK_REPLACEMENTS] += 1.0
-            st[s, S_BATTERY_SOC_MWH] = soc
-            st[s, S_HYDROGEN_STORAGE_MWH] = level
-            st[s, S_ELECTROLYSIS_ON] = 1.0 if on else 0.0
-            st[s, S_STACK_HOURS] = hours
+            own_state[s, S_BATTERY_SOC_MWH] = soc
+            own_state[s, S_HYDROGEN_STORAGE_MWH] = level
+            own_state[s, S_ELECTROLYSIS_ON] = 1.0 if on else 0.0
+            own_state[s, S_STACK_HOURS] = hours
             if firm_on:
                 f_charge[s] = charge
                 f_discharge[s] = discharge
@@ -956,8 +959,8 @@ def dispatch_pass(
         # ---- rule 7: storages serve the rest of the demand, in site order ---------------------
         if d_rem > 0.0:
             for s in range(n_s):
-                level = st[s, S_HYDROGEN_STORAGE_MWH]
-                take = capp[s, C_PIPELINE_MW] - flow[s]
+                level = own_state[s, S_HYDROGEN_STORAGE_MWH]
+                take = own_cap[s, C_PIPELINE_MW] - flow[s]
                 if take > level:
                     take = level
                 if take > d_rem:
@@ -965,7 +968,7 @@ def dispatch_pass(
                 if take > 0.0:
                     flow[s] += take
                     h2_discharge[s] += take
-                    st[s, S_HYDROGEN_STORAGE_MWH] = level - take
+                    own_state[s, S_HYDROGEN_STORAGE_MWH] = level - take
                     d_rem -= take
                     if d_rem <= 0.0:
                         break
@@ -979,9 +982,11 @@ def dispatch_pass(
             gap = firm - net
             if gap > 0.0:
                 if sums is not None:
-                    gap = firm_top_up(gap, p, capp, par, st, flows, h2_discharge, tot, out, t)
+                    gap = firm_top_up(gap, p, own_cap, par, own_state, flows, h2_discharge,
+                                      tot, out, t)
                 else:
-                    gap = firm_top_up(gap, p, capp, par, st, flows, h2_discharge, None, out, t)
+                    gap = firm_top_up(gap, p, own_cap, par, own_state, flows, h2_discharge,
+                                      None, out, t)
                 # smaller: rounding of the sum over sites; at most the commitment (a portfolio
                 # that imports delivers nothing, as in the LP bound)
                 if gap > UNSERVED_ROUNDING * firm:
@@ -1002,7 +1007,7 @@ def dispatch_pass(
             if out is not None:
                 out[t, s, O_PIPELINE_FLOW_MW] = flow[s]
                 out[t, s, O_HYDROGEN_STORAGE_DISCHARGE_MW] = h2_discharge[s]
-                out[t, s, O_HYDROGEN_STORAGE_MWH] = st[s, S_HYDROGEN_STORAGE_MWH]
+                out[t, s, O_HYDROGEN_STORAGE_MWH] = own_state[s, S_HYDROGEN_STORAGE_MWH]
         unserved_h2 = demand_t - delivered
         if unserved_h2 < UNSERVED_ROUNDING * demand_t:  # rounding of the sum, not a shortfall
             unserved_h2 = 0.0
@@ -1034,7 +1039,7 @@ def dispatch_pass(
                     out[t, s, O_RFNBO_HYDROGEN_MW] += unmatched[t, s] * ratio[s, mm]
     for s in range(n_s):
         for k in range(N_STATE):
-            state[s, k] = st[s, k]
+            state[s, k] = own_state[s, k]
     if sums is not None:
         for s in range(n_s):
             for k in range(N_SUM):
