@@ -98,19 +98,22 @@ class SystemInputs:
 
     def select_year(self, year: int) -> SystemInputs:
         """The same inputs restricted to one weather year."""
-        sl = self.year_slices()[year]
+        return self.select_hours(self.year_slices()[year])
+
+    def select_hours(self, hours: slice) -> SystemInputs:
+        """The same inputs restricted to a contiguous range of hours (a ``slice``)."""
         return SystemInputs(
             scenario=self.scenario,
-            time=self.time[sl],
-            wind_cf=self.wind_cf[:, sl],
-            pv_cf=self.pv_cf[:, sl],
-            price_eur_per_mwh=self.price_eur_per_mwh[sl],
-            hydrogen_demand_mw=self.hydrogen_demand_mw[sl],
+            time=self.time[hours],
+            wind_cf=self.wind_cf[:, hours],
+            pv_cf=self.pv_cf[:, hours],
+            price_eur_per_mwh=self.price_eur_per_mwh[hours],
+            hydrogen_demand_mw=self.hydrogen_demand_mw[hours],
             pipeline_km=self.pipeline_km,
             input_hashes=self.input_hashes,
             grid_carbon_g_per_kwh=(
                 None if self.grid_carbon_g_per_kwh is None
-                else self.grid_carbon_g_per_kwh.reindex(self.time[sl])
+                else self.grid_carbon_g_per_kwh.reindex(self.time[hours])
             ),
         )
 
