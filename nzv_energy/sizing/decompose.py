@@ -26,6 +26,11 @@ mode's time segments of each year (a point within about 1 % of the optimum,
 cheap to find; one weather year: from the fast mode's LP of that year, solved
 once) and stops on a relative gap, which it reports.
 
+One weather year of several sites is split further, into blocks of whole months
+linked by the store levels at their boundaries (:mod:`.blocks`): the levels become
+master columns, each block gets its own cut, and the whole year LP operates the
+loop's best capacities at the end (:func:`_run_in_blocks`).
+
 Each year's LP stays loaded in its own :class:`highspy.Highs` and is re-solved
 warm after the bound changes; the years are solved in parallel threads
 (HiGHS releases the GIL while it runs).  Every year LP has complete recourse:
