@@ -185,10 +185,18 @@ def one_year(year_2019) -> SystemInputs:
     return sliced_inputs(year_2019, ONE_YEAR_HOURS, start=24 * 30)
 
 
-def test_one_year_from_the_fast_lp_reaches_the_monolithic_optimum(one_year):
-    _, ref = _monolithic(one_year)
+@pytest.fixture(scope="module")
+def one_year_reference(one_year):
+    return _monolithic(one_year)[1]
+
+
+def test_one_year_from_the_fast_lp_in_blocks_reaches_the_monolithic_optimum(
+        one_year, one_year_reference):
+    ref = one_year_reference
     _, report, lps, dec = solve_by_weather_year(one_year)  # one year: starts from the fast LP
     assert dec.start_iterations == 0  # no cut loop on the segments
+    # one year of several sites runs in blocks of whole months: two in this week
+    assert dec.blocks_per_year == 2
     assert dec.converged and report.status.has_solution
     assert abs(lps.objective - ref.objective) <= 1e-6 * abs(ref.objective)
     slack = 1e-9 * abs(ref.objective)  # the solvers' own tolerances
@@ -203,24 +211,19 @@ def test_one_year_from_the_fast_lp_reaches_the_monolithic_optimum(one_year):
 
 # ------------------------------------------- one weather year in blocks of whole months
 
-@pytest.fixture(scope="module")
-def two_months(year_2019) -> SystemInputs:
-    """The 3-site year cut to 20 days across a month boundary (January 20 - February 8)."""
-    return sliced_inputs(year_2019, 20 * 24, start=19 * 24)
-
-
 def test_block_starts_are_month_starts_nearest_to_equal_shares(year_2019):
     from nzv_energy.sizing.blocks import block_starts
 
     # 2019 in four: the calendar quarters (Jan 1, Apr 1 = day 90, Jul 1 = day 181, Oct 1 = 273)
     assert block_starts(year_2019.time, 4) == [0, 90 * 24, 181 * 24, 273 * 24]
     assert block_starts(year_2019.time, 12)[1:3] == [31 * 24, 59 * 24]
-    # a horizon of two months has two blocks at most
-    cut = sliced_inputs(year_2019, 20 * 24, start=19 * 24)
-    assert block_starts(cut.time, 4) == [0, 12 * 24]
+    # the test week from January 31 spans two months: two blocks, its 24 h of January and
+    # the rest
+    cut = sliced_inputs(year_2019, ONE_YEAR_HOURS, start=24 * 30)
+    assert block_starts(cut.time, 4) == [0, 24]
 
 
-def test_blocks_at_the_years_own_levels_cost_what_the_year_costs(two_months, reference_blocks):
+def test_blocks_at_the_years_own_levels_cost_what_the_year_costs(one_year, one_year_reference):
     """Block LPs with their boundary levels fixed at the whole year's add up to the year.
 
     The whole year's optimal operation restricted to a block is feasible there with
@@ -235,7 +238,7 @@ def test_blocks_at_the_years_own_levels_cost_what_the_year_costs(two_months, ref
         stores,
     )
 
-    caps = reference_blocks.capacities
+    caps = one_year_reference.capacities
 
     def operation_lp(inputs: SystemInputs):
         sn = plan_network(inputs)
@@ -252,19 +255,19 @@ def test_blocks_at_the_years_own_levels_cost_what_the_year_costs(two_months, ref
         h.passModel(dm.lp)
         return sn, dm, h
 
-    _, dm, h = operation_lp(two_months)
+    _, dm, h = operation_lp(one_year)
     assert splittable(dm)
     h.run()
     assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     year_cost = float(h.getInfo().objective_function_value)
     x = np.asarray(h.getSolution().col_value)
-    kinds = stores(dm, two_months.scenario.technology.battery.min_soc_fraction)
+    kinds = stores(dm, one_year.scenario.technology.battery.min_soc_fraction)
     assert {k.name for k in kinds} == {"hydrogen_storage_level", "battery_level"}
-    starts = block_starts(two_months.time, 4)
-    ends = [*starts[1:], len(two_months.time)]
+    starts = block_starts(one_year.time, 4)
+    ends = [*starts[1:], len(one_year.time)]
     total = 0.0
     for a, b in zip(starts, ends, strict=True):
-        _, bdm, bh = operation_lp(two_months.select_hours(slice(a, b)))
+        _, bdm, bh = operation_lp(one_year.select_hours(slice(a, b)))
         cols = link_boundaries(bh, bdm, kinds, 1e5)
         before = np.array([x[level_columns(dm, k)[a - 1]] for k in kinds])  # a = 0: cyclic
         after = np.array([x[level_columns(dm, k)[b - 1]] for k in kinds])
@@ -275,31 +278,6 @@ def test_blocks_at_the_years_own_levels_cost_what_the_year_costs(two_months, ref
         assert np.max(np.asarray(bh.getSolution().col_value)[cols.slack]) <= 1e-6
         total += float(bh.getInfo().objective_function_value)
     assert total == pytest.approx(year_cost, rel=1e-7)
-
-
-@pytest.fixture(scope="module")
-def reference_blocks(two_months):
-    return _monolithic(two_months)[1]
-
-
-def test_one_year_in_blocks_reaches_the_monolithic_optimum(two_months, reference_blocks):
-    ref = reference_blocks
-    _, report, lps, dec = solve_by_weather_year(two_months, blocks=4)
-    assert dec.blocks_per_year == 2  # two months: two blocks
-    assert dec.converged and report.status.has_solution
-    slack = 1e-9 * abs(ref.objective)
-    assert dec.lower_bound_eur_per_year <= ref.objective + slack <= (
-        dec.upper_bound_eur_per_year + 2 * slack)
-    assert abs(lps.objective - ref.objective) <= 1e-6 * abs(ref.objective)
-    fixed = _operate_fixed(two_months, lps.capacities)
-    assert abs(fixed - ref.objective) <= 1e-6 * abs(ref.objective)
-    # the whole year operates the result: every hour's demand served, in time order
-    np.testing.assert_allclose(lps.flows["pipeline"].sum(axis=1),
-                               two_months.hydrogen_demand_mw, rtol=1e-7, atol=1e-6)
-    # whole years give the same optimum
-    _, _, whole, dec1 = solve_by_weather_year(two_months, blocks=1)
-    assert dec1.blocks_per_year == 1
-    assert abs(whole.objective - ref.objective) <= 1e-6 * abs(ref.objective)
 
 
 def test_auto_decomposes_long_years_of_one_site_or_several(year_2019, one_year, three_sites):

@@ -79,3 +79,37 @@ def test_exhausted_iterations_keep_the_last_sizing_and_warn(base, caplog):
         _, v = _verify(base, {"resimulation_target_share": 0.999, "max_margin_iterations": 0})
     assert len(v.steps) == 1 and not v.target_met
     assert "max_margin_iterations" in caplog.text
+
+
+def test_fast_mode_estimates_only_the_sizing_it_keeps(base, monkeypatch):
+    """The re-sized loop runs the hourly error-estimate LP once, on the sizing it returns.
+
+    Its figures are those of that sizing's own estimate: the same fast sizing of the
+    design demand (the kept margin), estimated on its own.
+    """
+    import importlib
+
+    from nzv_energy.sizing.verify import design_inputs
+
+    # the module (the package's name ``optimise`` is its function)
+    opt_mod = importlib.import_module("nzv_energy.sizing.optimise")
+
+    calls = []
+    real = opt_mod.evaluate_hourly
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(opt_mod, "evaluate_hourly", counted)
+    sc, v = _verify(base, {"mode": "fast", "segment_hours": 3,
+                           "resimulation_target_share": 0.999})
+    assert len(v.steps) >= 2  # the fast sizing falls short first, then is re-sized
+    assert len(calls) == 1
+    kept = opt_mod.optimise(sc, design_inputs(for_scenario(base[1], sc), v.margin_fraction),
+                            mode="fast", run_precheck=False)
+    assert len(calls) == 2
+    for key in ("fast_mode_cost_gap_fraction", "fast_mode_hourly_cost_eur_per_year",
+                "fast_mode_hourly_unserved_share"):
+        assert v.result.kpis[key] == kept.kpis[key], key
+    assert "error_estimate" in v.result.timings_s

@@ -131,6 +131,10 @@ class SizingResult:
     segmentation: Segmentation | None = None
     account: pd.DataFrame = field(default_factory=pd.DataFrame)
     bounds_at_limit: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: fast mode: computes the error estimate of this sizing on request (``operate`` or
+    #: ``bound``), see :func:`with_error_estimate`; ``None`` in exact mode
+    error_estimator: Callable[[ErrorEstimate], HourlyEvaluation] | None = field(
+        default=None, repr=False, compare=False)
 
     @functools.cached_property
     def network(self) -> pypsa.Network:
@@ -302,18 +306,42 @@ def _optimise(
         result = dataclasses.replace(result, kpis={
             **result.kpis, "exact_relative_gap": float(report.options["relative_gap"]),
             "exact_decomposition_iterations": float(report.iterations["decomposition"])})
-    if mode == "fast" and error_estimate != "none":
+    if mode == "fast":
         if extra_functionality is not None:
-            logger.info("fast mode: no error estimate with an extra_functionality hook (its "
-                        "constraints are not in the hourly evaluation)")
+            if error_estimate != "none":
+                logger.info("fast mode: no error estimate with an extra_functionality hook "
+                            "(its constraints are not in the hourly evaluation)")
         else:
-            t6 = time.perf_counter()
-            evaluation = evaluate_hourly(sn, lps, inputs, repair=error_estimate == "bound",
-                                         time_limit_s=limit)
-            timings["error_estimate"] = time.perf_counter() - t6
-            result = dataclasses.replace(result, kpis={**result.kpis, **evaluation.kpis()})
+            result = dataclasses.replace(result, error_estimator=functools.partial(
+                _estimate, sn, lps, inputs, limit))
     timings["total"] = time.perf_counter() - t0
-    return dataclasses.replace(result, timings_s=timings)
+    return with_error_estimate(dataclasses.replace(result, timings_s=timings), error_estimate)
+
+
+def _estimate(sn: SizingNetwork, lps: sol.LpSolution, inputs: SystemInputs,
+              limit: float | None, kind: ErrorEstimate) -> HourlyEvaluation:
+    return evaluate_hourly(sn, lps, inputs, repair=kind == "bound", time_limit_s=limit)
+
+
+def with_error_estimate(result: SizingResult, kind: ErrorEstimate) -> SizingResult:
+    """``result`` with fast mode's error estimate ``kind`` in its KPIs and timings.
+
+    The sizing's capacities operated on the full hourly LP of the inputs it was sized
+    on (:func:`evaluate_hourly`).  ``result`` unchanged for ``kind="none"``, exact mode,
+    a sizing with an ``extra_functionality`` hook, or one that has an estimate already.
+    The design-margin loop (:func:`~nzv_energy.sizing.verify.size_and_verify`) sizes
+    without it and asks for it only on the sizing it keeps.
+    """
+    if (kind == "none" or result.error_estimator is None
+            or "error_estimate" in result.timings_s):
+        return result
+    t = time.perf_counter()
+    evaluation = result.error_estimator(kind)
+    seconds = time.perf_counter() - t
+    timings = {**result.timings_s, "error_estimate": seconds}
+    timings["total"] = timings.get("total", 0.0) + seconds
+    return dataclasses.replace(result, kpis={**result.kpis, **evaluation.kpis()},
+                               timings_s=timings)
 
 
 #: Cost of hydrogen the fixed capacities cannot deliver in the hourly evaluation,

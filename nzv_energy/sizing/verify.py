@@ -53,7 +53,7 @@ from nzv_energy.errors import ModelInfeasibleError
 from nzv_energy.grid_carbon import g_per_mj_from_kg_per_kg
 from nzv_energy.hydrogen_carbon import HourlyCarbon, hourly_hydrogen_co2_t
 from nzv_energy.scenario import Scenario
-from nzv_energy.sizing.optimise import SizingResult, optimise
+from nzv_energy.sizing.optimise import SizingResult, optimise, with_error_estimate
 from nzv_energy.sizing.resimulate import resimulate
 from nzv_energy.system import SystemInputs
 from nzv_energy.technology import HYDROGEN_LHV_KWH_PER_KG
@@ -171,7 +171,10 @@ def size_and_verify(
     inputs
         Hourly inputs of the scenario (all weather years).
     **optimise_kwargs
-        Passed to :func:`nzv_energy.sizing.optimise` (``mode``, ``time_limit_s``...).
+        Passed to :func:`nzv_energy.sizing.optimise` (``mode``, ``time_limit_s``...), except
+        ``error_estimate``: fast mode's estimate is computed for the sizing returned only
+        (:func:`~nzv_energy.sizing.optimise.with_error_estimate`), not for the sizings
+        the design margin replaced.
 
     Returns
     -------
@@ -182,12 +185,15 @@ def size_and_verify(
     opt = scenario.optimisation
     target = opt.resimulation_target_share
     margin = opt.demand_margin_fraction
+    # fast mode's error estimate (an hourly LP) only for the sizing that is kept
+    estimate = optimise_kwargs.pop("error_estimate", None) or opt.fast_mode_error_estimate
     steps: list[MarginStep] = []
     accepted: tuple[SizingResult, pd.DataFrame, xr.Dataset] | None = None
     while True:
         t0 = time.perf_counter()
         try:
-            result = optimise(scenario, design_inputs(inputs, margin), **optimise_kwargs)
+            result = optimise(scenario, design_inputs(inputs, margin), error_estimate="none",
+                              **optimise_kwargs)
         except ModelInfeasibleError as exc:
             if accepted is None:
                 raise
@@ -231,6 +237,7 @@ def size_and_verify(
             break
         margin = next_margin(margin, worst, target)
     result, table, dispatch = accepted
+    result = with_error_estimate(result, estimate)
     check_carbon_limit(result, inputs, table, dispatch)
     check_firm_commitment(result, table, dispatch)
     kpis = {
