@@ -280,6 +280,24 @@ def test_blocks_at_the_years_own_levels_cost_what_the_year_costs(one_year, one_y
     assert total == pytest.approx(year_cost, rel=1e-7)
 
 
+def test_blocks_that_stall_hand_over_to_whole_years(one_year, one_year_reference,
+                                                    monkeypatch, caplog):
+    """Blocks whose bounds stop moving: the whole year goes on and reaches the optimum."""
+    import logging
+
+    import nzv_energy.sizing.decompose as dec_mod
+
+    monkeypatch.setattr(dec_mod, "STALL_ITERATIONS", 1)  # every idle block step: a stall
+    ref = one_year_reference
+    with caplog.at_level(logging.INFO, logger="nzv_energy.sizing.decompose"):
+        _, report, lps, dec = solve_by_weather_year(one_year)
+    assert "the blocks stalled" in caplog.text
+    assert dec.converged and report.status.has_solution
+    assert abs(lps.objective - ref.objective) <= 1e-6 * abs(ref.objective)
+    slack = 1e-9 * abs(ref.objective)
+    assert dec.lower_bound_eur_per_year <= ref.objective + slack
+
+
 def test_auto_decomposes_long_years_of_one_site_or_several(year_2019, one_year, three_sites):
     from nzv_energy.sizing.decompose import AUTO_MIN_HOURS, use_decomposition
 

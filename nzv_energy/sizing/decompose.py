@@ -1131,23 +1131,30 @@ def _run_in_blocks(loop: _Loop, inputs: SystemInputs, start: np.ndarray,
                                 options)
     inner = _Loop(loop.whole, parts, master, loop.pool)
     inner.radius = loop.radius
-    converged = inner.run(z0, tolerance, deadline, max_iterations, "blocks", STALL_ITERATIONS)
-    assert inner.best is not None
+    failed = None
+    try:
+        converged = inner.run(z0, tolerance, deadline, max_iterations, "blocks",
+                              STALL_ITERATIONS)
+    except DecompositionError as exc:  # a block LP without an optimum: whole years instead
+        converged, failed = False, exc
     n_z = loop.master.n_z
+    best = start[:n_z] if inner.best is None else inner.best[:n_z]
     loop.lower = max(loop.lower, inner.lower)
     loop.reduced = inner.reduced[:n_z]
     loop.iterations += inner.iterations
     loop.solves += inner.solves
     loop.simplex += inner.simplex
-    if converged or inner.iterations >= max_iterations or time.perf_counter() > deadline:
-        loop.evaluate(inner.best[:n_z])
+    if failed is None and (converged or inner.iterations >= max_iterations
+                           or time.perf_counter() > deadline):
+        loop.evaluate(best)
         return converged or loop.gap() <= tolerance
-    # the blocks' bounds stopped moving above the tolerance: the whole years go on from
-    # their best point (the blocks' lower bound stays valid)
-    logger.info("decomposition: the blocks stalled at a gap of %.2e; whole years from here",
+    # the blocks' bounds stopped moving above the tolerance (or a block LP failed): the
+    # whole years go on from the best point (the blocks' lower bound stays valid)
+    logger.info("decomposition: %s at a gap of %.2e; whole years from here",
+                "the blocks stalled" if failed is None else f"blocks stopped ({failed})",
                 inner.gap())
     loop.radius = START_RADIUS
-    return loop.run(inner.best[:n_z], tolerance, deadline, max_iterations, "hours")
+    return loop.run(best, tolerance, deadline, max_iterations, "hours")
 
 
 def _slack_used(years: Sequence[_Year]) -> str:
