@@ -39,8 +39,8 @@ from scipy import sparse
 
 from nzv_energy.sizing.lp import DirectModel
 
-__all__ = ["BoundaryColumns", "Store", "block_starts", "link_boundaries", "splittable",
-           "stores"]
+__all__ = ["YEAR_ROW_PREFIXES", "BoundaryColumns", "Store", "block_starts", "level_columns",
+           "link_boundaries", "splittable", "stores"]
 
 #: Row groups of the direct LP over more than one hour, besides the store balances.
 YEAR_ROW_PREFIXES = ("co2_cap", "grid_import_cap", "hydrogen_carbon_limit", "rfnbo")
