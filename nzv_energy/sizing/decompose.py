@@ -779,12 +779,13 @@ def _blocks(
     years: Sequence[_Year],
     start: np.ndarray,
     levels: dict[tuple[str, str], np.ndarray] | None,
-    n_blocks: int,
+    block_hours: Sequence[Sequence[int]],
     options: dict[str, Any],
 ) -> tuple[list[_Year], _Master, np.ndarray]:
     """Every year LP in blocks of whole months (:mod:`.blocks`), their master and start.
 
-    ``years`` are the whole-year LPs.  The start point is ``start`` with the store
+    ``years`` are the whole-year LPs, ``block_hours`` the first hour of each block of
+    each year (:func:`~.blocks.block_starts`).  The start point is ``start`` with the store
     levels at the block boundaries taken from ``levels`` (by store, every hour of
     ``inputs``) or, when ``None``, from the years' current solutions (solved at
     ``start``).  The master has the capacity columns of the years' master
@@ -811,9 +812,8 @@ def _blocks(
     z_levels: list[float] = []
     n_st = len(kinds)
     offsets = inputs.year_slices()
-    for y in years:
-        hours = inputs.select_year(y.year)
-        starts = block_starts(hours.time, n_blocks)
+    for y, starts in zip(years, block_hours, strict=True):
+        hours = y.sn.inputs
         x = None if levels is not None else np.asarray(y.h.getSolution().col_value)
         first = len(z_levels) // n_st  # this year's first boundary
         for k, a in enumerate(starts):
@@ -1039,12 +1039,13 @@ def solve_by_weather_year(
         else:  # near the optimum: a trust region keeps the first steps short
             loop.radius = START_RADIUS
         t2 = time.perf_counter()
+        block_hours = [block_starts(y.sn.inputs.time, n_blocks) for y in years]
         if (n_blocks > 1 and not pinned and len(inputs.site_names) > 1
                 and all(splittable(y.dm) for y in years)
-                and all(len(block_starts(y.sn.inputs.time, n_blocks)) > 1 for y in years)):
-            converged = _run_in_blocks(loop, inputs, z0, levels, n_blocks, opts, tolerance,
+                and all(len(starts) > 1 for starts in block_hours)):
+            converged = _run_in_blocks(loop, inputs, z0, levels, block_hours, opts, tolerance,
                                        deadline, max_iterations)
-            n_blocks = len(block_starts(years[0].sn.inputs.time, n_blocks))  # as split
+            n_blocks = len(block_hours[0])  # as split
         else:
             n_blocks = 1
             converged = loop.run(z0, tolerance, deadline, max_iterations, "hours")
@@ -1113,9 +1114,9 @@ def solve_by_weather_year(
 
 
 def _run_in_blocks(loop: _Loop, inputs: SystemInputs, start: np.ndarray,
-                   levels: dict[tuple[str, str], np.ndarray] | None, n_blocks: int,
-                   options: dict[str, Any], tolerance: float, deadline: float,
-                   max_iterations: int) -> bool:
+                   levels: dict[tuple[str, str], np.ndarray] | None,
+                   block_hours: Sequence[Sequence[int]], options: dict[str, Any],
+                   tolerance: float, deadline: float, max_iterations: int) -> bool:
     """The hourly loop on the years' blocks (:mod:`.blocks`); returns whether it converged.
 
     ``loop`` holds the whole-year LPs.  The store levels at the block boundaries start
@@ -1127,7 +1128,7 @@ def _run_in_blocks(loop: _Loop, inputs: SystemInputs, start: np.ndarray,
     """
     if levels is None:
         loop.evaluate(start)
-    parts, master, z0 = _blocks(inputs, loop.whole, loop.years, start, levels, n_blocks,
+    parts, master, z0 = _blocks(inputs, loop.whole, loop.years, start, levels, block_hours,
                                 options)
     inner = _Loop(loop.whole, parts, master, loop.pool)
     inner.radius = loop.radius
