@@ -58,7 +58,9 @@ def call_interruptibly(func: Callable[[], T], cancel: Callable[[], None], name: 
     Raises
     ------
     KeyboardInterrupt
-        Ctrl-C / SIGINT arrived while ``func`` ran; ``func`` has returned.
+        Ctrl-C / SIGINT arrived while ``func`` ran (``func`` has returned) or
+        before it began (``func`` is not called): the caller never goes on
+        while ``func`` still runs.
     BaseException
         Whatever ``func`` raised.
 
@@ -69,33 +71,50 @@ def call_interruptibly(func: Callable[[], T], cancel: Callable[[], None], name: 
     """
     if threading.current_thread() is not threading.main_thread():
         return func()
-    done = threading.Event()
+    # The main thread waits on a plain lock, never on a ``threading.Event``: a
+    # KeyboardInterrupt raised inside ``Event.wait`` or ``Event.set`` can leave the
+    # event's internal lock held, and the worker's ``set`` then blocks for ever.
+    # A lock's ``acquire`` is interrupted cleanly: it either returns or raises
+    # without holding the lock.
+    claim: list[str] = []  # the first entry decides: "call" (the worker) or "abandon"
     outcome: dict[str, object] = {}
+    finished = threading.Lock()
+    finished.acquire()  # released by the worker when it is done
 
     def target() -> None:
         try:
-            outcome["value"] = func()
+            claim.append("call")
+            if claim[0] == "call":
+                outcome["value"] = func()
         except BaseException as exc:  # handed to the main thread below
             outcome["error"] = exc
         finally:
-            done.set()
+            outcome["done"] = True
+            finished.release()
+
+    def wait() -> None:
+        while "done" not in outcome:
+            finished.acquire(timeout=POLL_S)
 
     worker = threading.Thread(target=target, name=name, daemon=True)
-    worker.start()
     try:
-        while not done.wait(POLL_S):
-            pass
+        # a Ctrl-C can arrive while ``start`` waits for the new thread: the worker then
+        # exists and may have begun the call, which must not go on beside the caller
+        worker.start()
+        wait()
     except KeyboardInterrupt:
-        with contextlib.suppress(Exception):
-            cancel()
-        # the solver stops at its next interrupt check; a second Ctrl-C waits on too,
-        # so no solver thread is left running while the interpreter shuts down
-        while True:
-            try:
-                if done.wait(POLL_S):
+        claim.append("abandon")
+        if claim[0] == "call":
+            with contextlib.suppress(Exception):
+                cancel()
+            # the solver stops at its next interrupt check; a second Ctrl-C waits on too,
+            # so no solver thread is left running while the interpreter shuts down
+            while True:
+                try:
+                    wait()
                     break
-            except KeyboardInterrupt:
-                continue
+                except KeyboardInterrupt:
+                    continue
         raise
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]

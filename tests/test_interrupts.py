@@ -247,6 +247,94 @@ def test_call_interruptibly_cancels_the_call_and_raises_after_it_returned() -> N
     assert returned.is_set(), "the call was still running when KeyboardInterrupt was raised"
 
 
+def test_a_ctrl_c_while_the_worker_thread_starts_never_leaves_the_call_running(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # SIGINT can land while ``Thread.start`` waits for the new thread; the caller then
+    # unwinds (and e.g. restores HiGHS bounds): the call must either not run at all or
+    # have returned, never run beside it
+    began = threading.Event()
+    ended = threading.Event()
+    workers: list[threading.Thread] = []
+    start = threading.Thread.start
+
+    def start_then_interrupted(self: threading.Thread) -> None:
+        start(self)
+        workers.append(self)
+        raise KeyboardInterrupt
+
+    def solve() -> None:
+        began.set()
+        time.sleep(0.5)
+        ended.set()
+
+    monkeypatch.setattr(threading.Thread, "start", start_then_interrupted)
+    for _ in range(5):  # the worker and the interrupt race: either may come first
+        began.clear()
+        ended.clear()
+        with pytest.raises(KeyboardInterrupt):
+            call_interruptibly(solve, lambda: None, "test-solver")
+        began_before = began.is_set()
+        assert began_before == ended.is_set(), "the call still ran after KeyboardInterrupt"
+        workers[-1].join(timeout=10)
+        assert not workers[-1].is_alive(), "the worker thread did not end"
+        assert began.is_set() == began_before, "the call began after KeyboardInterrupt"
+
+
+#: Calls interrupted at random moments by real SIGINTs, in a process of their own (a
+#: deadlock then fails the test instead of hanging the suite).
+_RANDOM_SIGINTS = """
+import os, random, signal, sys, threading, time
+from nzv_energy.solver_interrupt import call_interruptibly
+
+seen = [0]
+
+def handler(signum, frame):
+    seen[0] += 1
+    raise KeyboardInterrupt
+
+signal.signal(signal.SIGINT, handler)
+rng = random.Random(int(sys.argv[1]))
+calls, interrupted, left_running = int(sys.argv[2]), 0, 0
+for i in range(calls):
+    running = [False]
+    stop = threading.Event()
+
+    def solve():
+        running[0] = True
+        stop.wait(rng.uniform(0.0, 0.002))
+        running[0] = False
+
+    timer = threading.Timer(rng.uniform(0.0, 0.002), os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        timer.start()
+        call_interruptibly(solve, stop.set, "test-solver")
+    except KeyboardInterrupt:
+        interrupted += 1
+        left_running += running[0]
+    while seen[0] <= i:  # this call's signal is handled before the next call begins
+        try:
+            time.sleep(0.0005)
+        except KeyboardInterrupt:
+            pass
+print(interrupted, left_running)
+"""
+
+
+def test_sigints_at_random_moments_never_leave_the_call_running_or_hang() -> None:
+    # SIGINT lands anywhere: in ``Thread.start``, in the wait, as the call returns; each
+    # interrupted call must have returned (or never begun) when KeyboardInterrupt is raised
+    calls = 2000
+    done = subprocess.run(
+        [sys.executable, "-c", _RANDOM_SIGINTS, "7", str(calls)],
+        cwd=ROOT, capture_output=True, text=True, timeout=STARTUP_S,
+    )
+    assert done.returncode == 0, done.stderr
+    interrupted, left_running = map(int, done.stdout.split())
+    assert interrupted > calls // 4, "too few calls were interrupted to test anything"
+    assert left_running == 0, f"{left_running} interrupted calls were still running"
+
+
 def test_call_interruptibly_returns_the_value_and_passes_errors_on() -> None:
     assert call_interruptibly(lambda: 42, lambda: None, "test") == 42
 
