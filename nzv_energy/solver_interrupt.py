@@ -3,11 +3,12 @@
 Python runs signal handlers only in the main thread, between bytecodes: while
 the main thread sits inside HiGHS's C++ ``run()``, a SIGINT waits until the
 solve returns (tens of seconds on a year's sizing).  :func:`call_interruptibly`
-runs the solver call in a worker thread while the main thread waits in short
-steps; on ``KeyboardInterrupt`` it asks HiGHS to stop (``Highs.cancelSolve``,
-checked by HiGHS's interrupt callbacks every few simplex iterations or MIP
-nodes), waits for the worker to return and raises ``KeyboardInterrupt`` again,
-so nothing downstream runs and the command line exits with status 130.
+runs the solver call in a worker thread while the main thread waits on a lock
+(a signal interrupts the wait); on ``KeyboardInterrupt`` it asks HiGHS to stop
+(``Highs.cancelSolve``, checked by HiGHS's interrupt callbacks every few simplex
+iterations or MIP nodes), waits for the worker to return and raises
+``KeyboardInterrupt`` again, so nothing downstream runs and the command line
+exits with status 130.
 
 linopy (the PyPSA engine of the sizing) does the same inside ``Model.solve``.
 """
@@ -23,7 +24,8 @@ import highspy
 
 T = TypeVar("T")
 
-#: How often the waiting main thread lets Python run its signal handlers, s.
+#: Longest single wait of the main thread for the worker, s: where a lock wait is not
+#: interrupted by signals (Windows), how soon a Ctrl-C is seen.
 POLL_S = 0.05
 
 
