@@ -39,18 +39,20 @@ from scipy import sparse
 
 from nzv_energy.sizing.lp import DirectModel
 
-__all__ = ["YEAR_ROW_PREFIXES", "BoundaryColumns", "Store", "block_starts", "level_columns",
-           "link_boundaries", "splittable", "stores"]
+__all__ = ["LEVEL_CAPACITIES", "THERMAL_LEVEL", "YEAR_ROW_PREFIXES", "BoundaryColumns", "Store",
+           "block_starts", "level_columns", "link_boundaries", "splittable", "stores"]
 
 #: Row groups of the direct LP over more than one hour, besides the store balances.
 YEAR_ROW_PREFIXES = ("co2_cap", "grid_import_cap", "hydrogen_carbon_limit", "rfnbo")
 
 #: Level columns of the direct LP (``DirectModel.flow_cols`` name) -> the capacity that
 #: bounds the level (field of the site's capacities).
-_LEVELS = {
+LEVEL_CAPACITIES = {
     "hydrogen_storage_level": "hydrogen_storage_mwh",
     "battery_level": "battery_mwh",
 }
+#: Name of a site's thermal-store level (a district-heat column of the direct LP).
+THERMAL_LEVEL = "thermal_storage_level"
 
 
 @dataclass(frozen=True)
@@ -80,18 +82,18 @@ def stores(dm: DirectModel, min_soc_fraction: float) -> list[Store]:
     """The stores of a direct LP, in a fixed order (sites, then kinds)."""
     out = []
     for (site, name) in dm.flow_cols:
-        if name in _LEVELS:
+        if name in LEVEL_CAPACITIES:
             frac = min_soc_fraction if name == "battery_level" else 0.0
-            out.append(Store(site, name, (site, _LEVELS[name]), frac))
+            out.append(Store(site, name, (site, LEVEL_CAPACITIES[name]), frac))
     for site, cols in dm.heat_cols.items():
         if "storage_level" in cols.cols:
-            out.append(Store(site, "thermal_storage_level", (site, "thermal_storage_mwh"), 0.0))
+            out.append(Store(site, THERMAL_LEVEL, (site, "thermal_storage_mwh"), 0.0))
     return out
 
 
 def level_columns(dm: DirectModel, store: Store) -> np.ndarray:
     """Column of the store's level in each hour of the LP."""
-    if store.name == "thermal_storage_level":
+    if store.name == THERMAL_LEVEL:
         return np.asarray(dm.heat_cols[store.site].cols["storage_level"])
     return np.asarray(dm.flow_cols[(store.site, store.name)])
 

@@ -65,6 +65,8 @@ from nzv_energy.errors import NzvError
 from nzv_energy.highs_banner import silence_banner
 from nzv_energy.sizing.aggregation import segment
 from nzv_energy.sizing.blocks import (
+    LEVEL_CAPACITIES,
+    THERMAL_LEVEL,
     block_starts,
     level_columns,
     link_boundaries,
@@ -917,10 +919,10 @@ def _fast_start(
     of_hour = seg.segment_of_hour()
     levels = {}
     for i, site in enumerate(sn.sites):
-        for name in ("hydrogen_storage_level", "battery_level"):
+        for name in LEVEL_CAPACITIES:
             levels[(site, name)] = lps.flows[name][of_hour, i]
         if "storage_level" in lps.heat_flows:
-            levels[(site, "thermal_storage_level")] = lps.heat_flows["storage_level"][of_hour, i]
+            levels[(site, THERMAL_LEVEL)] = lps.heat_flows["storage_level"][of_hour, i]
     return np.clip(z, master.lo, master.hi), levels
 
 
