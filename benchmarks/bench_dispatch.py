@@ -12,6 +12,8 @@ Prints, from one run on the shipped inputs of ``scenarios/lausitz_2030_fixed.yam
 * system-years per second (and per minute) of a 1,000-member ensemble (4 weather years
   x 250 capacity variants, KPIs only) on all cores and on one core, and the ns per
   site-hour per core it takes (both passes of a cyclic year counted);
+* a serial KPI-only ensemble of ``--lanes-members`` members run one member at a time and
+  in blocks of SIMD lanes (``kernels/lanes.py``), alternating, with a bit-for-bit check;
 * the ratio against the plain-Python reference of the same rules on the same inputs;
 * with ``--baseline DIR`` (a copy of an earlier ``kernels/`` folder), that kernel and this
   one side by side in this process: alternating pairs of the one-pass kernel with hourly
@@ -51,11 +53,14 @@ from nzv_energy.dispatch import (  # noqa: E402
     dispatch_parameter_vector,
     run_ensemble,
 )
+from nzv_energy.dispatch.ensemble import lane_blocks  # noqa: E402
 from nzv_energy.dispatch.heat import heat_arrays  # noqa: E402
 from nzv_energy.dispatch.simulate import hourly_arrays, simulate  # noqa: E402
 from nzv_energy.heat.assets import heat_config_from_mapping  # noqa: E402
 from nzv_energy.kernels import dispatch as kd  # noqa: E402
+from nzv_energy.kernels import ensemble as ke  # noqa: E402
 from nzv_energy.kernels import heat as hk  # noqa: E402
+from nzv_energy.kernels import lanes as kl  # noqa: E402
 from nzv_energy.scenario_file import load_scenario  # noqa: E402
 from nzv_energy.system import build_inputs, fixed_capacities  # noqa: E402
 from tests.reference_dispatch import reference_simulate_year  # noqa: E402
@@ -85,7 +90,15 @@ ke.run_members_serial(0, m, *args)
 t3 = time.perf_counter()
 ke.run_members_parallel(*args)
 t4 = time.perf_counter()
-print(f"{t2 - t1:.2f} {t3 - t2:.2f} {t4 - t3:.2f}")
+from nzv_energy.kernels import lanes as kl
+m = kl.LANE_WIDTH
+members = (np.zeros(m, np.int64), np.ones((m, n_s, kd.N_CAP)), np.stack([par] * m),
+           np.zeros((m, n_s, kd.N_SUM)), np.zeros((m, kd.N_SYS_SUM)),
+           np.zeros((m, n_s, kd.N_STATE)), np.zeros((m, n_s, kd.N_STATE)))
+ke.run_blocks_serial(0, 1, np.arange(m).reshape(1, m), hourly, np.array([0, n_h]), members,
+                     tuple(range(n_s)))
+t5 = time.perf_counter()
+print(f"{t2 - t1:.2f} {t3 - t2:.2f} {t4 - t3:.2f} {t5 - t4:.2f}")
 """
 
 
@@ -136,6 +149,21 @@ def cpu_best_of(fn, repeats: int) -> float:
         fn()
         times.append(time.thread_time() - t0)
     return min(times)
+
+
+def alternate(f_a: Callable[[], None], f_b: Callable[[], None], pairs: int,
+              repeats: int) -> tuple[list[float], list[float]]:
+    """CPU times of ``f_a`` and ``f_b`` (best of ``repeats`` each) in alternating pairs.
+
+    Which of the two runs first alternates from pair to pair too.
+    """
+    t_a, t_b = [], []
+    for i in range(pairs):
+        first, second = (f_a, f_b) if i % 2 == 0 else (f_b, f_a)
+        x, y = cpu_best_of(first, repeats), cpu_best_of(second, repeats)
+        t_a.append(x if i % 2 == 0 else y)
+        t_b.append(y if i % 2 == 0 else x)
+    return t_a, t_b
 
 
 def load_baseline(folder: Path) -> types.ModuleType:
@@ -191,12 +219,12 @@ def _serial_members(k: types.ModuleType, arrays: Any, cap: np.ndarray, par: np.n
             np.zeros((m, n_s, k.N_STATE)))
     hourly = (arrays.wind_cf, arrays.pv_cf, arrays.price_eur_per_mwh, arrays.hydrogen_demand_mw,
               arrays.grid_co2_g_per_kwh, arrays.month)
-    ke = importlib.import_module(k.__name__.rsplit(".", 1)[0] + ".ensemble")
+    kens = importlib.import_module(k.__name__.rsplit(".", 1)[0] + ".ensemble")
     if hasattr(k, "simulate_year_heat"):  # the earlier kernel API
-        call = partial(ke.run_members_serial, 0, m, *hourly, arrays.year_start, yidx, caps, pars,
+        call = partial(kens.run_members_serial, 0, m, *hourly, arrays.year_start, yidx, caps, pars,
                        np.zeros((m, k.N_OUT, 0, n_s)), np.zeros((m, k.N_SYS_OUT, 0)), *rest)
     else:
-        call = partial(ke.run_members_serial, 0, m, hourly, arrays.year_start,
+        call = partial(kens.run_members_serial, 0, m, hourly, arrays.year_start,
                        (yidx, caps, pars, *rest), None, None, None, k.pass_options(pars))
     return call, sums
 
@@ -219,12 +247,7 @@ def side_by_side(
         same = all(np.array_equal(x, y) for x, y in zip(b_old, b_new, strict=True))
         worst = max((float(np.max(np.abs(x - y) / np.maximum(1.0, np.abs(y)))) if x.size else 0.0)
                     for x, y in zip(b_old, b_new, strict=True))
-        t_old, t_new = [], []
-        for i in range(pairs):
-            first, second = (f_old, f_new) if i % 2 == 0 else (f_new, f_old)
-            a, b = cpu_best_of(first, 3), cpu_best_of(second, 3)
-            t_old.append(a if i % 2 == 0 else b)
-            t_new.append(b if i % 2 == 0 else a)
+        t_old, t_new = alternate(f_old, f_new, pairs, 3)
         ratio = statistics.median(n / o for n, o in zip(t_new, t_old, strict=True))
         unit = 1e9 / (n_h * n_s)
         print(f"baseline vs this kernel, {label}: {min(t_old) * unit:.1f} "
@@ -238,12 +261,7 @@ def side_by_side(
                                       _serial_members(kd, arrays, cap, cyclic, members))
     e_old()
     e_new()
-    t_old, t_new = [], []
-    for i in range(max(pairs // 5, 3)):
-        first, second = (e_old, e_new) if i % 2 == 0 else (e_new, e_old)
-        a, b = cpu_best_of(first, 1), cpu_best_of(second, 1)
-        t_old.append(a if i % 2 == 0 else b)
-        t_new.append(b if i % 2 == 0 else a)
+    t_old, t_new = alternate(e_old, e_new, max(pairs // 5, 3), 1)
     site_hours = 2 * n_s * float(np.diff(arrays.year_start)[np.arange(members) % len(arrays.years)]
                                  .sum())
     worst = float(np.max(np.abs(s_old - s_new) / np.maximum(1.0, np.abs(s_new))))
@@ -254,12 +272,64 @@ def side_by_side(
           f"largest difference {worst:.1e} (relative above 1)")
 
 
+def lanes_side_by_side(arrays: Any, cap: np.ndarray, par: np.ndarray, members: int,
+                       pairs: int = 7) -> None:
+    """A KPI-only ensemble one member at a time and in blocks of SIMD lanes, alternating.
+
+    ``members`` members over the weather years of ``arrays`` (capacities scaled 0.5-1.5
+    at random, as in the 1,000-member ensemble), parameters ``par`` (cyclic as given); CPU
+    time of this thread, best of ``pairs`` each, and whether every total and state is
+    bit-identical.
+    """
+    n_s = cap.shape[0]
+    rng = np.random.default_rng(1)
+    scale = rng.uniform(0.5, 1.5, size=(members, n_s, kd.N_CAP))
+    scale[:, :, CAPACITY_NAMES.index("grid_connection_mw")] = 1.0
+    caps = cap[None] * scale
+    pars = np.stack([par] * members)
+    yidx = np.arange(members, dtype=np.int64) % len(arrays.years)
+    hourly = (arrays.wind_cf, arrays.pv_cf, arrays.price_eur_per_mwh, arrays.hydrogen_demand_mw,
+              arrays.grid_co2_g_per_kwh, arrays.month)
+    results = [[np.zeros((members, n_s, kd.N_SUM)), np.zeros((members, kd.N_SYS_SUM)),
+                np.zeros((members, n_s, kd.N_STATE)), np.zeros((members, n_s, kd.N_STATE))]
+               for _ in range(2)]
+    one = (yidx, caps, pars, *results[0])
+    lanes = (yidx, caps, pars, *results[1])
+    blocks = lane_blocks(yidx, pars)
+
+    def one_by_one() -> None:
+        ke.run_members_serial(0, members, hourly, arrays.year_start, one, None, None, None,
+                              kd.pass_options(pars))
+
+    def in_lanes() -> None:
+        ke.run_blocks_serial(0, len(blocks), blocks, hourly, arrays.year_start, lanes,
+                             tuple(range(n_s)))
+
+    one_by_one()
+    in_lanes()
+    t_one, t_lanes = alternate(one_by_one, in_lanes, pairs, 1)
+    same = all(x.tobytes() == y.tobytes() for x, y in zip(*results, strict=True))
+    passes = 2 if par[kd.P_CYCLIC] > 0.5 else 1
+    site_hours = passes * n_s * float(np.diff(arrays.year_start)[yidx].sum())
+    used = int((blocks >= 0).sum(axis=1)[(blocks >= 0).sum(axis=1) >= kl.MIN_BLOCK_MEMBERS].sum())
+    print(f"serial ensemble of {members} members (KPIs only, {passes} pass(es) each; "
+          f"{used} in blocks of {kl.LANE_WIDTH} lanes), one member at a time vs SIMD lanes: "
+          f"{min(t_one) * 1e9 / site_hours:.1f} ({statistics.median(t_one) * 1e9 / site_hours:.1f})"
+          f" -> {min(t_lanes) * 1e9 / site_hours:.1f} "
+          f"({statistics.median(t_lanes) * 1e9 / site_hours:.1f}) ns per site-hour per pass, "
+          f"best (median) of {pairs}; lanes/one-by-one median "
+          f"{statistics.median(n / o for n, o in zip(t_lanes, t_one, strict=True)):.3f}; "
+          f"bit-identical: {same}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--skip-cold-compile", action="store_true")
     parser.add_argument("--baseline", type=Path, default=None,
                         help="a copy of an earlier kernels/ folder to measure against")
+    parser.add_argument("--lanes-members", type=int, default=256,
+                        help="members of the serial ensemble run one by one and in SIMD lanes")
     parser.add_argument("--baseline-members", type=int, default=100,
                         help="members of the serial ensemble measured against the baseline")
     args = parser.parse_args()
@@ -273,9 +343,10 @@ def main() -> None:
             env = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": str(ROOT)}
             res = subprocess.run([sys.executable, "-c", COLD_COMPILE], env=env, check=True,
                                  capture_output=True, text=True)
-            single, serial, parallel = (float(x) for x in res.stdout.split())
+            single, serial, parallel, lanes = (float(x) for x in res.stdout.split())
         print(f"cold compile (empty cache): simulate_year {single:.1f} s, ensemble serial "
-              f"{serial:.1f} s, ensemble prange {parallel:.1f} s")
+              f"{serial:.1f} s, ensemble prange {parallel:.1f} s, ensemble in SIMD lanes "
+              f"{lanes:.1f} s")
 
     scenario = load_scenario(SCENARIO)
     scenario = scenario.model_copy(
@@ -382,6 +453,7 @@ def main() -> None:
               f"{t * threads * 1e9 / member_hours:.1f} ns per site-hour per core, each pass "
               f"counted (cores busy on average: {cpus[walls.index(t)] / t:.2f})")
     print(f"parallel speed-up over one core: {rates['prange'] / rates['serial']:.2f}x")
+    lanes_side_by_side(arrays, cap, members_par, args.lanes_members)
 
     # plain-Python reference of the same rules on the same inputs (one pass, hourly results)
     ref_caps = [dict(zip(CAPACITY_NAMES, map(float, row), strict=True)) for row in cap]

@@ -2,8 +2,10 @@
 
 * :mod:`nzv_energy.kernels.dispatch` - the rule loop of one weather year
   (``dispatch_pass``, ``simulate_year``) and the array layouts it uses;
+* :mod:`nzv_energy.kernels.lanes` - the same rules for a block of ensemble members at
+  once, the members in SIMD lanes (KPI-only members without the optional rules);
 * :mod:`nzv_energy.kernels.ensemble` - many members in one call (``prange`` or
-  GIL-free serial loops for thread pools).
+  GIL-free serial loops for thread pools), one by one or in blocks of lanes.
 
 The kernels trust their arguments; call them through :mod:`nzv_energy.dispatch`.
 """

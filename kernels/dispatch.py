@@ -73,6 +73,8 @@ totals, only the state it ends in.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -321,6 +323,412 @@ def room_tie_tolerance(cap: np.ndarray) -> float:
     return ROOM_TIE_FRACTION * scale
 
 
+class RuleConstants(NamedTuple):
+    """A parameter row in the form the hour step uses (:func:`rule_constants`).
+
+    Efficiencies and fractions as in the ``P_*`` entries; ``inv_*`` are their
+    reciprocals, ``knee``/``eta_knee``/``slope`` the electrolyser's part-load curve
+    (:func:`hydrogen_from_power`), ``degradation`` the output loss per operating hour;
+    ``gas_h2`` and ``battery_to_ely`` are flags (1.0 on, 0.0 off).  All floats, so that
+    an ensemble keeps one row per member in an array (:mod:`nzv_energy.kernels.lanes`).
+    """
+
+    min_soc_fraction: float
+    eta_ch: float
+    inv_eta_ch: float
+    eta_dis: float
+    inv_eta_dis: float
+    eta_rated: float
+    min_load: float
+    knee: float
+    eta_knee: float
+    inv_eta_knee: float
+    slope: float
+    inv_slope: float
+    standby_fraction: float
+    degradation: float
+    gas_eff: float
+    inv_gas_eff: float
+    gas_h2: float
+    gas_cost: float
+    battery_to_ely: float
+
+
+@njit(cache=True, nogil=True, inline="always")
+def rule_constants(par: np.ndarray) -> RuleConstants:
+    """The :class:`RuleConstants` of the parameter row ``par`` (computed once per pass)."""
+    eta_ch = par[P_BATTERY_CHARGE_EFFICIENCY]
+    eta_dis = par[P_BATTERY_DISCHARGE_EFFICIENCY]
+    eta_rated = par[P_ELECTROLYSIS_EFFICIENCY]
+    knee = par[P_ELECTROLYSIS_PART_LOAD_POINT_FRACTION]
+    eta_knee = par[P_ELECTROLYSIS_PART_LOAD_EFFICIENCY]
+    if knee >= 1.0:
+        knee = 1.0
+        eta_knee = eta_rated
+        slope = eta_rated
+    else:
+        slope = (eta_rated - knee * eta_knee) / (1.0 - knee)
+    gas_eff = par[P_GAS_BACKUP_EFFICIENCY]
+    return RuleConstants(
+        par[P_BATTERY_MIN_SOC_FRACTION], eta_ch, 1.0 / eta_ch, eta_dis, 1.0 / eta_dis, eta_rated,
+        par[P_ELECTROLYSIS_MIN_LOAD_FRACTION], knee, eta_knee, 1.0 / eta_knee, slope, 1.0 / slope,
+        par[P_ELECTROLYSIS_STANDBY_FRACTION], par[P_DEGRADATION_FRACTION_PER_1000H] / 1000.0,
+        gas_eff, 1.0 / gas_eff, 1.0 if par[P_GAS_BACKUP_HYDROGEN_FUEL] > 0.5 else 0.0,
+        par[P_GAS_BACKUP_MARGINAL_COST_EUR_PER_MWH],
+        1.0 if par[P_BATTERY_TO_ELECTROLYSIS] > 0.5 else 0.0,
+    )
+
+
+class SiteHour(NamedTuple):
+    """What rules 1-6 give for one site and hour (:func:`site_hour`), MW unless stated.
+
+    The names are those of the ``O_*`` outputs where one exists: ``ren_ely``,
+    ``grid_ely`` and ``bat_ely`` are the electrolyser's power from renewables, the grid
+    and the battery, ``p_el`` its input without standby, ``on`` whether it runs,
+    ``h2`` its hydrogen, ``soc`` and ``level`` (MWh) the battery and hydrogen store
+    after the hour, ``fuel``/``h2_fuel`` the gas backup's fuel (hydrogen-fired: the
+    second), ``f`` the site's pipeline flow, ``d_rem`` the demand still open after it,
+    ``fuel_store`` the hydrogen fuel taken out of the store.
+    """
+
+    wind: float
+    pv: float
+    ren_ely: float
+    grid_ely: float
+    bat_ely: float
+    p_el: float
+    on: bool
+    standby: float
+    h2: float
+    soc: float
+    charge: float
+    discharge: float
+    imp: float
+    export: float
+    curtail: float
+    gas: float
+    unserved: float
+    standby_served: float
+    load_served: float
+    fuel: float
+    h2_fuel: float
+    f: float
+    d_rem: float
+    h2_charge: float
+    level: float
+    fuel_store: float
+
+
+@njit(cache=True, nogil=True, inline="always")
+def site_hour(
+    k: RuleConstants,
+    wind_cf: float,
+    pv_cf: float,
+    wind_mw: float,
+    pv_mw: float,
+    local_demand_mw: float,
+    electrolysis_mw: float,
+    battery_mw: float,
+    battery_mwh: float,
+    grid_connection_mw: float,
+    pipeline_mw: float,
+    hydrogen_storage_mwh: float,
+    gas_backup_mw: float,
+    battery_soc_mwh: float,
+    hydrogen_storage_level_mwh: float,
+    was_on: bool,
+    stack_hours: float,
+    d_rem: float,
+    p: float,
+    cheap: bool,
+    grid_ok: bool,
+) -> SiteHour:
+    """Rules 1-6 of one site in one hour: the hour step every pass calls.
+
+    Single runs (:func:`dispatch_pass`) and the lanes of an ensemble
+    (:mod:`nzv_energy.kernels.lanes`) call this one function; it reads and writes no
+    array, so a loop over ensemble members around it compiles to SIMD code.  Inputs:
+    the rule constants, the hour's capacity factors, the site's capacities, its state
+    at the start of the hour, the hydrogen demand still open (``d_rem``, MW_H2), the
+    price (EUR/MWh) and the hour's import policy (``cheap``: the electrolyser may
+    import; ``grid_ok``: any import is allowed).
+    """
+    wind = wind_cf * wind_mw
+    pv = pv_cf * pv_mw
+    gen = wind + pv
+    load = local_demand_mw
+    rating = electrolysis_mw
+    bat_mw = battery_mw
+    bat_mwh = battery_mwh
+    grid_mw = grid_connection_mw
+    pipe_mw = pipeline_mw
+    store_mwh = hydrogen_storage_mwh
+    soc_min = k.min_soc_fraction * bat_mwh
+    soc = battery_soc_mwh
+    level = hydrogen_storage_level_mwh
+    factor = 1.0 - k.degradation * stack_hours
+
+    # rule 1-2: local load first, then the electrolyser takes renewable power
+    ren_avail = gen - load if gen > load else 0.0
+    ren_ely = 0.0
+    grid_ely = 0.0
+    bat_ely = 0.0
+    p_el = 0.0
+    if rating > 0.0:
+        headroom = store_mwh - level if store_mwh > level else 0.0
+        sink = (pipe_mw if pipe_mw < d_rem else d_rem) + headroom
+        if sink >= factor * rating * k.eta_rated:
+            p_cap = rating  # every MW_H2 the stack can make has somewhere to go
+        else:
+            p_cap = power_for_hydrogen(sink, rating, k.knee, k.eta_knee, k.inv_eta_knee,
+                                       k.inv_slope, factor)
+            if p_cap > rating:
+                p_cap = rating
+        p_min = k.min_load * rating
+        if p_cap > 0.0 and p_cap >= p_min:
+            ren_ely = ren_avail if ren_avail < p_cap else p_cap
+            if cheap:
+                gap = p_cap - ren_ely
+                grid_ely = gap if gap < grid_mw else grid_mw
+            p_el = ren_ely + grid_ely
+            if k.battery_to_ely > 0.5 and soc > soc_min and p_el < p_cap:
+                # rule 2b: the battery fills the rest of the electrolyser's sink,
+                # keeping what the site's own load needs this hour
+                local_deficit = load - gen if load > gen else 0.0
+                bat_ely = (soc - soc_min) * k.eta_dis - local_deficit
+                if bat_ely > bat_mw - local_deficit:
+                    bat_ely = bat_mw - local_deficit
+                if bat_ely > p_cap - p_el:
+                    bat_ely = p_cap - p_el
+                if bat_ely < 0.0:
+                    bat_ely = 0.0
+                p_el += bat_ely
+            if p_el < p_min:
+                need = p_min - p_el
+                bat_avail = 0.0
+                if was_on and soc > soc_min and not k.battery_to_ely > 0.5:
+                    bat_avail = (soc - soc_min) * k.eta_dis
+                    if bat_avail > bat_mw:
+                        bat_avail = bat_mw
+                if bat_avail >= need:
+                    bat_ely = need
+                    p_el = p_min
+                else:
+                    p_el = 0.0
+                    ren_ely = 0.0
+                    grid_ely = 0.0
+                    bat_ely = 0.0
+    on = p_el > 0.0
+    standby = k.standby_fraction * rating if (not on and rating > 0.0) else 0.0
+    h2 = hydrogen_from_power(p_el, rating, k.knee, k.eta_knee, k.slope, factor) if on else 0.0
+    if bat_ely > 0.0:
+        soc -= bat_ely * k.inv_eta_dis
+
+    # rule 3-5: the electric balance of the rest of the site
+    residual = gen - load - ren_ely - standby
+    charge = 0.0
+    discharge = bat_ely
+    imp = grid_ely
+    export = 0.0
+    curtail = 0.0
+    gas = 0.0
+    unserved = 0.0
+    if residual > 0.0:
+        room = (bat_mwh - soc) * k.inv_eta_ch
+        charge = residual
+        if charge > bat_mw:
+            charge = bat_mw
+        if charge > room:
+            charge = room
+        if charge < 0.0:
+            charge = 0.0
+        soc += charge * k.eta_ch
+        rest = residual - charge
+        export = rest if rest < grid_mw else grid_mw
+        curtail = rest - export
+    elif residual < 0.0:
+        deficit = -residual
+        dis = (soc - soc_min) * k.eta_dis
+        if dis > bat_mw - bat_ely:
+            dis = bat_mw - bat_ely
+        if dis > deficit:
+            dis = deficit
+        if dis < 0.0:
+            dis = 0.0
+        soc -= dis * k.inv_eta_dis
+        discharge += dis
+        deficit -= dis
+        grid_room = grid_mw - grid_ely if grid_ok else 0.0
+        gas_room = gas_backup_mw
+        if k.gas_h2 > 0.5:
+            fuel_room = (h2 + level) * k.gas_eff
+            if fuel_room < gas_room:
+                gas_room = fuel_room
+        if p <= k.gas_cost:
+            take = deficit if deficit < grid_room else grid_room
+            imp += take
+            deficit -= take
+            gas = deficit if deficit < gas_room else gas_room
+            deficit -= gas
+        else:
+            gas = deficit if deficit < gas_room else gas_room
+            deficit -= gas
+            take = deficit if deficit < grid_room else grid_room
+            imp += take
+            deficit -= take
+        unserved = deficit
+    if soc < soc_min:
+        soc = soc_min
+    elif soc > bat_mwh:
+        soc = bat_mwh
+    standby_short = unserved if unserved < standby else standby
+    standby_served = standby - standby_short
+    load_served = load - (unserved - standby_short)
+
+    # rule 6: hydrogen from production: gas fuel, pipeline, then own storage
+    fuel = gas * k.inv_gas_eff
+    h2_fuel = fuel if k.gas_h2 > 0.5 else 0.0
+    fuel_prod = h2_fuel if h2_fuel < h2 else h2
+    fuel_store = h2_fuel - fuel_prod
+    level -= fuel_store
+    h2_rest = h2 - fuel_prod
+    f = h2_rest
+    if f > pipe_mw:
+        f = pipe_mw
+    if f > d_rem:
+        f = d_rem
+    d_rem -= f
+    h2_charge = h2_rest - f
+    level += h2_charge
+    if level < 0.0:
+        level = 0.0
+    return SiteHour(
+        wind, pv, ren_ely, grid_ely, bat_ely, p_el, on, standby, h2, soc, charge, discharge, imp,
+        export, curtail, gas, unserved, standby_served, load_served, fuel, h2_fuel, f, d_rem,
+        h2_charge, level, fuel_store,
+    )
+
+
+@njit(cache=True, nogil=True, inline="always")
+def rfnbo_hydrogen(
+    on: bool, h2: float, p_el: float, ren_ely: float, bat_ely: float, grid_ely: float,
+    rfnbo_price: bool,
+) -> tuple[float, float]:
+    """RFNBO hydrogen of a site-hour (MW_H2) and the electrolyser input matched (MW).
+
+    Delegated Regulation (EU) 2023/1184: input from the site's renewables and battery
+    counts, grid power only in hours of a low price (``rfnbo_price``); the hydrogen is
+    RFNBO in that share.  All of the input matched (always without grid power): the
+    hydrogen itself, the same value as ``h2 * (p_el / p_el)`` without a division.
+    """
+    if not on:
+        return 0.0, 0.0
+    matched = ren_ely + bat_ely + (grid_ely if rfnbo_price else 0.0)
+    return (h2 if matched == p_el else h2 * (matched / p_el)), matched
+
+
+@njit(cache=True, nogil=True, inline="always")
+def stack_hours_after(on: bool, hours: float, stack_life: float) -> tuple[float, bool]:
+    """Stack operating hours after an hour, and whether the stack was replaced in it."""
+    if not on:
+        return hours, False
+    hours += 1.0
+    if hours >= stack_life:
+        return 0.0, True
+    return hours, False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def add_site_hour_sums(
+    tot: np.ndarray, base: int, width: int, on: bool, was_on: bool, replaced: bool,
+    low_hour: bool, p: float, ci: float, wind: float, pv: float, curtail: float,
+    load_served: float, ely_in: float, standby_served: float, h2: float, rfnbo_h2: float,
+    charge: float, discharge: float, imp: float, export: float, grid_ely: float, gas: float,
+    fuel: float, h2_fuel: float, h2_charge: float, unserved: float, heat_el: float,
+) -> None:
+    """Add one site-hour to a site's totals.
+
+    ``tot`` is flat: total ``K_x`` of the site is ``tot[base + K_x * width]`` (a single
+    run: ``base = s * N_SUM``, ``width = 1``; a block of lanes: the lane's entry of the
+    site's first total and the block's lane width).
+
+    Every per-site total ``K_*`` except the pipeline flow and the store's discharge (known
+    only after rule 7 and added there).  Emissions: imports at the hour's grid intensity
+    (MWh x g/kWh = kg), shared with natural gas among the site's consumers (electrolyser,
+    local load and, with district heat, heat's electricity) in proportion to their use.
+    Single runs and the lanes of an ensemble (:mod:`nzv_energy.kernels.lanes`) call it.
+
+    Totals that are zero in most hours are added only when their value is not: a running
+    sum from +0.0 keeps its bits when an exact zero is added, so skipping the zeros gives
+    the same totals for fewer loads and stores.
+    """
+    tot[base + K_WIND_MWH * width] += wind
+    tot[base + K_PV_MWH * width] += pv
+    tot[base + K_CURTAILMENT_MWH * width] += curtail
+    tot[base + K_LOCAL_DEMAND_MWH * width] += load_served
+    tot[base + K_ELECTROLYSIS_INPUT_MWH * width] += ely_in
+    tot[base + K_BATTERY_CHARGE_MWH * width] += charge
+    tot[base + K_BATTERY_DISCHARGE_MWH * width] += discharge
+    tot[base + K_GRID_EXPORT_MWH * width] += export
+    tot[base + K_GRID_EXPORT_REVENUE_EUR * width] += export * p
+    tot[base + K_HYDROGEN_STORAGE_CHARGE_MWH * width] += h2_charge
+    if on:  # off: no hydrogen; on: no standby
+        tot[base + K_HYDROGEN_OUTPUT_MWH * width] += h2
+        tot[base + K_RFNBO_HYDROGEN_MWH * width] += rfnbo_h2
+        tot[base + K_OPERATING_HOURS * width] += 1.0
+        if not was_on:
+            tot[base + K_STARTS * width] += 1.0
+        if replaced:
+            tot[base + K_STACK_REPLACEMENTS * width] += 1.0
+        if low_hour:
+            tot[base + K_LOW_CARBON_OPERATING_HOURS * width] += 1.0
+    elif standby_served != 0.0:
+        tot[base + K_ELECTROLYSIS_STANDBY_MWH * width] += standby_served
+    if imp != 0.0:
+        tot[base + K_GRID_IMPORT_MWH * width] += imp
+        tot[base + K_GRID_IMPORT_COST_EUR * width] += imp * p
+    if grid_ely != 0.0:
+        tot[base + K_ELECTROLYSIS_GRID_MWH * width] += grid_ely
+    if gas != 0.0:  # zero gas: zero fuel
+        tot[base + K_GAS_BACKUP_MWH * width] += gas
+        tot[base + K_GAS_BACKUP_FUEL_MWH * width] += fuel
+        tot[base + K_GAS_BACKUP_HYDROGEN_FUEL_MWH * width] += h2_fuel
+    if unserved != 0.0:
+        tot[base + K_UNSERVED_ELECTRICITY_MWH * width] += unserved
+    natural_gas = fuel - h2_fuel
+    if imp > 0.0 or natural_gas > 0.0:
+        imp_co2 = imp * ci * 0.001 if imp > 0.0 else 0.0
+        use = ely_in + load_served + heat_el
+        share = ely_in / use if use > 0.0 else 0.0
+        tot[base + K_GRID_IMPORT_CO2_T * width] += imp_co2
+        tot[base + K_ELECTROLYSIS_GRID_IMPORT_CO2_T * width] += imp_co2 * share
+        tot[base + K_ELECTROLYSIS_NATURAL_GAS_MWH * width] += natural_gas * share
+
+
+@njit(cache=True, nogil=True, inline="always")
+def storage_take(pipeline_mw: float, flow: float, level: float, d_rem: float) -> float:
+    """Rule 7: hydrogen a site's store adds to its pipeline flow for the open demand (MW_H2).
+
+    At most the pipeline's free capacity, the store's level and the demand still open
+    (``d_rem``); zero or less: nothing.
+    """
+    take = pipeline_mw - flow
+    if take > level:
+        take = level
+    if take > d_rem:
+        take = d_rem
+    return take
+
+
+@njit(cache=True, nogil=True, inline="always")
+def unserved_hydrogen(demand_mw: float, delivered_mw: float) -> float:
+    """Hydrogen demand not delivered in an hour (MW_H2); rounding of the flow sum is zero."""
+    unserved = demand_mw - delivered_mw
+    if unserved < UNSERVED_ROUNDING * demand_mw:  # rounding of the sum, not a shortfall
+        return 0.0
+    return unserved
+
+
 @njit(cache=True, nogil=True)
 def initial_state(cap: np.ndarray, par: np.ndarray, state: np.ndarray) -> None:
     """Fill ``state`` with the scenario's initial storage levels (electrolysers off)."""
@@ -356,8 +764,9 @@ def firm_top_up(
     (c) gas backup within its rating (hydrogen-fired: fuel from the hour's production
     that went to the store, then the store).  A site that imports in the hour adds
     nothing.  The site's flows (``flows``: battery charge, discharge, export, import,
-    gas backup and hydrogen-store charge, each ``(n_s,)``), its state, its totals and
-    (``out``) its hourly outputs are updated in place.
+    gas backup and hydrogen-store charge, each ``(n_s,)``), its state, its totals
+    (``sums``, flat: ``sums[s * N_SUM + k]``) and (``out``) its hourly outputs are updated
+    in place.
     """
     f_charge, f_discharge, f_export, f_import, f_gas, f_h2_charge = flows
     n_s = cap.shape[0]
@@ -386,7 +795,7 @@ def firm_top_up(
                 if soc < soc_min:
                     soc = soc_min
                 if sums is not None:
-                    sums[s, K_BATTERY_CHARGE_MWH] -= x
+                    sums[s * N_SUM + K_BATTERY_CHARGE_MWH] -= x
             elif step == 1:
                 # (b) battery discharge, never in an hour it still charges
                 if f_charge[s] > 0.0:
@@ -400,7 +809,7 @@ def firm_top_up(
                 if soc < soc_min:
                     soc = soc_min
                 if sums is not None:
-                    sums[s, K_BATTERY_DISCHARGE_MWH] += x
+                    sums[s * N_SUM + K_BATTERY_DISCHARGE_MWH] += x
             else:
                 # (c) gas backup
                 level = state[s, S_HYDROGEN_STORAGE_MWH]
@@ -413,8 +822,8 @@ def firm_top_up(
                 fuel = x / gas_eff
                 f_gas[s] += x
                 if sums is not None:
-                    sums[s, K_GAS_BACKUP_MWH] += x
-                    sums[s, K_GAS_BACKUP_FUEL_MWH] += fuel
+                    sums[s * N_SUM + K_GAS_BACKUP_MWH] += x
+                    sums[s * N_SUM + K_GAS_BACKUP_FUEL_MWH] += fuel
                 if gas_h2:
                     from_charge = fuel if fuel < f_h2_charge[s] else f_h2_charge[s]
                     f_h2_charge[s] -= from_charge
@@ -424,14 +833,14 @@ def firm_top_up(
                         level = 0.0
                     state[s, S_HYDROGEN_STORAGE_MWH] = level
                     if sums is not None:
-                        sums[s, K_GAS_BACKUP_HYDROGEN_FUEL_MWH] += fuel
-                        sums[s, K_HYDROGEN_STORAGE_CHARGE_MWH] -= from_charge
+                        sums[s * N_SUM + K_GAS_BACKUP_HYDROGEN_FUEL_MWH] += fuel
+                        sums[s * N_SUM + K_HYDROGEN_STORAGE_CHARGE_MWH] -= from_charge
             state[s, S_BATTERY_SOC_MWH] = soc
             f_export[s] += x
             gap -= x
             if sums is not None:
-                sums[s, K_GRID_EXPORT_MWH] += x
-                sums[s, K_GRID_EXPORT_REVENUE_EUR] += x * p
+                sums[s * N_SUM + K_GRID_EXPORT_MWH] += x
+                sums[s * N_SUM + K_GRID_EXPORT_REVENUE_EUR] += x * p
             if out is not None:
                 out[t, s, O_BATTERY_CHARGE_MW] = f_charge[s]
                 out[t, s, O_BATTERY_DISCHARGE_MW] = f_discharge[s]
@@ -575,30 +984,8 @@ def dispatch_pass(
     n_h = wind_cf.shape[0]
     n_s = wind_cf.shape[1]
 
-    eta_ch = par[P_BATTERY_CHARGE_EFFICIENCY]
-    inv_eta_ch = 1.0 / eta_ch
-    eta_dis = par[P_BATTERY_DISCHARGE_EFFICIENCY]
-    inv_eta_dis = 1.0 / eta_dis
-    min_soc_fraction = par[P_BATTERY_MIN_SOC_FRACTION]
-    eta_rated = par[P_ELECTROLYSIS_EFFICIENCY]
-    min_load = par[P_ELECTROLYSIS_MIN_LOAD_FRACTION]
-    knee = par[P_ELECTROLYSIS_PART_LOAD_POINT_FRACTION]
-    eta_knee = par[P_ELECTROLYSIS_PART_LOAD_EFFICIENCY]
-    if knee >= 1.0:
-        knee = 1.0
-        eta_knee = eta_rated
-        slope = eta_rated
-    else:
-        slope = (eta_rated - knee * eta_knee) / (1.0 - knee)
-    inv_eta_knee = 1.0 / eta_knee
-    inv_slope = 1.0 / slope
-    standby_fraction = par[P_ELECTROLYSIS_STANDBY_FRACTION]
+    rules = rule_constants(par)
     stack_life = par[P_STACK_LIFETIME_HOURS]
-    degradation = par[P_DEGRADATION_FRACTION_PER_1000H] / 1000.0
-    gas_eff = par[P_GAS_BACKUP_EFFICIENCY]
-    inv_gas_eff = 1.0 / gas_eff
-    gas_h2 = par[P_GAS_BACKUP_HYDROGEN_FUEL] > 0.5
-    gas_cost = par[P_GAS_BACKUP_MARGINAL_COST_EUR_PER_MWH]
     grid_allowed = grid_rule is not None and par[P_GRID_IMPORT] > 0.5
     import_threshold = par[P_IMPORT_PRICE_THRESHOLD_EUR_PER_MWH]
     carbon_threshold = par[P_IMPORT_CARBON_THRESHOLD_G_PER_KWH]
@@ -608,7 +995,6 @@ def dispatch_pass(
     monthly = monthly_rule is not None and par[P_RFNBO_MONTHLY] > 0.5
     price_scale = par[P_PRICE_SCALE]
     demand_scale = par[P_DEMAND_SCALE]
-    battery_to_ely = par[P_BATTERY_TO_ELECTROLYSIS] > 0.5
     by_room = par[P_ROUTE_BY_STORAGE_ROOM] > 0.5
     room_tol = room_tie_tolerance(cap)
     keep_unmatched = out is not None and monthly
@@ -637,10 +1023,10 @@ def dispatch_pass(
     # the compiler need not reload or store them around every other array write); the
     # same additions in the same order, copied back after the pass
     if sums is not None:
-        tot = np.empty((n_s, N_SUM))
+        tot = np.empty(n_s * N_SUM)  # flat: tot[s * N_SUM + k] (add_site_hour_sums)
         for s in range(n_s):
             for k in range(N_SUM):
-                tot[s, k] = sums[s, k]
+                tot[s * N_SUM + k] = sums[s, k]
     # the same for the capacities and the state: a write to the state then need not make the
     # compiler reload capacities (the state is copied back after the pass)
     own_cap = np.empty((n_s, N_CAP))
@@ -686,158 +1072,22 @@ def dispatch_pass(
         # ---- per site: electricity, electrolyser, hydrogen from production --------------
         for k_site in range(n_s):
             s = order[k_site]
-            wind = wind_cf[t, s] * own_cap[s, C_WIND_MW]
-            pv = pv_cf[t, s] * own_cap[s, C_PV_MW]
-            gen = wind + pv
-            load = own_cap[s, C_LOCAL_DEMAND_MW]
-            rating = own_cap[s, C_ELECTROLYSIS_MW]
-            bat_mw = own_cap[s, C_BATTERY_MW]
-            bat_mwh = own_cap[s, C_BATTERY_MWH]
-            grid_mw = own_cap[s, C_GRID_CONNECTION_MW]
-            pipe_mw = own_cap[s, C_PIPELINE_MW]
-            store_mwh = own_cap[s, C_HYDROGEN_STORAGE_MWH]
-            soc_min = min_soc_fraction * bat_mwh
-
-            soc = own_state[s, S_BATTERY_SOC_MWH]
-            level = own_state[s, S_HYDROGEN_STORAGE_MWH]
+            (wind, pv, ren_ely, grid_ely, bat_ely, p_el, on, standby, h2, soc, charge, discharge,
+             imp, export, curtail, gas, unserved, standby_served, load_served, fuel, h2_fuel, f,
+             d_rem, h2_charge, level, fuel_store) = site_hour(
+                rules, wind_cf[t, s], pv_cf[t, s], own_cap[s, C_WIND_MW], own_cap[s, C_PV_MW],
+                own_cap[s, C_LOCAL_DEMAND_MW], own_cap[s, C_ELECTROLYSIS_MW],
+                own_cap[s, C_BATTERY_MW], own_cap[s, C_BATTERY_MWH],
+                own_cap[s, C_GRID_CONNECTION_MW], own_cap[s, C_PIPELINE_MW],
+                own_cap[s, C_HYDROGEN_STORAGE_MWH], own_cap[s, C_GAS_BACKUP_MW],
+                own_state[s, S_BATTERY_SOC_MWH], own_state[s, S_HYDROGEN_STORAGE_MWH],
+                own_state[s, S_ELECTROLYSIS_ON] > 0.5, own_state[s, S_STACK_HOURS], d_rem, p, cheap,
+                grid_ok,
+            )
             was_on = own_state[s, S_ELECTROLYSIS_ON] > 0.5
             hours = own_state[s, S_STACK_HOURS]
-            factor = 1.0 - degradation * hours
-
-            # rule 1-2: local load first, then the electrolyser takes renewable power
-            ren_avail = gen - load if gen > load else 0.0
-            ren_ely = 0.0
-            grid_ely = 0.0
-            bat_ely = 0.0
-            p_el = 0.0
-            if rating > 0.0:
-                headroom = store_mwh - level if store_mwh > level else 0.0
-                sink = (pipe_mw if pipe_mw < d_rem else d_rem) + headroom
-                if sink >= factor * rating * eta_rated:
-                    p_cap = rating  # every MW_H2 the stack can make has somewhere to go
-                else:
-                    p_cap = power_for_hydrogen(sink, rating, knee, eta_knee, inv_eta_knee,
-                                               inv_slope, factor)
-                    if p_cap > rating:
-                        p_cap = rating
-                p_min = min_load * rating
-                if p_cap > 0.0 and p_cap >= p_min:
-                    ren_ely = ren_avail if ren_avail < p_cap else p_cap
-                    if cheap:
-                        gap = p_cap - ren_ely
-                        grid_ely = gap if gap < grid_mw else grid_mw
-                    p_el = ren_ely + grid_ely
-                    if battery_to_ely and soc > soc_min and p_el < p_cap:
-                        # rule 2b: the battery fills the rest of the electrolyser's sink,
-                        # keeping what the site's own load needs this hour
-                        local_deficit = load - gen if load > gen else 0.0
-                        bat_ely = (soc - soc_min) * eta_dis - local_deficit
-                        if bat_ely > bat_mw - local_deficit:
-                            bat_ely = bat_mw - local_deficit
-                        if bat_ely > p_cap - p_el:
-                            bat_ely = p_cap - p_el
-                        if bat_ely < 0.0:
-                            bat_ely = 0.0
-                        p_el += bat_ely
-                    if p_el < p_min:
-                        need = p_min - p_el
-                        bat_avail = 0.0
-                        if was_on and soc > soc_min and not battery_to_ely:
-                            bat_avail = (soc - soc_min) * eta_dis
-                            if bat_avail > bat_mw:
-                                bat_avail = bat_mw
-                        if bat_avail >= need:
-                            bat_ely = need
-                            p_el = p_min
-                        else:
-                            p_el = 0.0
-                            ren_ely = 0.0
-                            grid_ely = 0.0
-                            bat_ely = 0.0
-            on = p_el > 0.0
-            standby = standby_fraction * rating if (not on and rating > 0.0) else 0.0
-            h2 = hydrogen_from_power(p_el, rating, knee, eta_knee, slope, factor) if on else 0.0
-            if bat_ely > 0.0:
-                soc -= bat_ely * inv_eta_dis
-
-            # rule 3-5: the electric balance of the rest of the site
-            residual = gen - load - ren_ely - standby
-            charge = 0.0
-            discharge = bat_ely
-            imp = grid_ely
-            export = 0.0
-            curtail = 0.0
-            gas = 0.0
-            unserved = 0.0
-            if residual > 0.0:
-                room = (bat_mwh - soc) * inv_eta_ch
-                charge = residual
-                if charge > bat_mw:
-                    charge = bat_mw
-                if charge > room:
-                    charge = room
-                if charge < 0.0:
-                    charge = 0.0
-                soc += charge * eta_ch
-                rest = residual - charge
-                export = rest if rest < grid_mw else grid_mw
-                curtail = rest - export
-            elif residual < 0.0:
-                deficit = -residual
-                dis = (soc - soc_min) * eta_dis
-                if dis > bat_mw - bat_ely:
-                    dis = bat_mw - bat_ely
-                if dis > deficit:
-                    dis = deficit
-                if dis < 0.0:
-                    dis = 0.0
-                soc -= dis * inv_eta_dis
-                discharge += dis
-                deficit -= dis
-                grid_room = grid_mw - grid_ely if grid_ok else 0.0
-                gas_room = own_cap[s, C_GAS_BACKUP_MW]
-                if gas_h2:
-                    fuel_room = (h2 + level) * gas_eff
-                    if fuel_room < gas_room:
-                        gas_room = fuel_room
-                if p <= gas_cost:
-                    take = deficit if deficit < grid_room else grid_room
-                    imp += take
-                    deficit -= take
-                    gas = deficit if deficit < gas_room else gas_room
-                    deficit -= gas
-                else:
-                    gas = deficit if deficit < gas_room else gas_room
-                    deficit -= gas
-                    take = deficit if deficit < grid_room else grid_room
-                    imp += take
-                    deficit -= take
-                unserved = deficit
-            if soc < soc_min:
-                soc = soc_min
-            elif soc > bat_mwh:
-                soc = bat_mwh
-            standby_short = unserved if unserved < standby else standby
-            standby_served = standby - standby_short
-            load_served = load - (unserved - standby_short)
-
-            # rule 6: hydrogen from production: gas fuel, pipeline, then own storage
-            fuel = gas * inv_gas_eff
-            h2_fuel = fuel if gas_h2 else 0.0
-            fuel_prod = h2_fuel if h2_fuel < h2 else h2
-            fuel_store = h2_fuel - fuel_prod
-            level -= fuel_store
-            h2_rest = h2 - fuel_prod
-            f = h2_rest
-            if f > pipe_mw:
-                f = pipe_mw
-            if f > d_rem:
-                f = d_rem
-            d_rem -= f
-            h2_charge = h2_rest - f
-            level += h2_charge
-            if level < 0.0:
-                level = 0.0
+            grid_mw = own_cap[s, C_GRID_CONNECTION_MW]
+            load = own_cap[s, C_LOCAL_DEMAND_MW]
             flow[s] = f
             h2_discharge[s] = fuel_store
 
@@ -857,34 +1107,17 @@ def dispatch_pass(
                 load_served = load - (unserved - standby_short)
 
             # RFNBO (Delegated Regulation (EU) 2023/1184): renewable share of electrolyser input
-            rfnbo_h2 = 0.0
-            if on:
-                matched = ren_ely + bat_ely + (grid_ely if rfnbo_price else 0.0)
-                # all of the input matched (always without grid power): the hydrogen itself,
-                # the same value as h2 * (p_el / p_el) without a division
-                rfnbo_h2 = h2 if matched == p_el else h2 * (matched / p_el)
-                if monthly:
+            rfnbo_h2, matched = rfnbo_hydrogen(on, h2, p_el, ren_ely, bat_ely, grid_ely,
+                                               rfnbo_price)
+            if monthly:
+                if on:
                     month_acc[s, m, M_UNMATCHED_ELECTRICITY_MWH] += p_el - matched
                     month_acc[s, m, M_UNMATCHED_HYDROGEN_MWH] += h2 - rfnbo_h2
-                    if keep_unmatched:
-                        unmatched[t, s] = h2 - rfnbo_h2
-            elif keep_unmatched:
-                unmatched[t, s] = 0.0
-            if monthly:
+                if keep_unmatched:
+                    unmatched[t, s] = h2 - rfnbo_h2
                 month_acc[s, m, M_EXPORT_MWH] += export
 
-            # stack hours, starts and replacements
-            if on:
-                hours += 1.0
-                replaced = hours >= stack_life
-                if replaced:
-                    hours = 0.0
-                if sums is not None:
-                    if not was_on:
-                        tot[s, K_STARTS] += 1.0
-                    tot[s, K_OPERATING_HOURS] += 1.0
-                    if replaced:
-                        tot[s, K_STACK_REPLACEMENTS] += 1.0
+            hours, replaced = stack_hours_after(on, hours, stack_life)
             own_state[s, S_BATTERY_SOC_MWH] = soc
             own_state[s, S_HYDROGEN_STORAGE_MWH] = level
             own_state[s, S_ELECTROLYSIS_ON] = 1.0 if on else 0.0
@@ -899,50 +1132,18 @@ def dispatch_pass(
 
             ely_in = p_el + standby_served
             if sums is not None:  # (a warm-up pass keeps no totals)
-                tot[s, K_WIND_MWH] += wind
-                tot[s, K_PV_MWH] += pv
-                tot[s, K_CURTAILMENT_MWH] += curtail
-                tot[s, K_LOCAL_DEMAND_MWH] += load_served
-                tot[s, K_ELECTROLYSIS_INPUT_MWH] += ely_in
-                tot[s, K_BATTERY_CHARGE_MWH] += charge
-                tot[s, K_BATTERY_DISCHARGE_MWH] += discharge
-                tot[s, K_GRID_EXPORT_MWH] += export
-                tot[s, K_GRID_EXPORT_REVENUE_EUR] += export * p
-                tot[s, K_HYDROGEN_STORAGE_CHARGE_MWH] += h2_charge
-                # totals that are zero in most hours are added only when their value is not: a
-                # running sum from +0.0 keeps its bits when an exact zero is added, so skipping
-                # the zeros gives the same totals for fewer loads and stores
-                if on:  # off: no hydrogen; on: no standby
-                    tot[s, K_HYDROGEN_OUTPUT_MWH] += h2
-                    tot[s, K_RFNBO_HYDROGEN_MWH] += rfnbo_h2
-                elif standby_served != 0.0:
-                    tot[s, K_ELECTROLYSIS_STANDBY_MWH] += standby_served
-                if imp != 0.0:
-                    tot[s, K_GRID_IMPORT_MWH] += imp
-                    tot[s, K_GRID_IMPORT_COST_EUR] += imp * p
-                if grid_ely != 0.0:
-                    tot[s, K_ELECTROLYSIS_GRID_MWH] += grid_ely
-                if gas != 0.0:  # zero gas: zero fuel
-                    tot[s, K_GAS_BACKUP_MWH] += gas
-                    tot[s, K_GAS_BACKUP_FUEL_MWH] += fuel
-                    tot[s, K_GAS_BACKUP_HYDROGEN_FUEL_MWH] += h2_fuel
-                if unserved != 0.0:
-                    tot[s, K_UNSERVED_ELECTRICITY_MWH] += unserved
-                # emissions: imports at the hour's grid intensity (MWh x g/kWh = kg), shared with
-                # natural gas among the site's consumers in proportion to their use
-                natural_gas = fuel - h2_fuel
-                if imp > 0.0 or natural_gas > 0.0:
-                    imp_co2 = imp * ci * 0.001 if imp > 0.0 else 0.0
-                    use = ely_in + load_served + heat_el
-                    share = ely_in / use if use > 0.0 else 0.0
-                    if heat is not None:
-                        if heat_el > 0.0:
-                            heat_tot[s, HT_GRID_IMPORT_CO2_T] += imp_co2 * heat_el / use
-                    tot[s, K_GRID_IMPORT_CO2_T] += imp_co2
-                    tot[s, K_ELECTROLYSIS_GRID_IMPORT_CO2_T] += imp_co2 * share
-                    tot[s, K_ELECTROLYSIS_NATURAL_GAS_MWH] += natural_gas * share
-                if on and low_hour:
-                    tot[s, K_LOW_CARBON_OPERATING_HOURS] += 1.0
+                add_site_hour_sums(
+                    tot, s * N_SUM, 1, on, was_on, replaced, low_hour, p, ci, wind, pv,
+                    curtail, load_served, ely_in, standby_served, h2, rfnbo_h2, charge,
+                    discharge, imp, export, grid_ely, gas, fuel, h2_fuel, h2_charge, unserved,
+                    heat_el,
+                )
+                if heat is not None and heat_el > 0.0 and imp > 0.0:
+                    # heat's share of the imports' emissions (as the electrolyser's share in
+                    # add_site_hour_sums)
+                    heat_tot[s, HT_GRID_IMPORT_CO2_T] += (
+                        imp * ci * 0.001 * heat_el / (ely_in + load_served + heat_el)
+                    )
             if out is not None:  # the site-hour's row, one statement
                 (out[t, s, O_WIND_MW], out[t, s, O_PV_MW], out[t, s, O_CURTAILMENT_MW],
                  out[t, s, O_LOCAL_DEMAND_MW], out[t, s, O_ELECTROLYSIS_INPUT_MW],
@@ -960,11 +1161,7 @@ def dispatch_pass(
         if d_rem > 0.0:
             for s in range(n_s):
                 level = own_state[s, S_HYDROGEN_STORAGE_MWH]
-                take = own_cap[s, C_PIPELINE_MW] - flow[s]
-                if take > level:
-                    take = level
-                if take > d_rem:
-                    take = d_rem
+                take = storage_take(own_cap[s, C_PIPELINE_MW], flow[s], level, d_rem)
                 if take > 0.0:
                     flow[s] += take
                     h2_discharge[s] += take
@@ -1002,15 +1199,13 @@ def dispatch_pass(
         for s in range(n_s):
             delivered += flow[s]
             if sums is not None:
-                tot[s, K_PIPELINE_FLOW_MWH] += flow[s]
-                tot[s, K_HYDROGEN_STORAGE_DISCHARGE_MWH] += h2_discharge[s]
+                tot[s * N_SUM + K_PIPELINE_FLOW_MWH] += flow[s]
+                tot[s * N_SUM + K_HYDROGEN_STORAGE_DISCHARGE_MWH] += h2_discharge[s]
             if out is not None:
                 out[t, s, O_PIPELINE_FLOW_MW] = flow[s]
                 out[t, s, O_HYDROGEN_STORAGE_DISCHARGE_MW] = h2_discharge[s]
                 out[t, s, O_HYDROGEN_STORAGE_MWH] = own_state[s, S_HYDROGEN_STORAGE_MWH]
-        unserved_h2 = demand_t - delivered
-        if unserved_h2 < UNSERVED_ROUNDING * demand_t:  # rounding of the sum, not a shortfall
-            unserved_h2 = 0.0
+        unserved_h2 = unserved_hydrogen(demand_t, delivered)
         sys_sums[Z_HYDROGEN_DEMAND_MWH] += demand_t
         sys_sums[Z_HYDROGEN_DELIVERED_MWH] += delivered
         sys_sums[Z_UNSERVED_HYDROGEN_MWH] += unserved_h2
@@ -1029,7 +1224,7 @@ def dispatch_pass(
                     r = month_acc[s, mm, M_EXPORT_MWH] / grid_el
                     ratio[s, mm] = r if r < 1.0 else 1.0
                     if sums is not None:
-                        tot[s, K_RFNBO_HYDROGEN_MWH] += (
+                        tot[s * N_SUM + K_RFNBO_HYDROGEN_MWH] += (
                             ratio[s, mm] * month_acc[s, mm, M_UNMATCHED_HYDROGEN_MWH]
                         )
         if out is not None:
@@ -1043,7 +1238,7 @@ def dispatch_pass(
     if sums is not None:
         for s in range(n_s):
             for k in range(N_SUM):
-                sums[s, k] = tot[s, k]
+                sums[s, k] = tot[s * N_SUM + k]
 
 
 def pass_options(par: np.ndarray) -> tuple[bool | None, bool | None, bool | None]:

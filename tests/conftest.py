@@ -9,6 +9,9 @@ import numpy as np
 import pytest
 import yaml
 
+from nzv_energy.scenario_file import load_scenario
+from nzv_energy.system import SystemInputs, build_inputs
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 #: The scenarios shipped with the project, by file name (not a glob of the folder: users keep
@@ -30,6 +33,15 @@ EPS = float(np.finfo(np.float64).eps)
 #: leave in each row of the (scaled) model, so LP results carry errors of this order times
 #: the size of the numbers in the row, whatever the BLAS or solver version.
 HIGHS_FEASIBILITY_TOLERANCE = 1e-7
+
+
+def shipped_inputs(name: str, years: tuple[int, ...]) -> SystemInputs:
+    """The inputs of shipped scenario ``name`` with its weather years set to ``years``."""
+    scenario = load_scenario(SCENARIOS / f"{name}.yaml")
+    scenario = scenario.model_copy(
+        update={"weather": scenario.weather.model_copy(update={"years": years})}
+    )
+    return build_inputs(scenario, SCENARIOS)
 
 
 def rounding_tol(magnitude: float, n_ops: int = 1) -> float:

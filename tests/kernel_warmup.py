@@ -58,12 +58,24 @@ def _runs(name: str, firm_mw: float = 0.0) -> Callable[[], None]:
     return run
 
 
+def _lanes(name: str) -> Callable[[], None]:
+    """A KPI-only ensemble large enough for a block of SIMD lanes (kernels/lanes.py)."""
+    def run() -> None:
+        inputs, _, par, members = _case(name)
+        run_ensemble(inputs, np.concatenate([members] * 8), dispatch_params=par,
+                     backend="serial")
+    return run
+
+
 #: Groups of variants: the rules without heat (plain and with the firm commitment, the
-#: variant of the rarer rules) and with district heat.
+#: variant of the rarer rules), with district heat, and ensemble members as SIMD lanes
+#: (one variant per number of sites: 3 and 1).
 GROUPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("plain", _runs("lausitz_2030_fixed")),
     ("general", _runs("lausitz_2030_fixed", firm_mw=100.0)),
     ("heat", _runs("single_site_heat")),
+    ("lanes-3", _lanes("lausitz_2030_fixed")),
+    ("lanes-1", _lanes("single_site_quick")),
 )
 
 

@@ -28,18 +28,13 @@ from nzv_energy.errors import ScenarioError
 from nzv_energy.heat.kpis import HEAT_SOURCES, site_heat_kpis
 from nzv_energy.kernels import dispatch as kd
 from nzv_energy.kernels import heat as hk
-from nzv_energy.scenario_file import load_scenario
-from nzv_energy.system import SiteCapacities, SystemInputs, build_inputs, fixed_capacities
-from tests.conftest import SCENARIOS
+from nzv_energy.system import SiteCapacities, SystemInputs, fixed_capacities
+from tests.conftest import shipped_inputs
 
 
 @pytest.fixture(scope="module")
 def inputs() -> SystemInputs:
-    scenario = load_scenario(SCENARIOS / "lausitz_2030_fixed.yaml")
-    scenario = scenario.model_copy(
-        update={"weather": scenario.weather.model_copy(update={"years": (2018, 2019)})}
-    )
-    return build_inputs(scenario, SCENARIOS)
+    return shipped_inputs("lausitz_2030_fixed", (2018, 2019))
 
 
 def members(inputs: SystemInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -131,11 +126,7 @@ def test_bad_members_are_rejected_with_their_position(inputs: SystemInputs) -> N
 
 @pytest.fixture(scope="module")
 def heat_inputs() -> SystemInputs:
-    scenario = load_scenario(SCENARIOS / "single_site_heat.yaml")
-    scenario = scenario.model_copy(
-        update={"weather": scenario.weather.model_copy(update={"years": (2018, 2019)})}
-    )
-    return build_inputs(scenario, SCENARIOS)
+    return shipped_inputs("single_site_heat", (2018, 2019))
 
 
 def heat_members(inputs: SystemInputs) -> tuple[np.ndarray, ...]:

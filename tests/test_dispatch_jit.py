@@ -13,6 +13,7 @@ from nzv_energy.dispatch.parameters import DISPATCH_INDEX, dispatch_parameter_ve
 from nzv_energy.kernels import dispatch as kd
 from nzv_energy.kernels import ensemble as ke
 from nzv_energy.kernels import heat as hk
+from nzv_energy.kernels import lanes as kl
 from nzv_energy.scenario_file import load_scenario
 from tests.conftest import ROOT, SCENARIOS
 
@@ -143,6 +144,25 @@ def run_all() -> dict[str, np.ndarray]:
             results[f"{label}_sys_sums"] = sys_sums
             if heat is not None:
                 results[f"{label}_heat_sums"] = heat[6]
+    # a block of SIMD lanes (kernels/lanes.py): members without the optional rules, cyclic,
+    # routed by free storage room, with and without the battery feed and hydrogen-fired gas
+    m = kl.LANE_WIDTH - 2
+    rng = np.random.default_rng(5)
+    caps = cap[None] * rng.uniform(0.3, 1.7, (m, n_s, kd.N_CAP))
+    pars = np.stack([par] * m)
+    pars[:, [kd.P_GRID_IMPORT, kd.P_RFNBO_MONTHLY, kd.P_FIRM_MW]] = 0.0
+    pars[:, kd.P_CYCLIC] = 1.0
+    pars[:, kd.P_ROUTE_BY_STORAGE_ROOM] = 1.0
+    pars[:, kd.P_BATTERY_TO_ELECTROLYSIS] = rng.integers(0, 2, m)
+    pars[:, kd.P_GAS_BACKUP_HYDROGEN_FUEL] = rng.integers(0, 2, m)
+    lanes = [np.zeros((m, n_s, kd.N_SUM)), np.zeros((m, kd.N_SYS_SUM)),
+             np.zeros((m, n_s, kd.N_STATE)), np.zeros((m, n_s, kd.N_STATE))]
+    blocks = np.full((1, kl.LANE_WIDTH), -1, dtype=np.int64)
+    blocks[0, :m] = np.arange(m)
+    ke.run_blocks_serial(0, 1, blocks, hourly, year_start,
+                         (np.zeros(m, dtype=np.int64), caps, pars, *lanes), tuple(range(n_s)))
+    for name, arr in zip(("sums", "sys_sums", "start", "end"), lanes, strict=True):
+        results[f"lanes_{name}"] = arr
     return results
 
 
@@ -191,6 +211,10 @@ def test_compiled_and_python_kernels_agree_exactly(tmp_path: Path) -> None:
             compiled[f"ensemble_serial_{suffix}"], compiled[f"ensemble_parallel_{suffix}"]
         )
     assert compiled["ensemble_serial_heat_heat_sums"][1, 0, hk.HO_HEAT_PUMP_MW] > 0
+    # the block of lanes ran its members (every lane used its totals) through gas and stores
+    assert (compiled["lanes_sums"][:, :, kd.K_HYDROGEN_OUTPUT_MWH].sum(axis=1) > 0).all()
+    assert compiled["lanes_sums"][:, :, kd.K_GAS_BACKUP_HYDROGEN_FUEL_MWH].sum() > 0
+    assert compiled["lanes_sums"][:, :, kd.K_HYDROGEN_STORAGE_DISCHARGE_MWH].sum() > 0
 
 
 def test_variants_without_a_rule_equal_the_rule_switched_off() -> None:

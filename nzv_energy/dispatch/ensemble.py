@@ -68,6 +68,7 @@ from nzv_energy.heat.kpis import (
 from nzv_energy.kernels import dispatch as kd
 from nzv_energy.kernels import ensemble as ke
 from nzv_energy.kernels import heat as hk
+from nzv_energy.kernels import lanes as kl
 from nzv_energy.scenario import Scenario
 from nzv_energy.schema import FIRM_VARIABLES, make_dataset
 from nzv_energy.system import SystemInputs
@@ -245,7 +246,10 @@ def run_ensemble(
         Also return one hourly dataset per member (memory grows with members).
     backend
         ``"prange"`` (numba threads), ``"threads"`` (thread pool over the
-        GIL-free kernel; safe inside Dask threads) or ``"serial"``.
+        GIL-free kernel; safe inside Dask threads) or ``"serial"``.  KPI-only members
+        without heat, grid import, monthly matching and a firm commitment run in blocks
+        of SIMD lanes (:func:`lane_blocks`); ``"prange"`` and ``"threads"`` then both
+        run the blocks on a thread pool.
     n_threads
         Threads for ``"prange"``/``"threads"``; ``None`` = all cores.
     arrays
@@ -398,21 +402,95 @@ class _KernelArgs:
         return (self.hourly, self.year_start, self.members, out, sys_out, heat, self.options)
 
 
+def lane_blocks(year_index: np.ndarray, par: np.ndarray) -> np.ndarray:
+    """The members of an ensemble in blocks of SIMD lanes (:mod:`nzv_energy.kernels.lanes`).
+
+    Members of one weather year and the same ``cyclic`` flag share blocks of
+    ``LANE_WIDTH``, in member order; the last block of each such group is filled with
+    ``-1`` (lane unused).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_blocks, LANE_WIDTH)`` int64 member indices.
+    """
+    width = kl.LANE_WIDTH
+    cyclic = (np.asarray(par)[:, kd.P_CYCLIC] > 0.5).astype(np.int64)
+    order = np.lexsort((cyclic, year_index))  # stable: member order within a group
+    keys = np.asarray(year_index)[order] * 2 + cyclic[order]
+    rows = []
+    for group in np.split(order, np.flatnonzero(np.diff(keys)) + 1):
+        for first in range(0, len(group), width):
+            row = np.full(width, -1, dtype=np.int64)
+            chunk = group[first:first + width]
+            row[:len(chunk)] = chunk
+            rows.append(row)
+    return np.array(rows, dtype=np.int64).reshape(-1, width)
+
+
 def _call(backend: Backend, threads: int, m: int, args: tuple[Any, ...]) -> None:
-    """Run members ``0 .. m-1`` of the kernel arguments ``args`` on ``backend``."""
-    serial, parallel = ke.run_members_serial, ke.run_members_parallel
+    """Run members ``0 .. m-1`` of the kernel arguments ``args`` on ``backend``.
+
+    KPI-only members without heat and without the optional rules run in blocks of SIMD
+    lanes (:func:`lane_blocks`), the others one by one.
+    """
+    hourly, year_start, members, out, sys_out, heat, options = args
+    if out is None and sys_out is None and heat is None and options == (None, None, None):
+        blocks = lane_blocks(members[0], members[2])
+        block_args = (blocks, hourly, year_start, members, tuple(range(members[1].shape[1])))
+        if backend == "serial" or threads == 1 or len(blocks) < 2:
+            ke.run_blocks_serial(0, len(blocks), *block_args)
+        else:  # "prange" and "threads": each thread takes the next block (GIL released)
+            _blocks_on_threads(threads, len(blocks), block_args)
+    else:
+        _spread(backend, threads, m, ke.run_members_serial, ke.run_members_parallel, args,
+                PRANGE_CHUNK_MEMBERS)
+
+
+def _blocks_on_threads(threads: int, n_blocks: int, block_args: tuple[Any, ...]) -> None:
+    """Blocks ``0 .. n_blocks - 1`` on a pool of ``threads`` threads.
+
+    Each thread takes the next block when it is done with one (blocks differ in cost and a
+    busy core must not hold back the others).  If the caller is interrupted (Ctrl-C), the
+    threads finish the block they run and take no other.
+    """
+    following = itertools.count()  # next() is atomic under the GIL
+    stop: list[bool] = []
+
+    def worker() -> None:
+        while not stop and (b := next(following)) < n_blocks:
+            ke.run_blocks_serial(b, b + 1, *block_args)
+
+    workers = min(threads, n_blocks)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(worker) for _ in range(workers)]
+        try:
+            for f in futures:
+                f.result()
+        except BaseException:
+            stop.append(True)
+            raise
+
+
+def _spread(backend: Backend, threads: int, n: int, serial: Any, parallel: Any,
+            args: tuple[Any, ...], chunk: int) -> None:
+    """Run items ``0 .. n-1`` (members or blocks) on ``backend``.
+
+    ``serial(first, stop, *args)`` runs a range of them, ``parallel(*args)`` all of them
+    with ``prange`` in chunks of ``chunk``.
+    """
     if backend == "prange":
         previous = numba.get_num_threads()
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
         try:
-            # dynamic chunks: members differ in cost (cyclic, year length) and a busy core
+            # dynamic chunks: items differ in cost (cyclic, year length) and a busy core
             # must not hold back the others
-            with numba.parallel_chunksize(PRANGE_CHUNK_MEMBERS):
+            with numba.parallel_chunksize(chunk):
                 parallel(*args)
         finally:
             numba.set_num_threads(previous)
     elif backend == "threads":
-        bounds = np.linspace(0, m, min(threads, max(m, 1)) + 1).astype(int)
+        bounds = np.linspace(0, n, min(threads, max(n, 1)) + 1).astype(int)
         with ThreadPoolExecutor(max_workers=len(bounds) - 1) as pool:
             futures = [
                 pool.submit(serial, int(a), int(b), *args)
@@ -422,7 +500,7 @@ def _call(backend: Backend, threads: int, m: int, args: tuple[Any, ...]) -> None
             for f in futures:
                 f.result()
     else:
-        serial(0, m, *args)
+        serial(0, n, *args)
 
 
 @dataclass(frozen=True)
