@@ -713,11 +713,8 @@ def storage_take(pipeline_mw: float, flow: float, level: float, d_rem: float) ->
     (``d_rem``); zero or less: nothing.
     """
     take = pipeline_mw - flow
-    if take > level:
-        take = level
-    if take > d_rem:
-        take = d_rem
-    return take
+    take = level if take > level else take
+    return d_rem if take > d_rem else take
 
 
 @njit(cache=True, nogil=True, inline="always")
