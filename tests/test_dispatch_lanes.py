@@ -183,3 +183,26 @@ def test_run_ensemble_in_lanes_equals_run_ensemble_one_by_one(inputs: SystemInpu
         assert result.end_state.tobytes() == alone[3].tobytes()
     np.testing.assert_array_equal(results["serial"].kpis.to_numpy(),
                                   results["prange"].kpis.to_numpy())
+
+
+def test_threads_take_no_further_block_after_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block that fails (or a Ctrl-C in the caller) stops the pool from starting others."""
+    import threading
+
+    from nzv_energy.dispatch import ensemble as ens
+
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def block(first: int, stop: int, *args: object) -> None:
+        with lock:
+            started.append(first)
+        if first == 0:
+            raise KeyboardInterrupt
+        threading.Event().wait(0.01)
+
+    monkeypatch.setattr(ens.ke, "run_blocks_serial", block)
+    with pytest.raises(KeyboardInterrupt):
+        ens._blocks_on_threads(2, 200, ())
+    assert 0 in started
+    assert len(started) < 20  # the other thread stopped soon after, not after all 200
