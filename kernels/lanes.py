@@ -19,8 +19,8 @@ sites), so they are unrolled.
 
 A block keeps two flat buffers, row ``r`` of lane ``lane`` at ``r * LANE_WIDTH + lane``:
 ``pos``, one block of :data:`N_POS_ROWS` rows per position (capacities, state, totals,
-the site there, the hour's flows and capacity factors), and ``lanes``, the rows of a
-lane as a whole (:func:`lane_rows`).  With the lane count and the rows of a position
+the site there, the hour's flows and capacity factors), and ``v``, the rows of each lane
+as a whole (:func:`lane_rows`).  With the lane count and the rows of a position
 constants, the compiler proves every access of the hour step apart and vectorises it.
 """
 
@@ -100,7 +100,7 @@ N_POS_ROWS = PR_PV_CF + 1
 
 @njit(cache=True, nogil=True, inline="always")
 def lane_rows(n_s: int) -> tuple[int, int, int, int, int, int, int, int, int, int]:
-    """First rows of each part of ``lanes`` for ``n_s`` sites, and the row count.
+    """First rows of each part of ``v`` for ``n_s`` sites, and the row count.
 
     ``(par, rules, room_tol, sys_tot, open, changed, order, room, start, n_rows)``: the
     lane's parameters (``N_PAR``), rule constants (``N_RULE``), room tie tolerance,
@@ -136,7 +136,7 @@ def _px(position: int, row: int, lane: int) -> int:
 
 @njit(cache=True, nogil=True)
 def _lane_rules(v: np.ndarray, row: int, lane: int) -> RuleConstants:
-    """Lane ``lane``'s rule constants (rows ``row`` on of ``lanes``) for the hour step."""
+    """Lane ``lane``'s rule constants (rows ``row`` on of ``v``) for the hour step."""
     return RuleConstants(
         v[_ix(row, lane)], v[_ix(row + 1, lane)], v[_ix(row + 2, lane)],
         v[_ix(row + 3, lane)], v[_ix(row + 4, lane)], v[_ix(row + 5, lane)],
