@@ -311,7 +311,8 @@ def lanes_side_by_side(arrays: Any, cap: np.ndarray, par: np.ndarray, members: i
     same = all(x.tobytes() == y.tobytes() for x, y in zip(*results, strict=True))
     passes = 2 if par[kd.P_CYCLIC] > 0.5 else 1
     site_hours = passes * n_s * float(np.diff(arrays.year_start)[yidx].sum())
-    used = int((blocks >= 0).sum(axis=1)[(blocks >= 0).sum(axis=1) >= kl.MIN_BLOCK_MEMBERS].sum())
+    per_block = (blocks >= 0).sum(axis=1)
+    used = int(per_block[per_block >= kl.MIN_BLOCK_MEMBERS].sum())
     print(f"serial ensemble of {members} members (KPIs only, {passes} pass(es) each; "
           f"{used} in blocks of {kl.LANE_WIDTH} lanes), one member at a time vs SIMD lanes: "
           f"{min(t_one) * 1e9 / site_hours:.1f} ({statistics.median(t_one) * 1e9 / site_hours:.1f})"

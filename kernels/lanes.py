@@ -453,7 +453,7 @@ def take_member(pos: np.ndarray, v: np.ndarray, n_s: int, lane: int, sums: np.nd
     ``end_state`` ``(n_s, N_STATE)``, as :func:`~nzv_energy.kernels.dispatch.simulate_year`
     fills them.
     """
-    r_sys, r_start = lane_rows(n_s)[3], lane_rows(n_s)[8]
+    _, _, _, r_sys, _, _, _, _, r_start, _ = lane_rows(n_s)
     for s in range(n_s):
         for k in range(N_SUM):
             sums[s, k] = pos[_px(s, PR_TOT + k, lane)]

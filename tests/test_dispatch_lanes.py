@@ -185,7 +185,7 @@ def test_run_ensemble_in_lanes_equals_run_ensemble_one_by_one(inputs: SystemInpu
                                   results["prange"].kpis.to_numpy())
 
 
-def test_threads_take_no_further_block_after_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_threads_take_no_further_block_after_a_failure() -> None:
     """A block that fails (or a Ctrl-C in the caller) stops the pool from starting others."""
     import threading
 
@@ -201,8 +201,7 @@ def test_threads_take_no_further_block_after_a_failure(monkeypatch: pytest.Monke
             raise KeyboardInterrupt
         threading.Event().wait(0.01)
 
-    monkeypatch.setattr(ens.ke, "run_blocks_serial", block)
     with pytest.raises(KeyboardInterrupt):
-        ens._blocks_on_threads(2, 200, ())
+        ens._on_threads(2, 200, block, (), 1)
     assert 0 in started
     assert len(started) < 20  # the other thread stopped soon after, not after all 200

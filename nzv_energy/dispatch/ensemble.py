@@ -438,38 +438,13 @@ def _call(backend: Backend, threads: int, m: int, args: tuple[Any, ...]) -> None
     if out is None and sys_out is None and heat is None and options == (None, None, None):
         blocks = lane_blocks(members[0], members[2])
         block_args = (blocks, hourly, year_start, members, tuple(range(members[1].shape[1])))
-        if backend == "serial" or threads == 1 or len(blocks) < 2:
-            ke.run_blocks_serial(0, len(blocks), *block_args)
-        else:  # "prange" and "threads": each thread takes the next block (GIL released)
-            _blocks_on_threads(threads, len(blocks), block_args)
+        # no prange runner for blocks (it would compile the lanes kernel a second time):
+        # "prange" runs them on the thread pool too
+        _spread("serial" if backend == "serial" else "threads", threads, len(blocks),
+                ke.run_blocks_serial, None, block_args, 1)
     else:
         _spread(backend, threads, m, ke.run_members_serial, ke.run_members_parallel, args,
                 PRANGE_CHUNK_MEMBERS)
-
-
-def _blocks_on_threads(threads: int, n_blocks: int, block_args: tuple[Any, ...]) -> None:
-    """Blocks ``0 .. n_blocks - 1`` on a pool of ``threads`` threads.
-
-    Each thread takes the next block when it is done with one (blocks differ in cost and a
-    busy core must not hold back the others).  If the caller is interrupted (Ctrl-C), the
-    threads finish the block they run and take no other.
-    """
-    following = itertools.count()  # next() is atomic under the GIL
-    stop: list[bool] = []
-
-    def worker() -> None:
-        while not stop and (b := next(following)) < n_blocks:
-            ke.run_blocks_serial(b, b + 1, *block_args)
-
-    workers = min(threads, n_blocks)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(worker) for _ in range(workers)]
-        try:
-            for f in futures:
-                f.result()
-        except BaseException:
-            stop.append(True)
-            raise
 
 
 def _spread(backend: Backend, threads: int, n: int, serial: Any, parallel: Any,
@@ -477,7 +452,7 @@ def _spread(backend: Backend, threads: int, n: int, serial: Any, parallel: Any,
     """Run items ``0 .. n-1`` (members or blocks) on ``backend``.
 
     ``serial(first, stop, *args)`` runs a range of them, ``parallel(*args)`` all of them
-    with ``prange`` in chunks of ``chunk``.
+    with ``prange``; both backends hand out chunks of ``chunk`` items.
     """
     if backend == "prange":
         previous = numba.get_num_threads()
@@ -489,18 +464,36 @@ def _spread(backend: Backend, threads: int, n: int, serial: Any, parallel: Any,
                 parallel(*args)
         finally:
             numba.set_num_threads(previous)
-    elif backend == "threads":
-        bounds = np.linspace(0, n, min(threads, max(n, 1)) + 1).astype(int)
-        with ThreadPoolExecutor(max_workers=len(bounds) - 1) as pool:
-            futures = [
-                pool.submit(serial, int(a), int(b), *args)
-                for a, b in itertools.pairwise(bounds)
-                if b > a
-            ]
-            for f in futures:
-                f.result()
+    elif backend == "threads" and threads > 1 and n > chunk:
+        _on_threads(threads, n, serial, args, chunk)
     else:
         serial(0, n, *args)
+
+
+def _on_threads(threads: int, n: int, serial: Any, args: tuple[Any, ...], chunk: int) -> None:
+    """Items ``0 .. n-1`` on a pool of ``threads`` threads, ``chunk`` at a time.
+
+    ``serial(first, stop, *args)`` runs a range of items with the GIL released.  Each
+    thread takes the next chunk when it is done with one (items differ in cost and a busy
+    core must not hold back the others).  If the caller is interrupted (Ctrl-C) or an item
+    fails, the threads finish the chunk they run and take no other.
+    """
+    following = itertools.count(0, chunk)  # next() is atomic under the GIL
+    stop: list[bool] = []
+
+    def worker() -> None:
+        while not stop and (first := next(following)) < n:
+            serial(first, min(first + chunk, n), *args)
+
+    workers = min(threads, -(-n // chunk))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(worker) for _ in range(workers)]
+        try:
+            for f in futures:
+                f.result()
+        except BaseException:
+            stop.append(True)
+            raise
 
 
 @dataclass(frozen=True)
