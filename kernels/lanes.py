@@ -27,7 +27,8 @@ constants, the compiler proves every access of the hour step apart and vectorise
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic, overload
 
 from .dispatch import (
     C_BATTERY_MW,
@@ -96,6 +97,37 @@ PR_DISCHARGE = PR_FLOW + 1  # the hour's hydrogen taken out of the store (MW_H2)
 PR_WIND_CF = PR_DISCHARGE + 1  # the hour's wind capacity factor at the site
 PR_PV_CF = PR_WIND_CF + 1  # the hour's PV capacity factor at the site
 N_POS_ROWS = PR_PV_CF + 1
+
+
+def full_width_vectors() -> None:
+    """Let the compiler use the CPU's widest vector registers in the calling function.
+
+    Compiled, it sets the LLVM function attribute ``"prefer-vector-width"="512"`` (clang's
+    ``-mprefer-vector-width=512``) on the function that calls it and adds no instruction;
+    as plain Python (``NUMBA_DISABLE_JIT``) it does nothing.  LLVM's tuning for most Intel
+    CPUs with AVX-512 prefers 256-bit vectors: the lane loops of 16 float64 members then
+    take four 256-bit registers where two 512-bit ones do (docs/PERFORMANCE.md).  A CPU
+    without AVX-512 keeps its own widest vectors; each lane's arithmetic is the same
+    either way.
+    """
+
+
+@intrinsic
+def _prefer_vector_width_512(typingctx):
+    """The compiled :func:`full_width_vectors` (inlined, so the attribute is the caller's)."""
+
+    def codegen(context, builder, signature, args):
+        # llvmlite's attribute set accepts only enumerated attributes: a string attribute
+        # goes in through ``set.add`` and is written out as it stands
+        set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
+@overload(full_width_vectors, inline="always")
+def _full_width_vectors_compiled():
+    return lambda: _prefer_vector_width_512()  # type: ignore[call-arg]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -174,15 +206,17 @@ def site_order(pos: np.ndarray, n_s: int) -> None:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _route(pos: np.ndarray, v: np.ndarray, sites: tuple, t: int, wind_cf: np.ndarray,
-           pv_cf: np.ndarray, demand_t: float, new: np.ndarray, keep: np.ndarray) -> None:
-    """Rule 6's order of hour ``t`` for every lane; lanes whose order changed move rows.
+def _route(pos: np.ndarray, v: np.ndarray, sites: tuple, demand_t: float) -> bool:
+    """Rule 6's order of hour ``t`` for every lane; whether any lane's order changed.
 
     The insertion sort of ``dispatch_pass``, from site order, in a fixed number of
     steps: a site moves ahead of an earlier one only when its free room is smaller by
-    more than the tolerance.  Also sets the demand still open and puts the hour's
-    capacity factors of each position's site in its rows.
+    more than the tolerance.  Also sets the demand still open.  Calls no other compiled
+    function that takes the buffers (neither does any stage called every hour), so that
+    numba drops the reference counting of its array arguments: atomic instructions in
+    every hour otherwise.
     """
+    full_width_vectors()
     n_s = len(sites)
     r_par, _, r_tol, _, r_open, r_changed, r_order, r_room, _, _ = lane_rows(n_s)
     for lane in range(LANE_WIDTH):
@@ -220,11 +254,32 @@ def _route(pos: np.ndarray, v: np.ndarray, sites: tuple, t: int, wind_cf: np.nda
             if v[_ix(r_order + p, lane)] != pos[_px(p, PR_SITE, lane)]:
                 changed = 1.0
         v[_ix(r_changed, lane)] = changed
+    moved = 0.0
     for lane in range(LANE_WIDTH):
-        if v[_ix(r_changed, lane)] > 0.5:  # rare: the lane's sites changed places
+        moved += v[_ix(r_changed, lane)]
+    return moved > 0.5
+
+
+@njit(cache=True, nogil=True)
+def _move_rows(pos: np.ndarray, v: np.ndarray, sites: tuple) -> None:
+    """Lanes whose order changed in :func:`_route` move their rows to the new order (rare)."""
+    n_s = len(sites)
+    r_changed, r_order = lane_rows(n_s)[5:7]
+    new = np.empty(n_s)
+    keep = np.empty(n_s * N_POS_ROWS)
+    for lane in range(LANE_WIDTH):
+        if v[_ix(r_changed, lane)] > 0.5:
             for p in range(n_s):
                 new[p] = v[_ix(r_order + p, lane)]
             reorder_lane(pos, n_s, lane, new, keep)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _capacity_factors(pos: np.ndarray, sites: tuple, t: int, wind_cf: np.ndarray,
+                      pv_cf: np.ndarray) -> None:
+    """Hour ``t``'s capacity factors of each position's site into the position's rows."""
+    full_width_vectors()
+    n_s = len(sites)
     for lane in range(LANE_WIDTH):
         for p in range(n_s):
             site = pos[_px(p, PR_SITE, lane)]
@@ -242,6 +297,7 @@ def _route(pos: np.ndarray, v: np.ndarray, sites: tuple, t: int, wind_cf: np.nda
 def _positions(pos: np.ndarray, v: np.ndarray, sites: tuple, price_t: float, ci: float,
                totals: bool | None) -> None:
     """Rules 1-6 of the hour: the hour step at each position of every lane."""
+    full_width_vectors()
     n_s = len(sites)
     r_par, r_rules, _, _, r_open, _, _, _, _, _ = lane_rows(n_s)
     size = N_POS_ROWS * LANE_WIDTH
@@ -300,6 +356,7 @@ def _serve_rest(pos: np.ndarray, v: np.ndarray, sites: tuple, demand_t: float,
 
     The stores serve the rest of the demand in site order, as in ``dispatch_pass``.
     """
+    full_width_vectors()
     n_s = len(sites)
     r_par, _, _, r_sys, r_open, _, _, _, _, _ = lane_rows(n_s)
     for lane in range(LANE_WIDTH):
@@ -350,11 +407,10 @@ def lanes_pass(hourly: tuple, sites: tuple, pos: np.ndarray, v: np.ndarray,
     restores it).
     """
     wind_cf, pv_cf, price, demand, grid_co2, _ = hourly
-    n_s = len(sites)
-    new = np.empty(n_s)
-    keep = np.empty(n_s * N_POS_ROWS)
     for t in range(wind_cf.shape[0]):
-        _route(pos, v, sites, t, wind_cf, pv_cf, demand[t], new, keep)
+        if _route(pos, v, sites, demand[t]):
+            _move_rows(pos, v, sites)
+        _capacity_factors(pos, sites, t, wind_cf, pv_cf)
         _positions(pos, v, sites, price[t], grid_co2[t], totals)
         _serve_rest(pos, v, sites, demand[t], totals)
 

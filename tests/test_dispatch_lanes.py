@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from numba import njit
 
 from nzv_energy.dispatch import capacity_array, dispatch_parameter_vector, run_ensemble
 from nzv_energy.dispatch.ensemble import lane_blocks
@@ -205,3 +208,36 @@ def test_threads_take_no_further_block_after_a_failure() -> None:
         ens._on_threads(2, 200, block, (), 1)
     assert 0 in started
     assert len(started) < 20  # the other thread stopped soon after, not after all 200
+
+
+def _function_attributes(ir: str, name: str) -> str:
+    """The attributes of the compiled function ``name`` (not its wrappers) in LLVM IR text."""
+    definition = next(line for line in ir.splitlines()
+                      if line.startswith("define") and "@_ZN" in line and name in line)
+    group = re.search(r"#(\d+) \{$", definition)
+    assert group is not None, definition
+    return next(line for line in ir.splitlines()
+                if line.startswith(f"attributes #{group.group(1)} ="))
+
+
+def test_full_width_vectors_sets_the_vector_width_of_the_calling_function() -> None:
+    # the lane stages call it so that LLVM's 256-bit tuning of Intel CPUs with AVX-512 does
+    # not halve the lanes per instruction: the attribute must land on the caller's code
+    def scale_lanes(x: np.ndarray, factor: float) -> None:
+        for lane in range(x.shape[0]):
+            x[lane] *= factor
+
+    def scale_lanes_wide(x: np.ndarray, factor: float) -> None:
+        kl.full_width_vectors()
+        for lane in range(x.shape[0]):
+            x[lane] *= factor
+
+    for fn, expected in ((scale_lanes, False), (scale_lanes_wide, True)):
+        compiled = njit(fn)
+        x = np.arange(16.0)
+        compiled(x, 2.0)
+        assert np.array_equal(x, 2.0 * np.arange(16.0))
+        attributes = _function_attributes(compiled.inspect_llvm(compiled.signatures[0]),
+                                          fn.__name__)
+        assert ('"prefer-vector-width"="512"' in attributes) is expected, attributes
+    kl.full_width_vectors()  # as plain Python: nothing
