@@ -14,12 +14,15 @@ Prints, from one run on the shipped inputs of ``scenarios/lausitz_2030_fixed.yam
   site-hour per core it takes (both passes of a cyclic year counted);
 * a serial KPI-only ensemble of ``--lanes-members`` members run one member at a time and
   in blocks of SIMD lanes (``kernels/lanes.py``), alternating, with a bit-for-bit check;
-* the ratio against the plain-Python reference of the same rules on the same inputs;
+* the ratio against the plain-Python reference of the same rules on the same inputs
+  (the reference and the kernel with hourly outputs in alternating pairs);
 * with ``--baseline DIR`` (a copy of an earlier ``kernels/`` folder), that kernel and this
   one side by side in this process: alternating pairs of the one-pass kernel with hourly
   outputs and with totals only (CPU time of this thread, best of 3 each), whether every
   output, total and state is bit-identical (and the largest difference), and a serial
-  KPI-only ensemble of ``--baseline-members`` members of both.  Kernels from before the
+  KPI-only ensemble of ``--baseline-members`` members of both, and (a baseline with
+  ``kernels/lanes.py``) the ``--lanes-members`` members in blocks of lanes of both.  Kernels
+  from before the
   compile-time variants (their API: ``simulate_year_heat``, hourly rows first, a ``write``
   flag) are called with their own arguments.
 """
@@ -272,6 +275,54 @@ def side_by_side(
           f"largest difference {worst:.1e} (relative above 1)")
 
 
+def baseline_lanes_side_by_side(old: types.ModuleType, arrays: Any, cap: np.ndarray,
+                                par: np.ndarray, members: int, pairs: int = 9) -> None:
+    """The baseline's blocks of SIMD lanes against this kernel's, alternating.
+
+    For a baseline that has them (``kernels/lanes.py``): the KPI-only members of
+    :func:`lanes_side_by_side` (cyclic as ``par``), every block through each kernel's
+    ``run_blocks_serial``; CPU time of this thread, best (median) of ``pairs``.
+    """
+    old_ens = importlib.import_module(old.__name__.rsplit(".", 1)[0] + ".ensemble")
+    if not hasattr(old_ens, "run_blocks_serial"):
+        return
+    caps, pars, yidx = _lane_members(arrays, cap, par, members)
+    n_s = cap.shape[0]
+    hourly = (arrays.wind_cf, arrays.pv_cf, arrays.price_eur_per_mwh, arrays.hydrogen_demand_mw,
+              arrays.grid_co2_g_per_kwh, arrays.month)
+    results = [[np.zeros((members, n_s, kd.N_SUM)), np.zeros((members, kd.N_SYS_SUM)),
+                np.zeros((members, n_s, kd.N_STATE)), np.zeros((members, n_s, kd.N_STATE))]
+               for _ in range(2)]
+    blocks = lane_blocks(yidx, pars)
+    calls = [partial(k.run_blocks_serial, 0, len(blocks), blocks, hourly, arrays.year_start,
+                     (yidx, caps, pars, *r), tuple(range(n_s)))
+             for k, r in ((old_ens, results[0]), (ke, results[1]))]
+    for call in calls:
+        call()
+    t_old, t_new = alternate(calls[0], calls[1], pairs, 1)
+    same = all(x.tobytes() == y.tobytes() for x, y in zip(*results, strict=True))
+    passes = 2 if par[kd.P_CYCLIC] > 0.5 else 1
+    unit = 1e9 / (passes * n_s * float(np.diff(arrays.year_start)[yidx].sum()))
+    print(f"baseline vs this kernel, serial ensemble of {members} members in SIMD lanes (KPIs "
+          f"only, {passes} pass(es) each): {min(t_old) * unit:.2f} "
+          f"({statistics.median(t_old) * unit:.2f}) -> {min(t_new) * unit:.2f} "
+          f"({statistics.median(t_new) * unit:.2f}) ns per site-hour per pass, best (median) of "
+          f"{pairs}; new/old median "
+          f"{statistics.median(n / o for n, o in zip(t_new, t_old, strict=True)):.3f}; "
+          f"bit-identical: {same}")
+
+
+def _lane_members(arrays: Any, cap: np.ndarray, par: np.ndarray, members: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Capacities (scaled 0.5-1.5 at random), parameters and weather years of ``members``."""
+    n_s = cap.shape[0]
+    rng = np.random.default_rng(1)
+    scale = rng.uniform(0.5, 1.5, size=(members, n_s, kd.N_CAP))
+    scale[:, :, CAPACITY_NAMES.index("grid_connection_mw")] = 1.0
+    return (cap[None] * scale, np.stack([par] * members),
+            np.arange(members, dtype=np.int64) % len(arrays.years))
+
+
 def lanes_side_by_side(arrays: Any, cap: np.ndarray, par: np.ndarray, members: int,
                        pairs: int = 7) -> None:
     """A KPI-only ensemble one member at a time and in blocks of SIMD lanes, alternating.
@@ -282,12 +333,7 @@ def lanes_side_by_side(arrays: Any, cap: np.ndarray, par: np.ndarray, members: i
     bit-identical.
     """
     n_s = cap.shape[0]
-    rng = np.random.default_rng(1)
-    scale = rng.uniform(0.5, 1.5, size=(members, n_s, kd.N_CAP))
-    scale[:, :, CAPACITY_NAMES.index("grid_connection_mw")] = 1.0
-    caps = cap[None] * scale
-    pars = np.stack([par] * members)
-    yidx = np.arange(members, dtype=np.int64) % len(arrays.years)
+    caps, pars, yidx = _lane_members(arrays, cap, par, members)
     hourly = (arrays.wind_cf, arrays.pv_cf, arrays.price_eur_per_mwh, arrays.hydrogen_demand_mw,
               arrays.grid_co2_g_per_kwh, arrays.month)
     results = [[np.zeros((members, n_s, kd.N_SUM)), np.zeros((members, kd.N_SYS_SUM)),
@@ -381,9 +427,9 @@ def main() -> None:
     kernel()
     first_call = time.perf_counter() - t0
     print(f"first call in this process (cached machine code): {first_call:.2f} s")
-    if args.baseline is not None:
-        side_by_side(load_baseline(args.baseline.resolve()), hourly, cap, par, arrays,
-                     args.baseline_members)
+    baseline = None if args.baseline is None else load_baseline(args.baseline.resolve())
+    if baseline is not None:
+        side_by_side(baseline, hourly, cap, par, arrays, args.baseline_members)
 
     site_hours = n_h * n_s
     kernel_s = best_of(kernel, 30)
@@ -455,16 +501,25 @@ def main() -> None:
               f"counted (cores busy on average: {cpus[walls.index(t)] / t:.2f})")
     print(f"parallel speed-up over one core: {rates['prange'] / rates['serial']:.2f}x")
     lanes_side_by_side(arrays, cap, members_par, args.lanes_members)
+    if baseline is not None:
+        baseline_lanes_side_by_side(baseline, arrays, cap, members_par, args.lanes_members)
 
     # plain-Python reference of the same rules on the same inputs (one pass, hourly results)
     ref_caps = [dict(zip(CAPACITY_NAMES, map(float, row), strict=True)) for row in cap]
     ref_par = dict(zip(DISPATCH_PARAMETER_NAMES, map(float, par), strict=True))
-    ref_times = []
-    for _ in range(2):
+    # the reference and the kernel alternate (the machine's speed moves between minutes):
+    # each pair is one reference run and the kernel's best of 5 right after or before it
+    ref_times, kernel_times = [], []
+    for i in range(4):
+        if i % 2:
+            kernel_times.append(best_of(kernel, 5))
         t0 = time.perf_counter()
         ref = reference_simulate_year(*hourly, ref_caps, ref_par)
         ref_times.append(time.perf_counter() - t0)
+        if not i % 2:
+            kernel_times.append(best_of(kernel, 5))
     ref_s = min(ref_times)
+    factor = statistics.median(r / k for r, k in zip(ref_times, kernel_times, strict=True))
     kernel()  # ``out`` holds the last run with district heat: the run without it again
     worst = max(
         float(np.max(np.abs(ref.array("hydrogen_output_mw")
@@ -472,8 +527,10 @@ def main() -> None:
         float(np.max(np.abs(ref.array("grid_export_mw") - out[:, :, kd.O_GRID_EXPORT_MW]))),
     )
     print(f"pure-Python reference: {ref_s:.2f} s per system-year "
-          f"({ref_s * 1e9 / site_hours:,.0f} ns per site-hour); kernel is "
-          f"{ref_s / kernel_s:,.0f}x faster (largest hourly difference {worst:.1e} MW)")
+          f"({ref_s * 1e9 / site_hours:,.0f} ns per site-hour); kernel with hourly outputs "
+          f"{factor:,.0f}x faster (median of {len(ref_times)} side-by-side pairs; "
+          f"{min(ref_times) / min(kernel_times):,.0f}x best against best; largest hourly "
+          f"difference {worst:.1e} MW)")
     print(f"median of kernel repeats for reference: "
           f"{statistics.median([best_of(kernel, 1) for _ in range(9)]) * 1e9 / site_hours:.1f} ns "
           "per site-hour")
