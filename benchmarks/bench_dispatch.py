@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -133,6 +134,26 @@ HEAT = {
         "peak_gas_boiler": {"heat_mw_th": 25},
     },
 }
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux: ``/proc/cpuinfo``), else what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def llvm_host_cpu() -> str:
+    """The CPU name numba's LLVM compiles for (its tuning, e.g. the preferred vector width)."""
+    import llvmlite.binding as llvm
+
+    llvm.initialize_native_target()
+    return str(llvm.get_host_cpu_name())
 
 
 def best_of(fn, repeats: int) -> float:
@@ -383,8 +404,8 @@ def main() -> None:
 
     threads = os.environ.get("NUMBA_NUM_THREADS", "default")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"machine: {os.cpu_count()} cores, numba threads {threads}, "
-          f"load average before the run {load:.2f}")
+    print(f"machine: {cpu_model()} (LLVM: {llvm_host_cpu()}), {os.cpu_count()} cores, numba "
+          f"threads {threads}, load average before the run {load:.2f}")
     if not args.skip_cold_compile:
         with tempfile.TemporaryDirectory() as cache:
             env = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": str(ROOT)}
