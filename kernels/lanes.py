@@ -22,6 +22,13 @@ A block keeps two flat buffers, row ``r`` of lane ``lane`` at ``r * LANE_WIDTH +
 the site there, the hour's flows and capacity factors), and ``v``, the rows of each lane
 as a whole (:func:`lane_rows`).  With the lane count and the rows of a position
 constants, the compiler proves every access of the hour step apart and vectorises it.
+
+An hour runs as three stages (:func:`_route`, :func:`_positions`, :func:`_serve_rest`),
+separate compiled functions each with its loops over the lanes innermost.  None of them
+calls another compiled function with the buffers (the rare row move is a call of its own,
+:func:`_move_rows`), so numba drops the reference counting of their array arguments: no
+atomic instruction in the hour loop.  Each calls :func:`full_width_vectors`, so the lanes
+take the CPU's widest vector registers (docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
