@@ -15,7 +15,8 @@ Prints, from one run on the shipped inputs of ``scenarios/lausitz_2030_fixed.yam
 * a serial KPI-only ensemble of ``--lanes-members`` members run one member at a time and
   in blocks of SIMD lanes (``kernels/lanes.py``), alternating, with a bit-for-bit check;
 * the ratio against the plain-Python reference of the same rules on the same inputs
-  (the reference and the kernel with hourly outputs in alternating pairs);
+  (the reference and the kernel with hourly outputs in interleaved pairs of about the same
+  time, mean CPU time of each: :func:`reference_side_by_side`);
 * with ``--baseline DIR`` (a copy of an earlier ``kernels/`` folder), that kernel and this
   one side by side in this process: alternating pairs of the one-pass kernel with hourly
   outputs and with totals only (CPU time of this thread, best of 3 each), whether every
@@ -390,6 +391,57 @@ def lanes_side_by_side(arrays: Any, cap: np.ndarray, par: np.ndarray, members: i
           f"bit-identical: {same}")
 
 
+def reference_side_by_side(hourly: tuple, cap: np.ndarray, par: np.ndarray,
+                           ref_caps: list[dict[str, float]], ref_par: dict[str, float],
+                           pairs: int = 6) -> tuple[list[float], float, float]:
+    """The plain-Python reference against the kernel with hourly outputs, interleaved.
+
+    ``pairs`` pairs, each the reference once over the year and the kernel (the same
+    year, hourly outputs written) as many times back to back as takes about as long;
+    which goes first alternates.  Both sides sample the same stretch of the machine's
+    time, whose speed moves between seconds and minutes, and both are the mean CPU time
+    of this thread per run (a best-of on one side only would favour that side).
+
+    Returns
+    -------
+    tuple
+        Each pair's reference/kernel ratio, and the ns per site-hour of the reference and
+        of the kernel over all pairs.
+    """
+    n_h, n_s = hourly[0].shape
+    rest = (np.zeros((n_s, kd.N_SUM)), np.zeros(kd.N_SYS_SUM), np.zeros((n_s, kd.N_STATE)),
+            np.zeros((n_s, kd.N_STATE)), np.zeros((n_h, n_s, kd.N_OUT)),
+            np.zeros((n_h, kd.N_SYS_OUT)))
+    call = partial(kd.simulate_year, hourly, cap, par, *rest, None, kd.pass_options(par))
+    call()
+
+    def reference() -> float:
+        t0 = time.thread_time()
+        reference_simulate_year(*hourly, ref_caps, ref_par)
+        return time.thread_time() - t0
+
+    def kernel_runs(n: int) -> float:
+        t0 = time.thread_time()
+        for _ in range(n):
+            call()
+        return (time.thread_time() - t0) / n
+
+    repeats = max(1, round(reference() / kernel_runs(20)))  # about the reference's time
+    ratios, ref_times, kernel_times = [], [], []
+    for i in range(pairs):
+        if i % 2:
+            t_kernel = kernel_runs(repeats)
+            t_ref = reference()
+        else:
+            t_ref = reference()
+            t_kernel = kernel_runs(repeats)
+        ratios.append(t_ref / t_kernel)
+        ref_times.append(t_ref)
+        kernel_times.append(t_kernel)
+    unit = 1e9 / (n_h * n_s)
+    return ratios, statistics.mean(ref_times) * unit, statistics.mean(kernel_times) * unit
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=1000)
@@ -528,30 +580,20 @@ def main() -> None:
     # plain-Python reference of the same rules on the same inputs (one pass, hourly results)
     ref_caps = [dict(zip(CAPACITY_NAMES, map(float, row), strict=True)) for row in cap]
     ref_par = dict(zip(DISPATCH_PARAMETER_NAMES, map(float, par), strict=True))
-    # the reference and the kernel alternate (the machine's speed moves between minutes):
-    # each pair is one reference run and the kernel's best of 5 right after or before it
-    ref_times, kernel_times = [], []
-    for i in range(4):
-        if i % 2:
-            kernel_times.append(best_of(kernel, 5))
-        t0 = time.perf_counter()
-        ref = reference_simulate_year(*hourly, ref_caps, ref_par)
-        ref_times.append(time.perf_counter() - t0)
-        if not i % 2:
-            kernel_times.append(best_of(kernel, 5))
-    ref_s = min(ref_times)
-    factor = statistics.median(r / k for r, k in zip(ref_times, kernel_times, strict=True))
+    ref = reference_simulate_year(*hourly, ref_caps, ref_par)  # the whole year, for the check
+    ratios, ref_ns, kernel_ns = reference_side_by_side(hourly, cap, par, ref_caps, ref_par)
+    factor = statistics.median(ratios)
     kernel()  # ``out`` holds the last run with district heat: the run without it again
     worst = max(
         float(np.max(np.abs(ref.array("hydrogen_output_mw")
                             - out[:, :, kd.O_HYDROGEN_OUTPUT_MW]))),
         float(np.max(np.abs(ref.array("grid_export_mw") - out[:, :, kd.O_GRID_EXPORT_MW]))),
     )
-    print(f"pure-Python reference: {ref_s:.2f} s per system-year "
-          f"({ref_s * 1e9 / site_hours:,.0f} ns per site-hour); kernel with hourly outputs "
-          f"{factor:,.0f}x faster (median of {len(ref_times)} side-by-side pairs; "
-          f"{min(ref_times) / min(kernel_times):,.0f}x best against best; largest hourly "
-          f"difference {worst:.1e} MW)")
+    print(f"pure-Python reference: {ref_ns:,.0f} ns per site-hour, the kernel with hourly "
+          f"outputs {kernel_ns:.1f} ns in the same stretches of time: {factor:,.0f}x faster "
+          f"(median of {len(ratios)} side-by-side pairs over the year; from "
+          f"{min(ratios):,.0f}x to {max(ratios):,.0f}x; largest hourly difference "
+          f"{worst:.1e} MW)")
     print(f"median of kernel repeats for reference: "
           f"{statistics.median([best_of(kernel, 1) for _ in range(9)]) * 1e9 / site_hours:.1f} ns "
           "per site-hour")
