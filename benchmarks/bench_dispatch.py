@@ -58,7 +58,7 @@ from nzv_energy.dispatch import (  # noqa: E402
     dispatch_parameter_vector,
     run_ensemble,
 )
-from nzv_energy.dispatch.ensemble import lane_blocks  # noqa: E402
+from nzv_energy.dispatch.ensemble import Backend, lane_blocks  # noqa: E402
 from nzv_energy.dispatch.heat import heat_arrays  # noqa: E402
 from nzv_energy.dispatch.simulate import hourly_arrays, simulate  # noqa: E402
 from nzv_energy.heat.assets import heat_config_from_mapping  # noqa: E402
@@ -415,9 +415,11 @@ def reference_side_by_side(hourly: tuple, cap: np.ndarray, par: np.ndarray,
     call = partial(kd.simulate_year, hourly, cap, par, *rest, None, kd.pass_options(par))
     call()
 
+    wind_cf, pv_cf, price, demand, grid_co2, month = hourly
+
     def reference() -> float:
         t0 = time.thread_time()
-        reference_simulate_year(*hourly, ref_caps, ref_par)
+        reference_simulate_year(wind_cf, pv_cf, price, demand, grid_co2, month, ref_caps, ref_par)
         return time.thread_time() - t0
 
     def kernel_runs(n: int) -> float:
@@ -554,12 +556,13 @@ def main() -> None:
     cyclic = bool(members_par[kd.P_CYCLIC])
     run_ensemble(inputs, members_cap[:4], year_index=year_index[:4], arrays=arrays)  # warm up
     rates = {}
-    for backend, threads in (("prange", os.cpu_count()), ("serial", 1)):
+    runs: tuple[tuple[Backend, int], ...] = (("prange", os.cpu_count() or 1), ("serial", 1))
+    for backend, cores in runs:
         walls, cpus = [], []
         for _ in range(3):
             c0, t0 = time.process_time(), time.perf_counter()
             run_ensemble(inputs, members_cap, year_index=year_index, dispatch_params=members_par,
-                         arrays=arrays, backend=backend, n_threads=threads)
+                         arrays=arrays, backend=backend, n_threads=cores)
             walls.append(time.perf_counter() - t0)
             cpus.append(time.process_time() - c0)
         t = min(walls)
@@ -568,9 +571,9 @@ def main() -> None:
         passes = 2 if cyclic else 1
         member_hours = float(np.diff(arrays.year_start)[year_index].sum()) * n_s * passes
         print(f"ensemble of {m} members ({n_years} weather years x {m // n_years} "
-              f"capacity variants, cyclic={cyclic}, KPIs only), {backend} on {threads} core(s): "
+              f"capacity variants, cyclic={cyclic}, KPIs only), {backend} on {cores} core(s): "
               f"{t:.2f} s = {m / t:,.0f} system-years/s = {60 * m / t:,.0f} per minute; "
-              f"{t * threads * 1e9 / member_hours:.1f} ns per site-hour per core, each pass "
+              f"{t * cores * 1e9 / member_hours:.1f} ns per site-hour per core, each pass "
               f"counted (cores busy on average: {cpus[walls.index(t)] / t:.2f})")
     print(f"parallel speed-up over one core: {rates['prange'] / rates['serial']:.2f}x")
     lanes_side_by_side(arrays, cap, members_par, args.lanes_members)
