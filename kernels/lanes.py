@@ -23,8 +23,9 @@ the site there, the hour's flows and capacity factors), and ``v``, the rows of e
 as a whole (:func:`lane_rows`).  With the lane count and the rows of a position
 constants, the compiler proves every access of the hour step apart and vectorises it.
 
-An hour runs as three stages (:func:`_route`, :func:`_positions`, :func:`_serve_rest`),
-separate compiled functions each with its loops over the lanes innermost.  None of them
+An hour runs as four stages (:func:`_route`, :func:`_capacity_factors`,
+:func:`_positions`, :func:`_serve_rest`), separate compiled functions each with its loops
+over the lanes innermost.  None of them
 calls another compiled function with the buffers (the rare row move is a call of its own,
 :func:`_move_rows`), so numba drops the reference counting of their array arguments: no
 atomic instruction in the hour loop.  Each calls :func:`full_width_vectors`, so the lanes
@@ -219,7 +220,7 @@ def site_order(pos: np.ndarray, n_s: int) -> None:
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _route(pos: np.ndarray, v: np.ndarray, sites: tuple, demand_t: float) -> bool:
-    """Rule 6's order of hour ``t`` for every lane; whether any lane's order changed.
+    """Rule 6's order of the hour for every lane; whether any lane's order changed.
 
     The insertion sort of ``dispatch_pass``, from site order, in a fixed number of
     steps: a site moves ahead of an earlier one only when its free room is smaller by

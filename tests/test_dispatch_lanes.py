@@ -240,4 +240,3 @@ def test_full_width_vectors_sets_the_vector_width_of_the_calling_function() -> N
         attributes = _function_attributes(compiled.inspect_llvm(compiled.signatures[0]),
                                           fn.__name__)
         assert ('"prefer-vector-width"="512"' in attributes) is expected, attributes
-    kl.full_width_vectors()  # as plain Python: nothing
