@@ -1069,22 +1069,20 @@ def dispatch_pass(
         # ---- per site: electricity, electrolyser, hydrogen from production --------------
         for k_site in range(n_s):
             s = order[k_site]
-            (wind, pv, ren_ely, grid_ely, bat_ely, p_el, on, standby, h2, soc, charge, discharge,
-             imp, export, curtail, gas, unserved, standby_served, load_served, fuel, h2_fuel, f,
-             d_rem, h2_charge, level, fuel_store) = site_hour(
-                rules, wind_cf[t, s], pv_cf[t, s], own_cap[s, C_WIND_MW], own_cap[s, C_PV_MW],
-                own_cap[s, C_LOCAL_DEMAND_MW], own_cap[s, C_ELECTROLYSIS_MW],
-                own_cap[s, C_BATTERY_MW], own_cap[s, C_BATTERY_MWH],
-                own_cap[s, C_GRID_CONNECTION_MW], own_cap[s, C_PIPELINE_MW],
-                own_cap[s, C_HYDROGEN_STORAGE_MWH], own_cap[s, C_GAS_BACKUP_MW],
-                own_state[s, S_BATTERY_SOC_MWH], own_state[s, S_HYDROGEN_STORAGE_MWH],
-                own_state[s, S_ELECTROLYSIS_ON] > 0.5, own_state[s, S_STACK_HOURS], d_rem, p, cheap,
-                grid_ok,
-            )
             was_on = own_state[s, S_ELECTROLYSIS_ON] > 0.5
             hours = own_state[s, S_STACK_HOURS]
             grid_mw = own_cap[s, C_GRID_CONNECTION_MW]
             load = own_cap[s, C_LOCAL_DEMAND_MW]
+            (wind, pv, ren_ely, grid_ely, bat_ely, p_el, on, standby, h2, soc, charge, discharge,
+             imp, export, curtail, gas, unserved, standby_served, load_served, fuel, h2_fuel, f,
+             d_rem, h2_charge, level, fuel_store) = site_hour(
+                rules, wind_cf[t, s], pv_cf[t, s], own_cap[s, C_WIND_MW], own_cap[s, C_PV_MW],
+                load, own_cap[s, C_ELECTROLYSIS_MW], own_cap[s, C_BATTERY_MW],
+                own_cap[s, C_BATTERY_MWH], grid_mw, own_cap[s, C_PIPELINE_MW],
+                own_cap[s, C_HYDROGEN_STORAGE_MWH], own_cap[s, C_GAS_BACKUP_MW],
+                own_state[s, S_BATTERY_SOC_MWH], own_state[s, S_HYDROGEN_STORAGE_MWH],
+                was_on, hours, d_rem, p, cheap, grid_ok,
+            )
             flow[s] = f
             h2_discharge[s] = fuel_store
 
