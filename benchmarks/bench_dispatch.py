@@ -239,11 +239,9 @@ def _serial_members(k: types.ModuleType, arrays: Any, cap: np.ndarray, par: np.n
     n_s = cap.shape[0]
     yidx = np.arange(m, dtype=np.int64) % len(arrays.years)
     caps, pars = np.stack([cap] * m), np.stack([par] * m)
-    sums = np.zeros((m, n_s, k.N_SUM))
-    rest = (sums, np.zeros((m, k.N_SYS_SUM)), np.zeros((m, n_s, k.N_STATE)),
-            np.zeros((m, n_s, k.N_STATE)))
-    hourly = (arrays.wind_cf, arrays.pv_cf, arrays.price_eur_per_mwh, arrays.hydrogen_demand_mw,
-              arrays.grid_co2_g_per_kwh, arrays.month)
+    rest = _member_results(k, m, n_s)
+    sums = rest[0]
+    hourly = arrays.kernel_hourly()
     kens = importlib.import_module(k.__name__.rsplit(".", 1)[0] + ".ensemble")
     if hasattr(k, "simulate_year_heat"):  # the earlier kernel API
         call = partial(kens.run_members_serial, 0, m, *hourly, arrays.year_start, yidx, caps, pars,
@@ -308,17 +306,16 @@ def baseline_lanes_side_by_side(old: types.ModuleType, arrays: Any, cap: np.ndar
     old_ens = importlib.import_module(old.__name__.rsplit(".", 1)[0] + ".ensemble")
     if not hasattr(old_ens, "run_blocks_serial"):
         return
+    old_lanes = importlib.import_module(old.__name__.rsplit(".", 1)[0] + ".lanes")
     caps, pars, yidx = _lane_members(arrays, cap, par, members)
     n_s = cap.shape[0]
-    hourly = (arrays.wind_cf, arrays.pv_cf, arrays.price_eur_per_mwh, arrays.hydrogen_demand_mw,
-              arrays.grid_co2_g_per_kwh, arrays.month)
-    results = [[np.zeros((members, n_s, kd.N_SUM)), np.zeros((members, kd.N_SYS_SUM)),
-                np.zeros((members, n_s, kd.N_STATE)), np.zeros((members, n_s, kd.N_STATE))]
-               for _ in range(2)]
+    hourly = arrays.kernel_hourly()
+    results = [_member_results(kd, members, n_s) for _ in range(2)]
+    blocks_old = lane_blocks(yidx, pars, width=old_lanes.LANE_WIDTH)
     blocks = lane_blocks(yidx, pars)
-    calls = [partial(k.run_blocks_serial, 0, len(blocks), blocks, hourly, arrays.year_start,
+    calls = [partial(k.run_blocks_serial, 0, len(b), b, hourly, arrays.year_start,
                      (yidx, caps, pars, *r), tuple(range(n_s)))
-             for k, r in ((old_ens, results[0]), (ke, results[1]))]
+             for k, b, r in ((old_ens, blocks_old, results[0]), (ke, blocks, results[1]))]
     for call in calls:
         call()
     t_old, t_new = alternate(calls[0], calls[1], pairs, 1)
@@ -332,6 +329,12 @@ def baseline_lanes_side_by_side(old: types.ModuleType, arrays: Any, cap: np.ndar
           f"{pairs}; new/old median "
           f"{statistics.median(n / o for n, o in zip(t_new, t_old, strict=True)):.3f}; "
           f"bit-identical: {same}")
+
+
+def _member_results(k: types.ModuleType, m: int, n_s: int) -> list[np.ndarray]:
+    """Zeroed ``sums, sys_sums, start_state, end_state`` of ``m`` members (module ``k``)."""
+    return [np.zeros((m, n_s, k.N_SUM)), np.zeros((m, k.N_SYS_SUM)),
+            np.zeros((m, n_s, k.N_STATE)), np.zeros((m, n_s, k.N_STATE))]
 
 
 def _lane_members(arrays: Any, cap: np.ndarray, par: np.ndarray, members: int
@@ -356,11 +359,8 @@ def lanes_side_by_side(arrays: Any, cap: np.ndarray, par: np.ndarray, members: i
     """
     n_s = cap.shape[0]
     caps, pars, yidx = _lane_members(arrays, cap, par, members)
-    hourly = (arrays.wind_cf, arrays.pv_cf, arrays.price_eur_per_mwh, arrays.hydrogen_demand_mw,
-              arrays.grid_co2_g_per_kwh, arrays.month)
-    results = [[np.zeros((members, n_s, kd.N_SUM)), np.zeros((members, kd.N_SYS_SUM)),
-                np.zeros((members, n_s, kd.N_STATE)), np.zeros((members, n_s, kd.N_STATE))]
-               for _ in range(2)]
+    hourly = arrays.kernel_hourly()
+    results = [_member_results(kd, members, n_s) for _ in range(2)]
     one = (yidx, caps, pars, *results[0])
     lanes = (yidx, caps, pars, *results[1])
     blocks = lane_blocks(yidx, pars)
@@ -483,8 +483,7 @@ def main() -> None:
     y = list(arrays.years).index(2019)
     a, b = int(arrays.year_start[y]), int(arrays.year_start[y + 1])
     n_h, n_s = b - a, cap.shape[0]
-    hourly = (arrays.wind_cf[a:b], arrays.pv_cf[a:b], arrays.price_eur_per_mwh[a:b],
-              arrays.hydrogen_demand_mw[a:b], arrays.grid_co2_g_per_kwh[a:b], arrays.month[a:b])
+    hourly = arrays.kernel_hourly(a, b)
     out = np.zeros((n_h, n_s, kd.N_OUT))
     sys_out = np.zeros((n_h, kd.N_SYS_OUT))
     sums = np.zeros((n_s, kd.N_SUM))

@@ -33,11 +33,6 @@ def arrays(inputs: SystemInputs) -> HourlyArrays:
     return hourly_arrays(inputs)
 
 
-def _hourly(arrays: HourlyArrays) -> tuple[np.ndarray, ...]:
-    return (arrays.wind_cf, arrays.pv_cf, arrays.price_eur_per_mwh, arrays.hydrogen_demand_mw,
-            arrays.grid_co2_g_per_kwh, arrays.month)
-
-
 def _both_ways(arrays: HourlyArrays, hourly: tuple[np.ndarray, ...], year_start: np.ndarray,
                year_index: np.ndarray, cap: np.ndarray, par: np.ndarray
                ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
@@ -106,7 +101,7 @@ def test_lanes_equal_members_run_one_by_one(
     n_s, cap, par, year_index, hours = case
     # two short "years" cut from the shipped hourly inputs, the first n_s sites
     hourly = tuple(x[:2 * hours, :n_s] if x.ndim == 2 else x[:2 * hours]
-                   for x in _hourly(arrays))
+                   for x in arrays.kernel_hourly())
     hourly = tuple(np.ascontiguousarray(x) for x in hourly)
     year_start = np.array([0, hours, 2 * hours], dtype=np.int64)
     lanes, alone, _ = _both_ways(arrays, hourly, year_start, year_index, cap, par)
@@ -123,7 +118,7 @@ def test_lanes_follow_the_routing_order_as_it_changes(inputs: SystemInputs,
     cap[:, :, kd.C_GRID_CONNECTION_MW] = base[None, :, kd.C_GRID_CONNECTION_MW]
     par = np.stack([dispatch_parameter_vector(inputs.scenario)] * m)
     year_index = np.zeros(m, dtype=np.int64)
-    hourly = _hourly(arrays)
+    hourly = arrays.kernel_hourly()
     lanes, alone, blocks = _both_ways(arrays, hourly, arrays.year_start, year_index, cap, par)
     assert blocks.shape == (2, W) and (blocks >= 0).all()  # every member ran in a lane
     _assert_same_bits(lanes, alone)
@@ -174,7 +169,7 @@ def test_run_ensemble_in_lanes_equals_run_ensemble_one_by_one(inputs: SystemInpu
         for backend in ("serial", "prange")
     }
     par = np.stack([dispatch_parameter_vector(inputs.scenario)] * m)
-    hourly = _hourly(arrays)
+    hourly = arrays.kernel_hourly()
     alone = [np.zeros((m, 3, kd.N_SUM)), np.zeros((m, kd.N_SYS_SUM)),
              np.zeros((m, 3, kd.N_STATE)), np.zeros((m, 3, kd.N_STATE))]
     ke.run_members_serial(0, m, hourly, arrays.year_start, (year_index, cap, par, *alone), None,

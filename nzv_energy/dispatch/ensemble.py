@@ -329,8 +329,7 @@ def run_ensemble(
     start_state = np.zeros((m, n_s, kd.N_STATE))
     end_state = np.zeros((m, n_s, kd.N_STATE))
     args = _KernelArgs(
-        hourly=(arrays.wind_cf, arrays.pv_cf, arrays.price_eur_per_mwh,
-                arrays.hydrogen_demand_mw, arrays.grid_co2_g_per_kwh, arrays.month),
+        hourly=arrays.kernel_hourly(),
         year_start=arrays.year_start,
         members=(yidx, cap, par, sums, sys_sums, start_state, end_state),
         options=kd.pass_options(par),
@@ -402,19 +401,20 @@ class _KernelArgs:
         return (self.hourly, self.year_start, self.members, out, sys_out, heat, self.options)
 
 
-def lane_blocks(year_index: np.ndarray, par: np.ndarray) -> np.ndarray:
+def lane_blocks(year_index: np.ndarray, par: np.ndarray, width: int | None = None
+                ) -> np.ndarray:
     """The members of an ensemble in blocks of SIMD lanes (:mod:`nzv_energy.kernels.lanes`).
 
     Members of one weather year and the same ``cyclic`` flag share blocks of
-    ``LANE_WIDTH``, in member order; the last block of each such group is filled with
-    ``-1`` (lane unused).
+    ``width`` (default: the kernels' ``LANE_WIDTH``), in member order; the last block of
+    each such group is filled with ``-1`` (lane unused).
 
     Returns
     -------
     numpy.ndarray
-        ``(n_blocks, LANE_WIDTH)`` int64 member indices.
+        ``(n_blocks, width)`` int64 member indices.
     """
-    width = kl.LANE_WIDTH
+    width = kl.LANE_WIDTH if width is None else width
     cyclic = (np.asarray(par)[:, kd.P_CYCLIC] > 0.5).astype(np.int64)
     order = np.lexsort((cyclic, year_index))  # stable: member order within a group
     keys = np.asarray(year_index)[order] * 2 + cyclic[order]

@@ -79,6 +79,19 @@ class HourlyArrays:
     years: tuple[int, ...]
     grid_co2_g_per_kwh: np.ndarray
 
+    def kernel_hourly(
+        self, first: int = 0, stop: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Hours ``first`` to ``stop - 1`` as the kernels take them (views, no copy).
+
+        ``(wind_cf, pv_cf, price, demand, grid_co2, month)``: the ``hourly`` argument of
+        :func:`nzv_energy.kernels.dispatch.simulate_year` and the ensemble kernels.
+        """
+        hours = slice(first, stop)
+        return (self.wind_cf[hours], self.pv_cf[hours], self.price_eur_per_mwh[hours],
+                self.hydrogen_demand_mw[hours], self.grid_co2_g_per_kwh[hours],
+                self.month[hours])
+
 
 #: Values the kernels can run with: (name, lower, upper) of each hourly series.
 HOURLY_RANGES: tuple[tuple[str, float, float], ...] = (
@@ -397,10 +410,7 @@ def run_year(
         heat_tot=np.zeros((n_hs, kd.N_HEAT_TOT)),
         heat_state=np.zeros((n_hs, kd.N_HEAT_STATE)),
     )
-    hourly = (
-        arrays.wind_cf[a:b], arrays.pv_cf[a:b], arrays.price_eur_per_mwh[a:b],
-        arrays.hydrogen_demand_mw[a:b], arrays.grid_co2_g_per_kwh[a:b], arrays.month[a:b],
-    )
+    hourly = arrays.kernel_hourly(a, b)
     par = np.ascontiguousarray(par, dtype=np.float64)
     kd.simulate_year(
         hourly, np.ascontiguousarray(cap, dtype=np.float64), par, run.sums, run.sys_sums,

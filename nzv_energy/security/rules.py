@@ -65,10 +65,9 @@ def _year_totals(
     for y in range(len(arrays.years)):
         a, b = int(arrays.year_start[y]), int(arrays.year_start[y + 1])
         kd.simulate_year(
-            (arrays.wind_cf[a:b], arrays.pv_cf[a:b], arrays.price_eur_per_mwh[a:b],
-             arrays.hydrogen_demand_mw[a:b], arrays.grid_co2_g_per_kwh[a:b], arrays.month[a:b]),
-            cap, p, np.zeros((n_s, kd.N_SUM)), totals[y], np.zeros((n_s, kd.N_STATE)),
-            np.zeros((n_s, kd.N_STATE)), None, None, None, kd.pass_options(p),
+            arrays.kernel_hourly(a, b), cap, p, np.zeros((n_s, kd.N_SUM)), totals[y],
+            np.zeros((n_s, kd.N_STATE)), np.zeros((n_s, kd.N_STATE)), None, None, None,
+            kd.pass_options(p),
         )
     return totals
 
